@@ -1,0 +1,114 @@
+# dynod - one non-recursive Makefile. `make help` lists the targets.
+
+BUILD    ?= build
+CC       ?= cc
+PKGS     := libzmq libczmq msgpack leveldb jansson
+# Debian ships no leveldb.pc; scripts/pkgconfig has one for the system copy.
+PKGCONF  := PKG_CONFIG_PATH=$(CURDIR)/scripts/pkgconfig:$(PKG_CONFIG_PATH) pkg-config
+
+CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra \
+               -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -g -O2 -MMD -MP
+ifneq ($(filter 1,$(DEVELOPER) $(CI_WERROR)),)
+CFLAGS_BASE += -Werror
+endif
+CFLAGS   += $(CFLAGS_BASE) $(SANITIZE_FLAGS) $(shell $(PKGCONF) --cflags $(PKGS))
+LDLIBS   += $(shell $(PKGCONF) --libs $(PKGS)) -lpthread
+LDFLAGS  += $(SANITIZE_FLAGS)
+
+# Libraries every program links: the wire format and the actor runtime.
+LIB_SRC    := $(wildcard messages/*.c actors/common/*.c)
+# The daemon: broker, the six actors and the `dynod` front end.
+DYNOD_SRC  := $(wildcard broker/*.c dynod/*.c router/*.c) \
+              $(foreach a,dyno-supervisor scheduler release-keeper config-keeper log-plex,$(wildcard actors/$(a)/*.c))
+CLI_SRC    := $(wildcard cli/*.c)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+BENCH_SRC  := $(wildcard bench/broker/*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LIB_OBJ    := $(call obj,$(LIB_SRC))
+# dynod/main.c holds main(); the unit runner links the rest of the daemon.
+DYNOD_LIB_OBJ := $(call obj,$(filter-out dynod/main.c,$(DYNOD_SRC)))
+
+BIN        := bin
+ifeq ($(BUILD),build)
+OUTBIN     := $(BIN)
+else
+OUTBIN     := $(BUILD)/bin
+endif
+
+.PHONY: all up test check fuzz format clean bench-broker help deps
+all: $(OUTBIN)/dynod $(OUTBIN)/dyno
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTBIN)/dynod: $(call obj,dynod/main.c) $(DYNOD_LIB_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTBIN)/dyno: $(call obj,$(CLI_SRC)) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/unit-runner: $(call obj,$(UNIT_SRC)) $(DYNOD_LIB_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Fuzz targets built with gcc and a replay main, to run the corpus.
+$(BUILD)/tests/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay_main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+FUZZ_REPLAY := $(foreach f,$(FUZZ_NAMES),$(BUILD)/tests/fuzz-$(f))
+
+$(OUTBIN)/bench-broker: $(call obj,$(BENCH_SRC)) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+deps:
+	@scripts/deps.sh
+
+# Installs what is missing, builds, and runs the runtime in the foreground.
+up: deps
+	@$(MAKE) --no-print-directory all
+	exec $(OUTBIN)/dynod up
+
+test: all $(BUILD)/tests/unit-runner $(FUZZ_REPLAY)
+	@DYNOD_BIN=$(CURDIR)/$(OUTBIN) UNIT_RUNNER=$(CURDIR)/$(BUILD)/tests/unit-runner \
+	  FUZZ_REPLAY="$(addprefix $(CURDIR)/,$(FUZZ_REPLAY))" tests/run.sh
+
+check:
+	@$(MAKE) --no-print-directory BUILD=build-check \
+	  SANITIZE_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+# libFuzzer builds with clang: build-fuzz/fuzz-NAME runs a target.
+fuzz:
+	@mkdir -p build-fuzz
+	@for f in $(FUZZ_NAMES); do \
+	  echo "clang fuzz_$$f"; \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -MMD -MP -O2,$(CFLAGS_BASE)) \
+	    $$($(PKGCONF) --cflags $(PKGS)) tests/fuzz/fuzz_$$f.c $(LIB_SRC) \
+	    $$($(PKGCONF) --libs $(PKGS)) -lpthread -o build-fuzz/fuzz-$$f || exit 1; \
+	done
+	@echo "run: build-fuzz/fuzz-envelope tests/fuzz/corpus/envelope"
+
+bench-broker: all $(OUTBIN)/bench-broker
+	@$(OUTBIN)/bench-broker --dynod $(OUTBIN)/dynod
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-check build-fuzz bin
+
+help:
+	@echo "make | make up | make test | make check | make fuzz | make bench-broker | make format | make clean"
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

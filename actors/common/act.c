@@ -1,0 +1,525 @@
+//  act - the runtime every actor runs on
+//
+//  Owns the act_t of one running actor: its broker socket, hold queue,
+//  outstanding requests, duplicate filter and counters. The actor's own
+//  state is created and destroyed through the definition's hooks.
+//
+//  Connection state machine (one row per state, events across):
+//
+//      state        | welcome       | silence > liveness  | error ENOTREG
+//      -------------+---------------+---------------------+--------------
+//      DISCONNECTED | -             | -                   | -
+//      HELLO_SENT   | -> READY      | -> DISCONNECTED     | -> DISCONNECTED
+//      READY        | (ignored)     | -> DISCONNECTED     | -> DISCONNECTED
+//
+//  DISCONNECTED opens a new socket and sends hello once its back-off ends.
+
+#include "act.h"
+#include "act_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+//  The signal self-pipe: the one file-scope mutable value allowed.
+static int s_signal_pipe [2] = { -1, -1 };
+
+static void
+s_on_signal (int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char) sig;
+    ssize_t rc = write (s_signal_pipe [1], &b, 1);
+    (void) rc;
+    errno = saved;
+}
+
+int
+act_signal_fd (void)
+{
+    if (s_signal_pipe [0] >= 0)
+        return s_signal_pipe [0];
+    if (pipe (s_signal_pipe))
+        return -errno;
+    for (int i = 0; i < 2; i++) {
+        fcntl (s_signal_pipe [i], F_SETFL, O_NONBLOCK);
+        fcntl (s_signal_pipe [i], F_SETFD, FD_CLOEXEC);
+    }
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGTERM, &sa, NULL);
+    sigaction (SIGINT, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    return s_signal_pipe [0];
+}
+
+void
+act_signal_watch (int sig)
+{
+    act_signal_fd ();
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigemptyset (&sa.sa_mask);
+    sigaction (sig, &sa, NULL);
+}
+
+int64_t act_now (act_t *self) { return self->clock->now_ms (self->clock); }
+act_rng_t *act_rng (act_t *self) { return &self->rng; }
+const char *act_address (act_t *self) { return self->address; }
+void act_stop (act_t *self) { self->stopping = true; }
+
+msg_t *
+act_msg_new (act_t *self, msg_type_id_t type, const char *to)
+{
+    msg_t *msg = msg_new (type);
+    act_rng_id (&self->rng, msg->id);
+    msg_set_from (msg, self->address);
+    if (to)
+        msg_set_to (msg, to);
+    msg->ts = act_now (self);
+    return msg;
+}
+
+//  Puts an encoded frame on the wire, or in the hold queue before welcome.
+static int
+s_send_frame (act_t *self, char *data, size_t len, bool control)
+{
+    if (self->conn == ACT_CONN_READY || (control && self->sock)) {
+        int rc = zmq_send (self->sock, data, len, ZMQ_DONTWAIT);
+        free (data);
+        if (rc < 0)
+            return -errno;
+        self->msgs_out++;
+        self->last_send = act_mono_ms ();
+        return 0;
+    }
+    if (self->outq_len >= ACT_OUTQ_MAX) {
+        free (data);
+        return ACT_EFULL;
+    }
+    self->outq [self->outq_len].data = data;
+    self->outq [self->outq_len].len = len;
+    self->outq_len++;
+    return 0;
+}
+
+int
+act_send_internal (act_t *self, msg_t **msg_p, bool control)
+{
+    msg_t *msg = *msg_p;
+    *msg_p = NULL;
+    char *data;
+    size_t len;
+    msg_error_t err;
+    int rc = msg_encode (msg, &data, &len, &err);
+    if (rc)
+        act_log_error ("cannot encode '%s': %s", msg->type->name, err.reason);
+    else
+        rc = s_send_frame (self, data, len, control);
+    msg_destroy (&msg);
+    return rc;
+}
+
+int
+act_send (act_t *self, msg_t **msg_p)
+{
+    return act_send_internal (self, msg_p, false);
+}
+
+int
+act_reply (act_t *self, const msg_t *request, msg_t **reply_p)
+{
+    msg_set_to (*reply_p, request->from);
+    msg_set_corr (*reply_p, request->id);
+    return act_send (self, reply_p);
+}
+
+int
+act_request (act_t *self, msg_t **msg_p, int timeout_ms, act_reply_fn *fn, void *arg)
+{
+    if (self->request_count >= ACT_REQUEST_MAX) {
+        msg_destroy (msg_p);
+        return ACT_EFULL;
+    }
+    act_pending_t *p = &self->requests [self->request_count++];
+    memcpy (p->id, (*msg_p)->id, sizeof p->id);
+    p->deadline = act_mono_ms () + timeout_ms;
+    p->fn = fn;
+    p->arg = arg;
+    int rc = act_send (self, msg_p);
+    if (rc)
+        self->request_count--;
+    return rc;
+}
+
+//  Finds and removes the request `corr` answers; returns false if none.
+static bool
+s_take_request (act_t *self, const char *corr, act_pending_t *out)
+{
+    for (size_t i = 0; i < self->request_count; i++)
+        if (strcmp (self->requests [i].id, corr) == 0) {
+            *out = self->requests [i];
+            self->requests [i] = self->requests [--self->request_count];
+            return true;
+        }
+    return false;
+}
+
+static void
+s_expire_requests (act_t *self, int64_t now)
+{
+    for (size_t i = 0; i < self->request_count; ) {
+        if (self->requests [i].deadline <= now) {
+            act_pending_t p = self->requests [i];
+            self->requests [i] = self->requests [--self->request_count];
+            p.fn (self->state, self, NULL, ACT_ETIMEDOUT, p.arg);
+        }
+        else
+            i++;
+    }
+}
+
+static void
+s_close_socket (act_t *self)
+{
+    if (self->sock) {
+        zmq_close (self->sock);
+        self->sock = NULL;
+    }
+    self->conn = ACT_CONN_DISCONNECTED;
+}
+
+static void
+s_schedule_reconnect (act_t *self, const char *why)
+{
+    act_log_warn ("lost the broker (%s), reconnecting in %d ms", why, self->backoff_ms);
+    s_close_socket (self);
+    self->next_connect = act_mono_ms () + self->backoff_ms;
+    //  Exponential back-off with jitter, capped.
+    int next = self->backoff_ms * 2 + (int) (act_rng_next (&self->jitter) % 100);
+    self->backoff_ms = next > ACT_BACKOFF_MAX_MS ? ACT_BACKOFF_MAX_MS : next;
+}
+
+static void
+s_connect (act_t *self)
+{
+    self->sock = zmq_socket (self->zctx, ZMQ_DEALER);
+    int hwm = 200000, linger = 2000;
+    zmq_setsockopt (self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect (self->sock, self->cfg.broker)) {
+        act_log_error ("cannot connect to '%s': %s", self->cfg.broker, zmq_strerror (errno));
+        s_schedule_reconnect (self, "connect failed");
+        return;
+    }
+    msg_t *hello = act_msg_new (self, MSG_TYPE_HELLO, "broker");
+    msg_set_str (hello, "name", self->def->name);
+    msg_set_str (hello, "instance", self->cfg.instance);
+    msg_set_str (hello, "host", self->cfg.host);
+    msg_set_int (hello, "pid", getpid ());
+    msg_set_str (hello, "role", "actor");
+    msg_set_str (hello, "token", self->cfg.token ? self->cfg.token : "");
+    msg_set_bool (hello, "singleton", self->def->singleton);
+    msg_set_int (hello, "started", self->started_wall);
+    json_t *topics = json_array ();
+    for (const char *const *t = self->def->topics; t && *t; t++)
+        json_array_append_new (topics, json_string (*t));
+    msg_set_json (hello, "topics", topics);
+    self->conn = ACT_CONN_HELLO_SENT;
+    self->last_recv = act_mono_ms ();
+    act_send_internal (self, &hello, true);
+}
+
+static void
+s_flush_outq (act_t *self)
+{
+    size_t n = self->outq_len;
+    self->outq_len = 0;
+    for (size_t i = 0; i < n; i++)
+        s_send_frame (self, self->outq [i].data, self->outq [i].len, false);
+}
+
+static void
+s_send_error (act_t *self, const msg_t *to, int code)
+{
+    if (to->type->kind == MSG_KIND_REPLY || to->type->kind == MSG_KIND_EVENT)
+        return;                 // never answer an answer: no error storms
+    msg_t *err = act_msg_new (self, MSG_TYPE_ERROR, NULL);
+    msg_set_int (err, "code", code);
+    msg_set_str (err, "reason", act_strerror (code));
+    msg_set_str (err, "type", to->type->name);
+    act_reply (self, to, &err);
+}
+
+static int
+s_on_status (act_t *self, msg_t *msg)
+{
+    msg_t *reply = act_msg_new (self, MSG_TYPE_STATUS_REPLY, NULL);
+    msg_set_str (reply, "name", self->def->name);
+    msg_set_str (reply, "instance", self->cfg.instance);
+    msg_set_str (reply, "host", self->cfg.host);
+    msg_set_int (reply, "pid", getpid ());
+    msg_set_str (reply, "state", self->stopping ? "stopping" : "up");
+    msg_set_int (reply, "uptime_ms", act_mono_ms () - self->started_mono);
+    msg_set_int (reply, "msgs_in", (int64_t) self->msgs_in);
+    msg_set_int (reply, "msgs_out", (int64_t) self->msgs_out + 1);
+    msg_set_int (reply, "last_seq", (int64_t) self->last_seq);
+    json_t *detail = json_object ();
+    if (self->def->status)
+        self->def->status (self->state, detail);
+    msg_set_json (reply, "detail", detail);
+    return act_reply (self, msg, &reply);
+}
+
+static int
+s_on_ping (act_t *self, msg_t *msg)
+{
+    msg_t *pong = act_msg_new (self, MSG_TYPE_PONG, NULL);
+    json_t *data = json_object_get (msg->body, "data");
+    if (data)
+        msg_set_json (pong, "data", json_incref (data));
+    return act_reply (self, msg, &pong);
+}
+
+//  Control traffic the runtime handles itself. Returns true when consumed.
+static bool
+s_on_runtime (act_t *self, msg_t *msg)
+{
+    switch (msg->type->id) {
+        case MSG_TYPE_WELCOME:
+            if (self->conn == ACT_CONN_HELLO_SENT) {
+                self->conn = ACT_CONN_READY;
+                self->backoff_ms = ACT_BACKOFF_MIN_MS;
+                act_log_info ("registered with broker as %s", self->address);
+                act_restore_start (self);
+                s_flush_outq (self);
+            }
+            return true;
+        case MSG_TYPE_HEARTBEAT:
+            return true;
+        case MSG_TYPE_ERROR:
+            if (msg_int (msg, "code", 0) == ACT_ENOTREG || self->conn == ACT_CONN_HELLO_SENT) {
+                act_log_warn ("broker refused us: %s", msg_str (msg, "reason", "?"));
+                s_schedule_reconnect (self, "refused");
+                return true;
+            }
+            return false;       // an error answering one of our requests
+        case MSG_TYPE_JOURNAL_BATCH:
+            return act_restore_on_batch (self, msg);
+        case MSG_TYPE_STATUS:
+            s_on_status (self, msg);
+            return true;
+        case MSG_TYPE_PING:
+            s_on_ping (self, msg);
+            return true;
+        case MSG_TYPE_STOP:
+            act_log_info ("stop requested by %s", msg->from);
+            self->stopping = true;
+            return true;
+        default:
+            return false;
+    }
+}
+
+//  Remembers a message id; returns true if it was seen recently.
+static bool
+s_seen_before (act_t *self, const char *id)
+{
+    for (size_t i = 0; i < ACT_SEEN_MAX; i++)
+        if (strcmp (self->seen [i], id) == 0)
+            return true;
+    memcpy (self->seen [self->seen_next], id, MSG_ID_LEN + 1);
+    self->seen_next = (self->seen_next + 1) % ACT_SEEN_MAX;
+    return false;
+}
+
+void
+act_dispatch (act_t *self, msg_t *msg)
+{
+    //  Durable messages arrive in sequence order per destination, so one
+    //  watermark drops every redelivery; others are filtered by id.
+    bool duplicate = msg->seq ? msg->seq <= self->last_seq : s_seen_before (self, msg->id);
+    if (!duplicate && !s_on_runtime (self, msg)) {
+        act_pending_t pending;
+        if (msg->corr [0] && s_take_request (self, msg->corr, &pending)) {
+            int rc = msg->type->id == MSG_TYPE_ERROR ? (int) msg_int (msg, "code", ACT_EPROTO) : 0;
+            pending.fn (self->state, self, msg, rc, pending.arg);
+        }
+        else {
+            act_handler_fn *fn = NULL;
+            for (size_t i = 0; i < self->def->route_count; i++)
+                if (self->def->routes [i].type == msg->type->id)
+                    fn = self->def->routes [i].fn;
+            int rc = fn ? fn (self->state, self, msg) : ACT_ENOROUTE;
+            if (rc) {
+                if (!fn)
+                    act_log_warn ("no handler for '%s' from %s", msg->type->name, msg->from);
+                else
+                    act_log_warn ("handling '%s' from %s failed: %s", msg->type->name,
+                                  msg->from, act_strerror (rc));
+                s_send_error (self, msg, rc);
+            }
+        }
+    }
+    if (msg->seq) {
+        if (msg->seq > self->last_seq)
+            self->last_seq = msg->seq;
+        msg_t *done = act_msg_new (self, MSG_TYPE_DELIVERED, "broker");
+        msg_set_int (done, "seq", (int64_t) msg->seq);
+        act_send_internal (self, &done, true);
+        act_snapshot_maybe (self);
+    }
+}
+
+static void
+s_recv_all (act_t *self)
+{
+    //  Bounded so timers and signals are looked at under load.
+    for (int n = 0; n < 1000 && self->sock; n++) {
+        zmq_msg_t frame;
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, self->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&frame);
+            break;
+        }
+        self->msgs_in++;
+        self->last_recv = act_mono_ms ();
+        msg_error_t err;
+        msg_t *msg = msg_decode (zmq_msg_data (&frame), zmq_msg_size (&frame), MSG_DECODE_FULL, &err);
+        zmq_msg_close (&frame);
+        if (!msg) {
+            act_log_warn ("dropped a malformed message from the broker: %s", err.reason);
+            continue;
+        }
+        if (act_restore_hold (self, &msg))
+            continue;
+        act_dispatch (self, msg);
+        msg_destroy (&msg);
+    }
+}
+
+static void
+s_tick (act_t *self)
+{
+    int64_t now = act_mono_ms ();
+    if (self->conn == ACT_CONN_DISCONNECTED && now >= self->next_connect)
+        s_connect (self);
+    if (self->conn != ACT_CONN_DISCONNECTED
+    &&  now - self->last_recv > (int64_t) self->cfg.heartbeat_ms * self->cfg.liveness) {
+        s_schedule_reconnect (self, "heartbeat timeout");
+        return;
+    }
+    if (self->conn == ACT_CONN_READY && now - self->last_send >= self->cfg.heartbeat_ms) {
+        msg_t *hb = act_msg_new (self, MSG_TYPE_HEARTBEAT, "broker");
+        act_send_internal (self, &hb, true);
+    }
+    s_expire_requests (self, now);
+}
+
+static int
+s_init (act_t *self, const act_def_t *def, const act_config_t *cfg)
+{
+    self->def = def;
+    self->cfg = *cfg;
+    if (!self->cfg.host) {
+        gethostname (self->hostname, sizeof self->hostname - 1);
+        self->cfg.host = self->hostname;
+    }
+    if (!self->cfg.instance)
+        self->cfg.instance = self->cfg.host;
+    if (!self->cfg.clock)
+        self->cfg.clock = act_clock_real ();
+    if (!self->cfg.heartbeat_ms)
+        self->cfg.heartbeat_ms = ACT_HEARTBEAT_MS;
+    if (!self->cfg.liveness)
+        self->cfg.liveness = ACT_LIVENESS;
+    self->clock = self->cfg.clock;
+    act_rng_init (&self->rng, self->cfg.seed ? self->cfg.seed : act_seed_from_os ());
+    act_rng_init (&self->jitter, act_seed_from_os ());
+    snprintf (self->address, sizeof self->address, "%s@%s", def->name, self->cfg.instance);
+    char name [MSG_ADDR_MAX], instance [MSG_ADDR_MAX];
+    if (msg_addr_split (self->address, name, instance) || !instance [0])
+        return MSG_EADDR;
+    self->backoff_ms = ACT_BACKOFF_MIN_MS;
+    self->started_mono = act_mono_ms ();
+    self->started_wall = act_wall_ms ();
+    self->zctx = zmq_ctx_new ();
+    self->outq = act_calloc (ACT_OUTQ_MAX, sizeof *self->outq);
+    self->requests = act_calloc (ACT_REQUEST_MAX, sizeof *self->requests);
+    return 0;
+}
+
+static void
+s_release (act_t *self)
+{
+    if (self->state && self->def->destroy)
+        self->def->destroy (&self->state);
+    for (size_t i = 0; i < self->outq_len; i++)
+        free (self->outq [i].data);
+    for (size_t i = 0; i < self->restore_held_len; i++)
+        msg_destroy (&self->restore_held [i]);
+    free (self->restore_held);
+    free (self->outq);
+    free (self->requests);
+    s_close_socket (self);
+    zmq_ctx_term (self->zctx);
+}
+
+int
+act_run (const act_def_t *def, const act_config_t *cfg)
+{
+    act_t self_storage;
+    act_t *self = &self_storage;
+    memset (self, 0, sizeof *self);
+    int rc = s_init (self, def, cfg);
+    if (rc) {
+        act_log_error ("bad actor address '%s'", self->address);
+        return rc;
+    }
+    int sigfd = act_signal_fd ();
+    self->state = def->create ? def->create (self) : NULL;
+    rc = act_restore_load (self);
+    if (rc) {
+        s_release (self);
+        return rc;
+    }
+    s_connect (self);
+    while (!self->stopping) {
+        zmq_pollitem_t items [2] = {
+            { NULL, sigfd, ZMQ_POLLIN, 0 },
+            { self->sock, 0, ZMQ_POLLIN, 0 },
+        };
+        int count = self->sock ? 2 : 1;
+        if (zmq_poll (items, count, self->cfg.heartbeat_ms / 4) < 0 && errno != EINTR)
+            break;
+        if (items [0].revents & ZMQ_POLLIN) {
+            unsigned char b;
+            while (read (sigfd, &b, 1) == 1)
+                ;
+            act_log_info ("signal %d, stopping", b);
+            self->stopping = true;
+        }
+        if (count == 2 && (items [1].revents & ZMQ_POLLIN))
+            s_recv_all (self);
+        if (!self->stopping)
+            s_tick (self);
+    }
+    act_snapshot_write (self);
+    if (self->conn == ACT_CONN_READY) {
+        msg_t *bye = act_msg_new (self, MSG_TYPE_BYE, "broker");
+        act_send_internal (self, &bye, true);
+    }
+    act_log_info ("stopped");
+    s_release (self);
+    return 0;
+}

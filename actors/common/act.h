@@ -1,0 +1,104 @@
+//  act - the runtime every actor runs on
+//
+//  An actor is a definition (act_def_t: name, handler table, hooks) run by
+//  act_run, which owns the loop: connect a DEALER socket to the broker, say
+//  hello, heartbeat both ways, reconnect with back-off when the broker goes
+//  quiet, decode each message, drop duplicates, dispatch through the handler
+//  table by type, answer `status`, `ping` and `stop` itself, acknowledge
+//  durable messages with `delivered`, and stop cleanly on SIGTERM/SIGINT.
+//
+//  Determinism: an actor reads time only through act_now and randomness and
+//  message ids only through act_rng, both injectable (act_config_t), so the
+//  same inbound messages give the same outbound ones. The snapshot hook saves
+//  the actor's state with the last applied sequence number and the rng state;
+//  at start the runtime restores it and replays the journal after it, fetched
+//  from the broker with `journal.read`.
+//
+//  Threading: single-threaded; every callback runs on the act_run thread.
+
+#ifndef ACT_H
+#define ACT_H
+
+#include "act_base.h"
+#include "../../messages/msg.h"
+
+typedef struct act act_t;
+
+//  A handler: returns 0, or a negative code that the runtime logs and sends
+//  back to the sender as an `error` reply.
+typedef int (act_handler_fn) (void *state, act_t *act, msg_t *msg);
+typedef struct {
+    msg_type_id_t type;
+    act_handler_fn *fn;
+} act_route_t;
+
+//  Called once with the reply (borrowed, valid during the call) or with
+//  reply NULL and rc ACT_ETIMEDOUT / the peer's error code.
+typedef void (act_reply_fn) (void *state, act_t *act, const msg_t *reply, int rc, void *arg);
+
+typedef struct {
+    const char *name;                   // kebab-case actor name
+    bool singleton;                     // one live instance at most
+    const act_route_t *routes;
+    size_t route_count;
+    const char *const *topics;          // NULL-terminated; may be NULL
+    //  Creates the actor's state. Caller (the runtime) owns result.
+    void *(*create) (act_t *act);
+    void (*destroy) (void **state_p);
+    //  Optional: adds actor-specific figures to a status reply.
+    void (*status) (void *state, json_t *detail);
+    //  Optional snapshot hook: returns the state as JSON (caller owns
+    //  result) / restores it (0 or negative code).
+    json_t *(*snapshot) (void *state);
+    int (*restore) (void *state, const json_t *snapshot);
+    int snapshot_every;                 // durable messages between snapshots
+} act_def_t;
+
+typedef struct {
+    const char *broker;                 // e.g. tcp://127.0.0.1:7700
+    const char *instance;               // default: host
+    const char *host;                   // default: gethostname
+    const char *token;                  // API token for hello
+    const char *data_dir;               // snapshots; NULL disables them
+    act_clock_t *clock;                 // default: act_clock_real
+    uint64_t seed;                      // 0: from the OS
+    int heartbeat_ms;                   // default ACT_HEARTBEAT_MS
+    int liveness;                       // default ACT_LIVENESS
+} act_config_t;
+
+#define ACT_HEARTBEAT_MS     1000
+#define ACT_LIVENESS         3
+#define ACT_BACKOFF_MIN_MS   100
+#define ACT_BACKOFF_MAX_MS   5000
+#define ACT_OUTQ_MAX         10000      // messages held while disconnected
+#define ACT_REQUEST_MAX      4096       // outstanding requests
+
+//  Runs the actor until SIGTERM/SIGINT or a `stop` message. Returns 0 on a
+//  clean stop, or a negative code when it could not start.
+int act_run (const act_def_t *def, const act_config_t *cfg);
+
+//  Installs SIGTERM/SIGINT handlers that write to a self-pipe and returns
+//  its read end (idempotent). Used by act_run and by dynod's supervisor.
+int act_signal_fd (void);
+//  Also routes `sig` (e.g. SIGCHLD) to the self-pipe; the byte read from the
+//  pipe is the signal number.
+void act_signal_watch (int sig);
+
+//  A new message from this actor: id from the actor's rng, `from` set, `ts`
+//  from its clock. Caller owns result.
+msg_t *act_msg_new (act_t *self, msg_type_id_t type, const char *to);
+//  Sends and destroys *msg_p (on success and failure). Returns 0, or
+//  ACT_EFULL when disconnected with the hold queue full.
+int act_send (act_t *self, msg_t **msg_p);
+//  Replies to `request`: sets `to` and `corr`, then as act_send.
+int act_reply (act_t *self, const msg_t *request, msg_t **reply_p);
+//  Sends and calls `fn` once with the reply or a timeout.
+int act_request (act_t *self, msg_t **msg_p, int timeout_ms, act_reply_fn *fn, void *arg);
+
+int64_t act_now (act_t *self);
+act_rng_t *act_rng (act_t *self);
+//  Borrowed, valid while the runtime runs.
+const char *act_address (act_t *self);
+void act_stop (act_t *self);
+
+#endif

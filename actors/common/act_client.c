@@ -1,0 +1,206 @@
+//  act_client - a blocking broker peer for short-lived programs
+//
+//  Owns its ZeroMQ context and DEALER socket.
+
+#include "act_client.h"
+#include "act.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+struct act_client {
+    void *zctx;
+    void *sock;
+    act_rng_t rng;
+    char address [MSG_ADDR_MAX];
+    int64_t last_send;
+};
+
+msg_t *
+act_client_msg_new (act_client_t *self, msg_type_id_t type, const char *to)
+{
+    msg_t *msg = msg_new (type);
+    act_rng_id (&self->rng, msg->id);
+    msg_set_from (msg, self->address);
+    if (to)
+        msg_set_to (msg, to);
+    msg->ts = act_wall_ms ();
+    return msg;
+}
+
+int
+act_client_send (act_client_t *self, msg_t **msg_p)
+{
+    char *data;
+    size_t len;
+    int rc = msg_encode (*msg_p, &data, &len, NULL);
+    msg_destroy (msg_p);
+    if (rc)
+        return rc;
+    rc = zmq_send (self->sock, data, len, 0);
+    free (data);
+    self->last_send = act_mono_ms ();
+    return rc < 0 ? -errno : 0;
+}
+
+msg_t *
+act_client_recv (act_client_t *self, int timeout_ms, int *rc)
+{
+    int64_t deadline = act_mono_ms () + timeout_ms;
+    for (;;) {
+        int64_t now = act_mono_ms ();
+        if (now - self->last_send >= ACT_HEARTBEAT_MS) {
+            msg_t *hb = act_client_msg_new (self, MSG_TYPE_HEARTBEAT, "broker");
+            act_client_send (self, &hb);
+        }
+        int64_t wait = deadline - now;
+        if (wait <= 0)
+            break;
+        if (wait > ACT_HEARTBEAT_MS)
+            wait = ACT_HEARTBEAT_MS;
+        zmq_pollitem_t item = { self->sock, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, (long) wait) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (!(item.revents & ZMQ_POLLIN))
+            continue;
+        zmq_msg_t frame;
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, self->sock, 0) < 0) {
+            zmq_msg_close (&frame);
+            continue;
+        }
+        msg_error_t err;
+        msg_t *msg = msg_decode (zmq_msg_data (&frame), zmq_msg_size (&frame), MSG_DECODE_FULL, &err);
+        zmq_msg_close (&frame);
+        if (!msg || msg->type->id == MSG_TYPE_HEARTBEAT) {
+            msg_destroy (&msg);
+            continue;
+        }
+        *rc = 0;
+        return msg;
+    }
+    *rc = ACT_ETIMEDOUT;
+    return NULL;
+}
+
+//  Waits for the message whose corr is `id`; drops others. Skips acks
+//  unless `want_ack`.
+static int
+s_wait_for (act_client_t *self, const char *id, int timeout_ms, bool want_ack, msg_t **reply_p)
+{
+    int64_t deadline = act_mono_ms () + timeout_ms;
+    *reply_p = NULL;
+    for (;;) {
+        int64_t left = deadline - act_mono_ms ();
+        if (left <= 0)
+            return ACT_ETIMEDOUT;
+        int rc;
+        msg_t *msg = act_client_recv (self, (int) left, &rc);
+        if (!msg)
+            return rc;
+        if (strcmp (msg->corr, id) != 0 || (msg->type->id == MSG_TYPE_ACK && !want_ack)) {
+            msg_destroy (&msg);
+            continue;
+        }
+        *reply_p = msg;
+        if (msg->type->id == MSG_TYPE_ERROR)
+            return (int) msg_int (msg, "code", ACT_EPROTO);
+        return 0;
+    }
+}
+
+int
+act_client_call (act_client_t *self, msg_t **req_p, int timeout_ms, msg_t **reply_p)
+{
+    char id [MSG_ID_LEN + 1];
+    memcpy (id, (*req_p)->id, sizeof id);
+    int rc = act_client_send (self, req_p);
+    if (rc)
+        return rc;
+    return s_wait_for (self, id, timeout_ms, false, reply_p);
+}
+
+int
+act_client_send_durable (act_client_t *self, msg_t **msg_p, int timeout_ms, uint64_t *seq_p)
+{
+    (*msg_p)->durable = true;
+    char id [MSG_ID_LEN + 1];
+    memcpy (id, (*msg_p)->id, sizeof id);
+    int rc = act_client_send (self, msg_p);
+    if (rc)
+        return rc;
+    msg_t *reply;
+    rc = s_wait_for (self, id, timeout_ms, true, &reply);
+    if (rc == 0 && reply->type->id != MSG_TYPE_ACK)
+        rc = ACT_EPROTO;
+    if (rc == 0 && seq_p)
+        *seq_p = (uint64_t) msg_int (reply, "seq", 0);
+    msg_destroy (&reply);
+    return rc;
+}
+
+act_client_t *
+act_client_new (const char *endpoint, const char *token, const char *name, int timeout_ms, int *rc)
+{
+    act_client_t *self = act_calloc (1, sizeof *self);
+    act_rng_init (&self->rng, act_seed_from_os ());
+    char instance [17];
+    snprintf (instance, sizeof instance, "%016llx", (unsigned long long) act_rng_next (&self->rng));
+    snprintf (self->address, sizeof self->address, "%s@%s", name, instance);
+    self->zctx = zmq_ctx_new ();
+    self->sock = zmq_socket (self->zctx, ZMQ_DEALER);
+    int linger = 1000, hwm = 200000;
+    zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (zmq_connect (self->sock, endpoint)) {
+        *rc = -errno;
+        act_client_destroy (&self);
+        return NULL;
+    }
+    char host [256] = "";
+    gethostname (host, sizeof host - 1);
+    msg_t *hello = act_client_msg_new (self, MSG_TYPE_HELLO, "broker");
+    msg_set_str (hello, "name", name);
+    msg_set_str (hello, "instance", instance);
+    msg_set_str (hello, "host", host);
+    msg_set_int (hello, "pid", getpid ());
+    msg_set_str (hello, "role", "client");
+    msg_set_str (hello, "token", token ? token : "");
+    msg_t *reply = NULL;
+    *rc = act_client_call (self, &hello, timeout_ms, &reply);
+    if (*rc == 0 && reply->type->id != MSG_TYPE_WELCOME)
+        *rc = ACT_EPROTO;
+    msg_destroy (&reply);
+    if (*rc) {
+        act_client_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+act_client_destroy (act_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    act_client_t *self = *self_p;
+    if (self->sock) {
+        msg_t *bye = act_client_msg_new (self, MSG_TYPE_BYE, "broker");
+        act_client_send (self, &bye);
+        zmq_close (self->sock);
+    }
+    zmq_ctx_term (self->zctx);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *act_client_address (act_client_t *self) { return self->address; }
+void *act_client_socket (act_client_t *self) { return self->sock; }

@@ -1,0 +1,77 @@
+//  act_internal - the act_t struct, shared by act.c and act_snapshot.c
+//
+//  Private to actors/common/. Actors see act_t only as an opaque type.
+
+#ifndef ACT_INTERNAL_H
+#define ACT_INTERNAL_H
+
+#include "act.h"
+
+#define ACT_SEEN_MAX 1024               // ids remembered for duplicate drops
+
+typedef enum {
+    ACT_CONN_DISCONNECTED,
+    ACT_CONN_HELLO_SENT,
+    ACT_CONN_READY,
+} act_conn_t;
+
+typedef struct {
+    char *data;                         // owned encoded frame
+    size_t len;
+} act_frame_t;
+
+typedef struct {
+    char id [MSG_ID_LEN + 1];
+    int64_t deadline;                   // monotonic ms
+    act_reply_fn *fn;
+    void *arg;
+} act_pending_t;
+
+struct act {
+    const act_def_t *def;               // borrowed, static
+    act_config_t cfg;                   // strings borrowed from the caller
+    void *state;                        // owned through def->create/destroy
+    char hostname [256];
+    char address [MSG_ADDR_MAX];        // name@instance
+    act_clock_t *clock;                 // borrowed; swapped during replay
+    act_clock_t replay_clock;
+    act_rng_t rng;                      // ids and actor randomness
+    act_rng_t jitter;                   // back-off jitter, not replayed
+    void *zctx;
+    void *sock;
+    act_conn_t conn;
+    int backoff_ms;
+    int64_t next_connect, last_recv, last_send;
+    int64_t started_mono, started_wall;
+    uint64_t msgs_in, msgs_out;
+    act_frame_t *outq;                  // held until welcome
+    size_t outq_len;
+    act_pending_t *requests;
+    size_t request_count;
+    char seen [ACT_SEEN_MAX][MSG_ID_LEN + 1];
+    size_t seen_next;
+    uint64_t last_seq;                  // highest durable seq applied
+    int since_snapshot;
+    bool restoring;                     // replaying the journal after a snapshot
+    uint64_t restore_next;              // next seq to ask the broker for
+    msg_t **restore_held;               // durable deliveries held meanwhile
+    size_t restore_held_len;
+    bool stopping;
+};
+
+//  Dispatches one decoded message (borrowed) through the runtime and the
+//  actor's table, and acknowledges it when durable.
+void act_dispatch (act_t *self, msg_t *msg);
+//  act_send for control messages, which may go out before welcome.
+int act_send_internal (act_t *self, msg_t **msg_p, bool control);
+
+//  Snapshot and restore (act_snapshot.c).
+int act_restore_load (act_t *self);
+void act_restore_start (act_t *self);
+bool act_restore_on_batch (act_t *self, msg_t *msg);
+//  Takes *msg_p while a restore is running and returns true.
+bool act_restore_hold (act_t *self, msg_t **msg_p);
+void act_snapshot_maybe (act_t *self);
+void act_snapshot_write (act_t *self);
+
+#endif

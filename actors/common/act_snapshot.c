@@ -1,0 +1,186 @@
+//  act_snapshot - restore an actor from its snapshot plus the journal
+//
+//  A stateful actor (one whose definition has snapshot/restore hooks and
+//  runs with a data directory) saves `<data>/<name>.snapshot`: a JSON file
+//  with the last applied sequence number, the rng state and the actor's own
+//  state. On start the runtime loads it, then asks the broker for every
+//  journal entry addressed to this actor after that sequence number and
+//  replays them through the handler table, each with the clock set to the
+//  entry's timestamp, before it handles new durable deliveries (held
+//  meanwhile). Outbound messages produced by a replay carry the same ids as
+//  the first time, so their receivers drop them as duplicates.
+
+#include "act_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESTORE_BATCH       1000
+#define RESTORE_HELD_MAX    100000
+#define SNAPSHOT_EVERY      100
+
+static bool
+s_stateful (act_t *self)
+{
+    return self->def->snapshot && self->def->restore && self->cfg.data_dir;
+}
+
+static char *
+s_path (act_t *self)
+{
+    return act_sprintf ("%s/%s.snapshot", self->cfg.data_dir, self->def->name);
+}
+
+int
+act_restore_load (act_t *self)
+{
+    if (!s_stateful (self))
+        return 0;
+    self->restoring = true;
+    char *path = s_path (self);
+    char *text = NULL;
+    int rc = act_read_file (path, &text, NULL);
+    if (rc == -ENOENT) {
+        free (path);
+        return 0;               // first start: replay the whole journal
+    }
+    if (rc) {
+        act_log_error ("cannot read '%s': %s", path, act_strerror (rc));
+        free (path);
+        return rc;
+    }
+    json_error_t jerr;
+    json_t *snap = json_loads (text, 0, &jerr);
+    free (text);
+    json_t *state = snap ? json_object_get (snap, "state") : NULL;
+    if (!state || !json_is_integer (json_object_get (snap, "seq"))) {
+        act_log_error ("snapshot '%s' is unreadable", path);
+        json_decref (snap);
+        free (path);
+        return ACT_ESTORE;
+    }
+    rc = self->def->restore (self->state, state);
+    if (rc == 0) {
+        self->last_seq = (uint64_t) json_integer_value (json_object_get (snap, "seq"));
+        self->rng.state = strtoull (json_string_value (json_object_get (snap, "rng")) ? json_string_value (json_object_get (snap, "rng")) : "0", NULL, 16);
+        act_log_info ("restored snapshot at seq %llu", (unsigned long long) self->last_seq);
+    }
+    json_decref (snap);
+    free (path);
+    return rc;
+}
+
+static void
+s_request_batch (act_t *self)
+{
+    msg_t *req = act_msg_new (self, MSG_TYPE_JOURNAL_READ, "broker");
+    msg_set_int (req, "from", (int64_t) self->restore_next);
+    msg_set_int (req, "limit", RESTORE_BATCH);
+    msg_set_str (req, "to", self->def->name);
+    act_send_internal (self, &req, true);
+}
+
+void
+act_restore_start (act_t *self)
+{
+    if (self->restoring) {
+        self->restore_next = self->last_seq + 1;
+        s_request_batch (self);
+    }
+}
+
+static void
+s_finish (act_t *self)
+{
+    self->restoring = false;
+    act_log_info ("journal replayed up to seq %llu", (unsigned long long) self->last_seq);
+    size_t n = self->restore_held_len;
+    self->restore_held_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        act_dispatch (self, self->restore_held [i]);
+        msg_destroy (&self->restore_held [i]);
+    }
+}
+
+bool
+act_restore_on_batch (act_t *self, msg_t *msg)
+{
+    if (!self->restoring)
+        return true;            // late answer: nothing to do
+    json_t *entries = json_object_get (msg->body, "entries");
+    size_t i;
+    json_t *entry;
+    json_array_foreach (entries, i, entry) {
+        msg_error_t err;
+        msg_t *old = msg_decode (json_string_value (entry), json_string_length (entry),
+                                 MSG_DECODE_FULL, &err);
+        if (!old) {
+            act_log_warn ("skipping unreadable journal entry: %s", err.reason);
+            continue;
+        }
+        act_clock_fixed_init (&self->replay_clock, old->ts);
+        self->clock = &self->replay_clock;
+        act_dispatch (self, old);
+        self->clock = self->cfg.clock;
+        msg_destroy (&old);
+    }
+    uint64_t next = (uint64_t) msg_int (msg, "next", 0);
+    uint64_t head = (uint64_t) msg_int (msg, "head", 0);
+    //  The broker skips entries for other actors; `next` says where its scan
+    //  stopped, so a batch may be empty and still not be the last.
+    if (next > self->restore_next && next <= head) {
+        self->restore_next = next;
+        s_request_batch (self);
+    }
+    else
+        s_finish (self);
+    return true;
+}
+
+bool
+act_restore_hold (act_t *self, msg_t **msg_p)
+{
+    if (!self->restoring || (*msg_p)->seq == 0)
+        return false;
+    if (self->restore_held_len >= RESTORE_HELD_MAX) {
+        //  The broker still holds it and redelivers on our next hello.
+        msg_destroy (msg_p);
+        return true;
+    }
+    if (!self->restore_held)
+        self->restore_held = act_calloc (RESTORE_HELD_MAX, sizeof (msg_t *));
+    self->restore_held [self->restore_held_len++] = *msg_p;
+    *msg_p = NULL;
+    return true;
+}
+
+void
+act_snapshot_write (act_t *self)
+{
+    if (!s_stateful (self) || self->restoring)
+        return;
+    json_t *state = self->def->snapshot (self->state);
+    char rng [24];
+    snprintf (rng, sizeof rng, "%llx", (unsigned long long) self->rng.state);
+    json_t *snap = json_pack ("{s:I, s:s, s:o}", "seq", (json_int_t) self->last_seq,
+                              "rng", rng, "state", state);
+    char *text = json_dumps (snap, JSON_COMPACT);
+    char *path = s_path (self);
+    int rc = act_write_file (path, text, strlen (text), 0600);
+    if (rc)
+        act_log_error ("cannot write snapshot '%s': %s", path, act_strerror (rc));
+    self->since_snapshot = 0;
+    free (path);
+    free (text);
+    json_decref (snap);
+}
+
+void
+act_snapshot_maybe (act_t *self)
+{
+    int every = self->def->snapshot_every ? self->def->snapshot_every : SNAPSHOT_EVERY;
+    if (s_stateful (self) && ++self->since_snapshot >= every)
+        act_snapshot_write (self);
+}

@@ -1,0 +1,35 @@
+//  brk - the dynod broker: one ROUTER endpoint for actors and clients
+//
+//  Keeps the directory of live peers, routes messages by actor name, by
+//  instance (`name@instance`) and by topic (`topic:NAME`), heartbeats both
+//  ways and publishes `actor.up` / `actor.down`, and journals every durable
+//  message in LevelDB with group commit before acknowledging or delivering
+//  it. Durable messages are held until their actor says `delivered`, and
+//  redelivered in order when it registers again. Bad input is answered with
+//  an `error` where the sender can be told, counted, and dropped.
+
+#ifndef BRK_BROKER_H
+#define BRK_BROKER_H
+
+#include <stdbool.h>
+
+#define BRK_DEFAULT_ENDPOINT  "tcp://127.0.0.1:7700"
+#define BRK_DRAIN_MAX         8192      // frames handled per group commit
+#define BRK_SCAN_MAX          10000     // journal entries scanned per read
+#define BRK_READ_BYTES_MAX    (900 * 1024)
+
+typedef struct {
+    const char *endpoint;       // ROUTER bind endpoint
+    const char *data_dir;       // LevelDB journal lives in <data_dir>/journal
+    const char *token;          // API token every hello must carry
+    int heartbeat_ms;           // default ACT_HEARTBEAT_MS
+    int liveness;               // default ACT_LIVENESS
+    bool no_sync;               // skip fsync (tests of routing only)
+} brk_config_t;
+
+//  Runs the broker until SIGTERM/SIGINT. Prints `broker ready <endpoint>`
+//  on stdout once bound. Returns 0, or a negative code when it cannot bind
+//  or open its journal (reason logged).
+int brk_run (const brk_config_t *cfg);
+
+#endif

@@ -1,0 +1,80 @@
+//  brk_internal - the broker's state, shared by broker.c and control.c
+//
+//  Private to broker/.
+
+#ifndef BRK_INTERNAL_H
+#define BRK_INTERNAL_H
+
+#include "broker.h"
+#include "directory.h"
+#include "journal.h"
+#include "../actors/common/act_base.h"
+#include "../messages/msg.h"
+
+#include <zmq.h>
+
+//  Why inputs were rejected; reported by broker.status.
+typedef enum {
+    BRK_REJ_MALFORMED,
+    BRK_REJ_UNKNOWN_TYPE,
+    BRK_REJ_TOO_BIG,
+    BRK_REJ_MULTIPART,
+    BRK_REJ_NOT_REGISTERED,
+    BRK_REJ_SPOOFED,
+    BRK_REJ_AUTH,
+    BRK_REJ_SINGLETON,
+    BRK_REJ_PEERS_FULL,
+    BRK_REJ_NO_ROUTE,
+    BRK_REJ_HELD_FULL,
+    BRK_REJ_BAD_CONTROL,
+    BRK_REJ_COUNT
+} brk_reject_t;
+
+//  A durable message staged for the next group commit.
+typedef struct {
+    zmq_msg_t frame;                    // owned, seq stamped
+    uint64_t seq;
+    unsigned char rid [BRK_RID_MAX];    // sender connection
+    size_t rid_len;
+    char id [MSG_ID_LEN + 1];
+    char to [MSG_ADDR_MAX];
+} brk_staged_t;
+
+typedef struct {
+    brk_config_t cfg;
+    void *zctx;
+    void *router;
+    brk_journal_t *journal;
+    brk_directory_t *dir;
+    char address [MSG_ADDR_MAX];        // broker@<instance>
+    char host [256];
+    act_rng_t rng;
+    int64_t started_mono;
+    uint64_t msgs_in, msgs_out;
+    uint64_t rejected [BRK_REJ_COUNT];
+    brk_staged_t *staged;               // BRK_DRAIN_MAX slots
+    size_t staged_count;
+    bool stopping;
+} brk_t;
+
+//  broker.c
+int brk_send_raw (brk_t *self, const void *rid, size_t rid_len, const void *data, size_t len);
+//  Encodes and sends a message the broker made; destroys *msg_p.
+int brk_send_msg (brk_t *self, const void *rid, size_t rid_len, msg_t **msg_p);
+//  A new message from the broker (id, from, ts set). Caller owns result.
+msg_t *brk_msg_new (brk_t *self, msg_type_id_t type, const char *to);
+void brk_reject (brk_t *self, const void *rid, size_t rid_len, brk_reject_t why,
+                 const char *corr, int code, const char *reason, const char *type);
+void brk_publish (brk_t *self, msg_t **msg_p, const char *topic);
+//  Sends every held message this peer should have, in order.
+void brk_redeliver (brk_t *self, brk_peer_t *peer);
+//  Removes a peer, publishes actor.down for actors and re-routes its held
+//  messages.
+void brk_peer_drop (brk_t *self, brk_peer_t *peer, const char *reason);
+const char *brk_reject_name (brk_reject_t why);
+
+//  control.c: messages addressed to the broker itself. `msg` is fully
+//  decoded; `peer` is NULL only for hello.
+void brk_control (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg);
+
+#endif

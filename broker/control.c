@@ -1,0 +1,276 @@
+//  brk control - messages addressed to the broker itself
+//
+//  A table maps each control type to its handler. Handlers get the fully
+//  decoded message (borrowed) and the sender's directory record (NULL only
+//  for hello from a new connection).
+
+#include "broker_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef void (brk_control_fn) (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len,
+                               msg_t *msg);
+
+//  Compares tokens in time independent of where they differ.
+static bool
+s_token_ok (const char *want, const char *got)
+{
+    size_t wl = strlen (want), gl = strlen (got);
+    unsigned char diff = (unsigned char) (wl != gl);
+    for (size_t i = 0; i < wl; i++)
+        diff |= (unsigned char) (want [i] ^ (i < gl ? got [i] : 0));
+    return diff == 0;
+}
+
+static bool
+s_topic_ok (const char *topic)
+{
+    char name [MSG_ADDR_MAX], instance [MSG_ADDR_MAX], addr [MSG_ADDR_MAX];
+    if (strlen (topic) >= BRK_TOPIC_LEN)
+        return false;
+    snprintf (addr, sizeof addr, "topic:%s", topic);
+    return msg_addr_split (addr, name, instance) == 0;
+}
+
+static void
+s_on_hello (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
+{
+    const char *name = msg_str (msg, "name", "");
+    const char *instance = msg_str (msg, "instance", "");
+    const char *role = msg_str (msg, "role", "");
+    char address [MSG_ADDR_MAX], n [MSG_ADDR_MAX], i [MSG_ADDR_MAX];
+    if (self->cfg.token && !s_token_ok (self->cfg.token, msg_str (msg, "token", ""))) {
+        act_log_warn ("refused hello from '%s': bad token", msg->from);
+        brk_reject (self, rid, rid_len, BRK_REJ_AUTH, msg->id, ACT_EAUTH, "bad or missing API token", "hello");
+        return;
+    }
+    if (snprintf (address, sizeof address, "%s@%s", name, instance) >= (int) sizeof address
+    ||  msg_addr_split (address, n, i) || !i [0] || strcmp (address, msg->from) != 0
+    ||  (strcmp (role, "actor") != 0 && strcmp (role, "client") != 0)
+    ||  strcmp (name, "broker") == 0) {
+        brk_reject (self, rid, rid_len, BRK_REJ_BAD_CONTROL, msg->id, MSG_EBODY,
+                    "hello needs a valid name, instance and role, and from = name@instance", "hello");
+        return;
+    }
+    bool actor = strcmp (role, "actor") == 0;
+    bool singleton = msg_bool (msg, "singleton", false);
+    brk_peer_t *other = actor && singleton ? brk_directory_other (self->dir, name, NULL) : NULL;
+    if (other && strcmp (other->address, address) != 0) {
+        char reason [300];
+        snprintf (reason, sizeof reason, "singleton '%s' is already live as %s", name, other->address);
+        act_log_warn ("refused %s: %s", address, reason);
+        brk_reject (self, rid, rid_len, BRK_REJ_SINGLETON, msg->id, ACT_EREFUSED, reason, "hello");
+        return;
+    }
+    //  The same address again is the same actor restarted (or reconnected):
+    //  the new connection replaces the old one.
+    brk_peer_t *old = peer ? peer : brk_directory_by_address (self->dir, address);
+    if (old)
+        brk_peer_drop (self, old, "replaced");
+    peer = brk_directory_add (self->dir);
+    if (!peer) {
+        brk_reject (self, rid, rid_len, BRK_REJ_PEERS_FULL, msg->id, ACT_EFULL, "too many peers", "hello");
+        return;
+    }
+    memcpy (peer->rid, rid, rid_len);
+    peer->rid_len = rid_len;
+    snprintf (peer->address, sizeof peer->address, "%s", address);
+    snprintf (peer->name, sizeof peer->name, "%s", name);
+    snprintf (peer->instance, sizeof peer->instance, "%s", instance);
+    snprintf (peer->host, sizeof peer->host, "%s", msg_str (msg, "host", ""));
+    peer->pid = msg_int (msg, "pid", 0);
+    peer->actor = actor;
+    peer->singleton = singleton;
+    peer->since_wall = act_wall_ms ();
+    peer->last_seen = act_mono_ms ();
+    peer->msgs_in = 1;
+    json_t *topics = json_object_get (msg->body, "topics");
+    size_t k;
+    json_t *topic;
+    json_array_foreach (topics, k, topic) {
+        if (json_is_string (topic) && peer->topic_count < BRK_TOPICS_MAX
+        &&  s_topic_ok (json_string_value (topic)))
+            snprintf (peer->topics [peer->topic_count++], BRK_TOPIC_LEN, "%s", json_string_value (topic));
+    }
+    msg_t *welcome = brk_msg_new (self, MSG_TYPE_WELCOME, address);
+    msg_set_corr (welcome, msg->id);
+    msg_set_str (welcome, "broker", brk_journal_instance (self->journal));
+    msg_set_int (welcome, "heartbeat_ms", self->cfg.heartbeat_ms);
+    msg_set_int (welcome, "liveness", self->cfg.liveness);
+    msg_set_int (welcome, "journal_head", (int64_t) brk_journal_head (self->journal));
+    brk_send_msg (self, rid, rid_len, &welcome);
+    if (!actor)
+        return;
+    act_log_info ("actor %s up (pid %lld on %s)", address, (long long) peer->pid, peer->host);
+    msg_t *up = brk_msg_new (self, MSG_TYPE_ACTOR_UP, "topic:actor.up");
+    msg_set_str (up, "name", name);
+    msg_set_str (up, "instance", instance);
+    msg_set_str (up, "host", peer->host);
+    msg_set_int (up, "pid", peer->pid);
+    brk_publish (self, &up, "actor.up");
+    brk_redeliver (self, peer);
+}
+
+static void
+s_on_heartbeat (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
+{
+    (void) self; (void) peer; (void) rid; (void) rid_len; (void) msg;
+}
+
+static void
+s_on_bye (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
+{
+    (void) rid; (void) rid_len; (void) msg;
+    brk_peer_drop (self, peer, "bye");
+}
+
+static void
+s_on_delivered (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
+{
+    (void) peer; (void) rid; (void) rid_len;
+    uint64_t seq = (uint64_t) msg_int (msg, "seq", 0);
+    if (brk_held_release (self->dir, seq))
+        brk_journal_stage_release (self->journal, seq);
+}
+
+static void
+s_on_subscribe (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
+{
+    const char *topic = msg_str (msg, "topic", "");
+    if (!s_topic_ok (topic) || peer->topic_count >= BRK_TOPICS_MAX) {
+        brk_reject (self, rid, rid_len, BRK_REJ_BAD_CONTROL, msg->id, MSG_EBODY,
+                    "bad topic or too many subscriptions", "subscribe");
+        return;
+    }
+    if (!brk_peer_subscribed (peer, topic))
+        snprintf (peer->topics [peer->topic_count++], BRK_TOPIC_LEN, "%s", topic);
+}
+
+static void
+s_on_broker_status (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
+{
+    msg_t *reply = brk_msg_new (self, MSG_TYPE_BROKER_STATUS_REPLY, peer->address);
+    msg_set_corr (reply, msg->id);
+    msg_set_str (reply, "instance", brk_journal_instance (self->journal));
+    msg_set_str (reply, "host", self->host);
+    msg_set_int (reply, "pid", getpid ());
+    msg_set_str (reply, "endpoint", self->cfg.endpoint);
+    msg_set_int (reply, "uptime_ms", act_mono_ms () - self->started_mono);
+    msg_set_int (reply, "msgs_in", (int64_t) self->msgs_in);
+    msg_set_int (reply, "msgs_out", (int64_t) self->msgs_out + 1);
+    msg_set_int (reply, "journal_head", (int64_t) brk_journal_head (self->journal));
+    msg_set_int (reply, "held", (int64_t) brk_held_count (self->dir));
+    json_t *rejected = json_object ();
+    for (int i = 0; i < BRK_REJ_COUNT; i++)
+        json_object_set_new (rejected, brk_reject_name ((brk_reject_t) i),
+                             json_integer ((json_int_t) self->rejected [i]));
+    msg_set_json (reply, "rejected", rejected);
+    json_t *peers = json_array ();
+    int64_t now = act_mono_ms ();
+    for (size_t i = 0; i < brk_directory_count (self->dir); i++) {
+        brk_peer_t *p = brk_directory_at (self->dir, i);
+        json_array_append_new (peers, json_pack ("{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I}",
+            "name", p->name, "instance", p->instance, "host", p->host, "pid", (json_int_t) p->pid,
+            "role", p->actor ? "actor" : "client", "since_ms", (json_int_t) p->since_wall,
+            "last_seen_ms", (json_int_t) (now - p->last_seen),
+            "msgs_in", (json_int_t) p->msgs_in, "msgs_out", (json_int_t) p->msgs_out));
+    }
+    msg_set_json (reply, "peers", peers);
+    brk_send_msg (self, rid, rid_len, &reply);
+}
+
+typedef struct {
+    json_t *entries;
+    size_t bytes, limit, scanned;
+    const char *type, *to;
+    uint64_t next;
+} s_read_t;
+
+static bool
+s_read_entry (void *arg, uint64_t seq, const void *data, size_t len)
+{
+    s_read_t *r = arg;
+    if (json_array_size (r->entries) >= r->limit || r->bytes + len > BRK_READ_BYTES_MAX
+    ||  r->scanned >= BRK_SCAN_MAX)
+        return false;
+    r->scanned++;
+    r->next = seq + 1;
+    msg_t *m = msg_decode (data, len, MSG_DECODE_HEAD, NULL);
+    bool match = m != NULL;
+    if (m && r->type && strcmp (m->type->name, r->type) != 0)
+        match = false;
+    if (m && r->to) {
+        char name [MSG_ADDR_MAX], instance [MSG_ADDR_MAX];
+        match = match && (strcmp (m->to, r->to) == 0
+                || (msg_addr_split (m->to, name, instance) == 0 && strcmp (name, r->to) == 0));
+    }
+    msg_destroy (&m);
+    if (match) {
+        json_array_append_new (r->entries, json_stringn_nocheck (data, len));
+        r->bytes += len;
+    }
+    return true;
+}
+
+static void
+s_on_journal_read (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
+{
+    int64_t from = msg_int (msg, "from", 1);
+    int64_t limit = msg_int (msg, "limit", 1000);
+    s_read_t r = {
+        .entries = json_array (),
+        .limit = limit < 1 ? 1 : limit > 10000 ? 10000 : (size_t) limit,
+        .type = msg_str (msg, "type", NULL),
+        .to = msg_str (msg, "to", NULL),
+        .next = from < 1 ? 1 : (uint64_t) from,
+    };
+    brk_journal_scan (self->journal, r.next, s_read_entry, &r);
+    if (r.scanned == 0)
+        r.next = brk_journal_head (self->journal) + 1;
+    msg_t *reply = brk_msg_new (self, MSG_TYPE_JOURNAL_BATCH, peer->address);
+    msg_set_corr (reply, msg->id);
+    msg_set_json (reply, "entries", r.entries);
+    msg_set_int (reply, "head", (int64_t) brk_journal_head (self->journal));
+    msg_set_int (reply, "next", (int64_t) r.next);
+    brk_send_msg (self, rid, rid_len, &reply);
+}
+
+static void
+s_on_ping (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
+{
+    msg_t *pong = brk_msg_new (self, MSG_TYPE_PONG, peer->address);
+    msg_set_corr (pong, msg->id);
+    json_t *data = json_object_get (msg->body, "data");
+    if (data)
+        msg_set_json (pong, "data", json_incref (data));
+    brk_send_msg (self, rid, rid_len, &pong);
+}
+
+static const struct {
+    msg_type_id_t type;
+    brk_control_fn *fn;
+} s_routes [] = {
+    { MSG_TYPE_HELLO,         s_on_hello },
+    { MSG_TYPE_HEARTBEAT,     s_on_heartbeat },
+    { MSG_TYPE_BYE,           s_on_bye },
+    { MSG_TYPE_DELIVERED,     s_on_delivered },
+    { MSG_TYPE_SUBSCRIBE,     s_on_subscribe },
+    { MSG_TYPE_BROKER_STATUS, s_on_broker_status },
+    { MSG_TYPE_JOURNAL_READ,  s_on_journal_read },
+    { MSG_TYPE_PING,          s_on_ping },
+};
+
+void
+brk_control (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
+{
+    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes [0]; i++)
+        if (s_routes [i].type == msg->type->id) {
+            s_routes [i].fn (self, peer, rid, rid_len, msg);
+            return;
+        }
+    brk_reject (self, rid, rid_len, BRK_REJ_BAD_CONTROL, msg->id, ACT_EPROTO,
+                "the broker does not take this message type", msg->type->name);
+}

@@ -1,0 +1,160 @@
+//  dyno - the command-line client
+//
+//  Usage: dyno [--broker EP] [--token T] [--json] COMMAND [ARGS]
+//  The broker and token come from --broker/--token, else DYNOD_BROKER /
+//  DYNOD_API_TOKEN, else the credentials file `dynod up` writes under
+//  ${XDG_CONFIG_HOME:-$HOME/.config}/dynod/credentials.
+
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run) (cli_t *cli, int argc, char **argv);
+    const char *summary;
+} cli_command_t;
+
+static const cli_command_t s_commands [] = {
+    { "status", cli_cmd_status, "show the broker and every actor: state, uptime, traffic, journal head" },
+};
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "usage: dyno [--broker EP] [--token T] [--json] COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands [0]; i++)
+        fprintf (out, "  %-10s %s\n", s_commands [i].name, s_commands [i].summary);
+    fprintf (out, "\nEvery command takes --help and --json. Exit codes: 0 ok, 1 failure, 2 usage\n"
+                  "error, 3 cannot reach the broker.\n");
+}
+
+int
+cli_fail (cli_t *cli, int code, const char *fmt, ...)
+{
+    char line [1024];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (line, sizeof line, fmt, ap);
+    va_end (ap);
+    fprintf (stderr, "dyno %s: %s\n", cli->command ? cli->command : "", line);
+    return code;
+}
+
+void
+cli_print_json (const json_t *value)
+{
+    char *text = json_dumps (value, JSON_INDENT (2) | JSON_SORT_KEYS);
+    puts (text);
+    free (text);
+}
+
+void
+cli_format_duration (int64_t ms, char *out, size_t len)
+{
+    int64_t s = ms / 1000;
+    if (s < 60)
+        snprintf (out, len, "%llds", (long long) s);
+    else if (s < 3600)
+        snprintf (out, len, "%lldm%02llds", (long long) (s / 60), (long long) (s % 60));
+    else if (s < 86400)
+        snprintf (out, len, "%lldh%02lldm", (long long) (s / 3600), (long long) (s % 3600 / 60));
+    else
+        snprintf (out, len, "%lldd%02lldh", (long long) (s / 86400), (long long) (s % 86400 / 3600));
+}
+
+//  Fills broker and token from the environment and the credentials file.
+static void
+s_credentials (cli_t *cli)
+{
+    if (!cli->broker && getenv ("DYNOD_BROKER"))
+        cli->broker = act_strdup (getenv ("DYNOD_BROKER"));
+    if (!cli->token && getenv ("DYNOD_API_TOKEN"))
+        cli->token = act_strdup (getenv ("DYNOD_API_TOKEN"));
+    if (cli->broker && cli->token)
+        return;
+    const char *base = getenv ("XDG_CONFIG_HOME");
+    char *path = base && *base ? act_sprintf ("%s/dynod/credentials", base)
+                               : act_sprintf ("%s/.config/dynod/credentials", getenv ("HOME") ? getenv ("HOME") : "/root");
+    json_t *creds = json_load_file (path, 0, NULL);
+    free (path);
+    if (!cli->broker && json_is_string (json_object_get (creds, "broker")))
+        cli->broker = act_strdup (json_string_value (json_object_get (creds, "broker")));
+    if (!cli->token && json_is_string (json_object_get (creds, "token")))
+        cli->token = act_strdup (json_string_value (json_object_get (creds, "token")));
+    json_decref (creds);
+    if (!cli->broker)
+        cli->broker = act_strdup ("tcp://127.0.0.1:7700");
+}
+
+act_client_t *
+cli_client (cli_t *cli)
+{
+    if (cli->client)
+        return cli->client;
+    s_credentials (cli);
+    if (!cli->token) {
+        cli_fail (cli, CLI_EXIT_NOBROKER, "no API token: run `dynod up`, or set DYNOD_API_TOKEN or --token");
+        return NULL;
+    }
+    int rc;
+    cli->client = act_client_new (cli->broker, cli->token, "cli", CLI_TIMEOUT_MS, &rc);
+    if (!cli->client) {
+        if (rc == ACT_EAUTH)
+            cli_fail (cli, CLI_EXIT_NOBROKER, "the broker at %s refused the API token", cli->broker);
+        else
+            cli_fail (cli, CLI_EXIT_NOBROKER, "cannot reach the broker at %s: %s", cli->broker,
+                      act_strerror (rc));
+    }
+    return cli->client;
+}
+
+int
+main (int argc, char **argv)
+{
+    act_log_init ("dyno");
+    cli_t cli = { 0 };
+    //  Global options come before the command; the command parses the rest
+    //  (and accepts --json/--broker/--token too).
+    int i = 1;
+    for (; i < argc && argv [i][0] == '-'; i++) {
+        const char *a = argv [i];
+        if (strcmp (a, "--json") == 0)
+            cli.json = true;
+        else if ((strcmp (a, "--broker") == 0 || strcmp (a, "--token") == 0) && i + 1 < argc) {
+            char **slot = a [2] == 'b' ? &cli.broker : &cli.token;
+            free (*slot);
+            *slot = act_strdup (argv [++i]);
+        }
+        else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0) {
+            s_usage (stdout);
+            return CLI_EXIT_OK;
+        }
+        else {
+            fprintf (stderr, "dyno: unknown option '%s' (see dyno --help)\n", a);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        s_usage (stderr);
+        return CLI_EXIT_USAGE;
+    }
+    int code = -1;
+    for (size_t k = 0; k < sizeof s_commands / sizeof s_commands [0]; k++)
+        if (strcmp (argv [i], s_commands [k].name) == 0) {
+            cli.command = s_commands [k].name;
+            code = s_commands [k].run (&cli, argc - i, argv + i);
+        }
+    if (code < 0) {
+        fprintf (stderr, "dyno: unknown command '%s' (see dyno --help)\n", argv [i]);
+        code = CLI_EXIT_USAGE;
+    }
+    act_client_destroy (&cli.client);
+    free (cli.broker);
+    free (cli.token);
+    return code;
+}

@@ -1,0 +1,45 @@
+//  dnd - the `dynod` program: subcommands, paths and credentials
+//
+//  Shared by the files of dynod/: each subcommand is one `dnd_cmd_*`
+//  function taking argc/argv (argv[0] is the subcommand name) and
+//  returning the process exit code (0 ok, 1 runtime failure, 2 usage,
+//  3 cannot reach the broker).
+
+#ifndef DND_DYNOD_H
+#define DND_DYNOD_H
+
+#include "../actors/common/act.h"
+
+#define DND_EXIT_OK       0
+#define DND_EXIT_FAIL     1
+#define DND_EXIT_USAGE    2
+#define DND_EXIT_NOBROKER 3
+
+#define DND_DEFAULT_BROKER_PORT 7700
+#define DND_DEFAULT_HTTP_PORT   8080
+#define DND_DEFAULT_HTTPS_PORT  8443
+#define DND_DEFAULT_LOGS_PORT   7780
+
+int dnd_cmd_up (int argc, char **argv);
+int dnd_cmd_broker (int argc, char **argv);
+int dnd_cmd_actor (int argc, char **argv);
+int dnd_cmd_journal (int argc, char **argv);
+int dnd_cmd_protocol (int argc, char **argv);
+
+//  The actor definitions by name, in start order. Borrowed, static.
+const act_def_t *dnd_actor_find (const char *name);
+const act_def_t *dnd_actor_at (size_t index);
+size_t dnd_actor_count (void);
+
+//  ${XDG_DATA_HOME:-$HOME/.local/share}/dynod. Caller owns result.
+char *dnd_default_data_dir (void);
+//  ${XDG_CONFIG_HOME:-$HOME/.config}/dynod/credentials. Caller owns result.
+char *dnd_credentials_path (void);
+//  Reads <data>/api-token, creating it (0600, 32 random hex chars) when
+//  `create`. Caller owns *token_p. Returns 0 or a negative code.
+int dnd_token_load (const char *data_dir, bool create, char **token_p);
+//  The API token for a process: DYNOD_API_TOKEN, else <data>/api-token.
+//  Caller owns result; NULL when neither exists.
+char *dnd_token_for (const char *data_dir);
+
+#endif

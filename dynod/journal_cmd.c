@@ -1,0 +1,180 @@
+//  dnd journal - print the durable journal
+//
+//  Reads the LevelDB journal in DIR directly; when a running broker holds
+//  its lock, asks that broker with `journal.read` instead.
+
+#include "dynod.h"
+#include "../actors/common/act_client.h"
+#include "../broker/journal.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    const char *type;
+    bool json;
+    json_t *out;                // --json: array of entries
+    size_t count;
+} jr_t;
+
+static json_t *
+s_entry_json (const msg_t *m)
+{
+    return json_pack ("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:O}",
+                      "seq", (json_int_t) m->seq, "id", m->id, "type", m->type->name,
+                      "from", m->from, "to", m->to, "corr", m->corr, "ts", (json_int_t) m->ts,
+                      "durable", m->durable, "body", m->body);
+}
+
+static bool
+s_print (void *arg, uint64_t seq, const void *data, size_t len)
+{
+    jr_t *jr = arg;
+    msg_error_t err;
+    msg_t *m = msg_decode (data, len, MSG_DECODE_FULL, &err);
+    if (!m) {
+        fprintf (stderr, "dynod journal: entry %llu is unreadable: %s\n", (unsigned long long) seq, err.reason);
+        return true;
+    }
+    if (!jr->type || strcmp (jr->type, m->type->name) == 0) {
+        jr->count++;
+        if (jr->json)
+            json_array_append_new (jr->out, s_entry_json (m));
+        else {
+            char ts [32];
+            time_t secs = (time_t) (m->ts / 1000);
+            struct tm tm;
+            gmtime_r (&secs, &tm);
+            strftime (ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+            char *body = json_dumps (m->body, JSON_COMPACT | JSON_SORT_KEYS);
+            printf ("%8llu  %s.%03dZ  %-14s %s -> %s  %s\n", (unsigned long long) m->seq, ts,
+                    (int) (m->ts % 1000), m->type->name, m->from, m->to, body);
+            free (body);
+        }
+    }
+    msg_destroy (&m);
+    return true;
+}
+
+//  Reads through a running broker. Returns an exit code.
+static int
+s_via_broker (jr_t *jr, const char *endpoint, const char *token, uint64_t from)
+{
+    int rc;
+    act_client_t *client = act_client_new (endpoint, token, "cli", 3000, &rc);
+    if (!client) {
+        fprintf (stderr, "dynod journal: the journal is locked and the broker at %s did not answer: %s\n",
+                 endpoint, act_strerror (rc));
+        return DND_EXIT_NOBROKER;
+    }
+    for (;;) {
+        msg_t *req = act_client_msg_new (client, MSG_TYPE_JOURNAL_READ, "broker");
+        msg_set_int (req, "from", (int64_t) from);
+        msg_set_int (req, "limit", 10000);
+        if (jr->type)
+            msg_set_str (req, "type", jr->type);
+        msg_t *reply = NULL;
+        rc = act_client_call (client, &req, 5000, &reply);
+        if (rc) {
+            fprintf (stderr, "dynod journal: %s\n", act_strerror (rc));
+            msg_destroy (&reply);
+            act_client_destroy (&client);
+            return DND_EXIT_FAIL;
+        }
+        size_t i;
+        json_t *entry;
+        json_array_foreach (json_object_get (reply->body, "entries"), i, entry)
+            s_print (jr, 0, json_string_value (entry), json_string_length (entry));
+        uint64_t next = (uint64_t) msg_int (reply, "next", 0);
+        uint64_t head = (uint64_t) msg_int (reply, "head", 0);
+        msg_destroy (&reply);
+        if (next <= from || next > head)
+            break;
+        from = next;
+    }
+    act_client_destroy (&client);
+    return DND_EXIT_OK;
+}
+
+int
+dnd_cmd_journal (int argc, char **argv)
+{
+    static const struct option opts [] = {
+        { "data", required_argument, NULL, 'd' },
+        { "from", required_argument, NULL, 'f' },
+        { "type", required_argument, NULL, 't' },
+        { "json", no_argument, NULL, 'j' },
+        { "broker", required_argument, NULL, 'b' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *data = NULL, *broker = NULL;
+    uint64_t from = 1;
+    jr_t jr = { 0 };
+    int c;
+    while ((c = getopt_long (argc, argv, "d:f:t:jb:h", opts, NULL)) != -1) {
+        switch (c) {
+            case 'd': data = optarg; break;
+            case 'f': {
+                char *end;
+                from = strtoull (optarg, &end, 10);
+                if (*end || !*optarg) {
+                    fprintf (stderr, "dynod journal: --from takes a sequence number\n");
+                    return DND_EXIT_USAGE;
+                }
+                break;
+            }
+            case 't':
+                if (!msg_type_by_name (optarg, strlen (optarg))) {
+                    fprintf (stderr, "dynod journal: unknown message type '%s'\n", optarg);
+                    return DND_EXIT_USAGE;
+                }
+                jr.type = optarg;
+                break;
+            case 'j': jr.json = true; break;
+            case 'b': broker = optarg; break;
+            case 'h':
+                printf ("usage: dynod journal [--data DIR] [--from SEQ] [--type T] [--json] [--broker EP]\n"
+                        "Prints journaled messages: seq, time, type, from -> to, body. When a running\n"
+                        "broker holds the journal, reads through it (--broker, default tcp://127.0.0.1:7700).\n");
+                return DND_EXIT_OK;
+            default:
+                return DND_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fprintf (stderr, "dynod journal: unexpected argument '%s'\n", argv [optind]);
+        return DND_EXIT_USAGE;
+    }
+    char *dir = data ? act_strdup (data) : dnd_default_data_dir ();
+    char *path = act_sprintf ("%s/journal", dir);
+    char reason [512];
+    jr.out = json_array ();
+    int code = DND_EXIT_OK;
+    brk_journal_t *journal = brk_journal_open (path, false, reason, sizeof reason);
+    if (journal) {
+        brk_journal_scan (journal, from, s_print, &jr);
+        brk_journal_destroy (&journal);
+    }
+    else if (strstr (reason, "lock")) {
+        char *token = dnd_token_for (dir);
+        code = s_via_broker (&jr, broker ? broker : "tcp://127.0.0.1:7700", token, from);
+        free (token);
+    }
+    else {
+        fprintf (stderr, "dynod journal: %s\n", reason);
+        code = DND_EXIT_FAIL;
+    }
+    if (code == DND_EXIT_OK && jr.json) {
+        char *text = json_dumps (jr.out, JSON_INDENT (2));
+        puts (text);
+        free (text);
+    }
+    json_decref (jr.out);
+    free (path);
+    free (dir);
+    return code;
+}

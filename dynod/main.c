@@ -1,0 +1,185 @@
+//  dynod - the daemon: runs the broker and the actors
+//
+//  Subcommands (one table, one function each):
+//      up        start the broker and the six actors, supervise them
+//      broker    run the broker alone
+//      actor     run one actor alone
+//      journal   print the durable journal
+//      protocol  print the message type reference (docs/protocol.md)
+//  Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 cannot reach the
+//  broker.
+
+#include "dynod.h"
+#include "../broker/broker.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*fn) (int argc, char **argv);
+    const char *summary;
+} s_commands [] = {
+    { "up",       dnd_cmd_up,       "start the broker and the six actors and supervise them" },
+    { "broker",   dnd_cmd_broker,   "run the broker on its own" },
+    { "actor",    dnd_cmd_actor,    "run one actor on its own" },
+    { "journal",  dnd_cmd_journal,  "print the durable journal" },
+    { "protocol", dnd_cmd_protocol, "print the message type reference in markdown" },
+};
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "usage: dynod COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands [0]; i++)
+        fprintf (out, "  %-9s %s\n", s_commands [i].name, s_commands [i].summary);
+    fprintf (out, "\n`dynod COMMAND --help` describes each. Exit codes: 0 ok, 1 failure, "
+                  "2 usage error, 3 cannot reach the broker.\n");
+}
+
+int
+dnd_cmd_broker (int argc, char **argv)
+{
+    static const struct option opts [] = {
+        { "data", required_argument, NULL, 'd' },
+        { "endpoint", required_argument, NULL, 'e' },
+        { "port", required_argument, NULL, 'p' },
+        { "no-sync", no_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    char *data = NULL, *endpoint = NULL;
+    bool no_sync = false;
+    int c;
+    while ((c = getopt_long (argc, argv, "d:e:p:nh", opts, NULL)) != -1) {
+        switch (c) {
+            case 'd': free (data); data = act_strdup (optarg); break;
+            case 'e': free (endpoint); endpoint = act_strdup (optarg); break;
+            case 'p': free (endpoint); endpoint = act_sprintf ("tcp://127.0.0.1:%d", atoi (optarg)); break;
+            case 'n': no_sync = true; break;
+            case 'h':
+                printf ("usage: dynod broker [--data DIR] [--endpoint EP | --port N] [--no-sync]\n"
+                        "Runs the broker. The API token is DYNOD_API_TOKEN or DIR/api-token (created).\n"
+                        "--no-sync skips fsync: for routing benchmarks only, never for real data.\n");
+                free (data); free (endpoint);
+                return DND_EXIT_OK;
+            default:
+                free (data); free (endpoint);
+                return DND_EXIT_USAGE;
+        }
+    }
+    if (!data)
+        data = dnd_default_data_dir ();
+    char *token = dnd_token_for (data);
+    if (!token && dnd_token_load (data, true, &token)) {
+        fprintf (stderr, "dynod broker: cannot create the API token in '%s'\n", data);
+        free (data); free (endpoint);
+        return DND_EXIT_FAIL;
+    }
+    brk_config_t cfg = {
+        .endpoint = endpoint ? endpoint : BRK_DEFAULT_ENDPOINT,
+        .data_dir = data,
+        .token = token,
+        .no_sync = no_sync,
+    };
+    int rc = brk_run (&cfg);
+    free (token); free (data); free (endpoint);
+    return rc ? DND_EXIT_FAIL : DND_EXIT_OK;
+}
+
+int
+dnd_cmd_actor (int argc, char **argv)
+{
+    static const struct option opts [] = {
+        { "broker", required_argument, NULL, 'b' },
+        { "data", required_argument, NULL, 'd' },
+        { "instance", required_argument, NULL, 'i' },
+        { "host", required_argument, NULL, 'H' },
+        { "seed", required_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *broker = NULL, *data = NULL, *instance = NULL, *host = NULL;
+    uint64_t seed = 0;
+    int c;
+    while ((c = getopt_long (argc, argv, "b:d:i:H:s:h", opts, NULL)) != -1) {
+        switch (c) {
+            case 'b': broker = optarg; break;
+            case 'd': data = optarg; break;
+            case 'i': instance = optarg; break;
+            case 'H': host = optarg; break;
+            case 's': seed = strtoull (optarg, NULL, 0); break;
+            case 'h':
+                printf ("usage: dynod actor NAME [--broker EP] [--data DIR] [--instance ID] "
+                        "[--host H] [--seed N]\nactors:");
+                for (size_t i = 0; i < dnd_actor_count (); i++)
+                    printf (" %s", dnd_actor_at (i)->name);
+                printf ("\nThe API token comes from DYNOD_API_TOKEN or DIR/api-token.\n");
+                return DND_EXIT_OK;
+            default:
+                return DND_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf (stderr, "dynod actor: name exactly one actor (see --help)\n");
+        return DND_EXIT_USAGE;
+    }
+    const act_def_t *def = dnd_actor_find (argv [optind]);
+    if (!def) {
+        fprintf (stderr, "dynod actor: no actor named '%s'\n", argv [optind]);
+        return DND_EXIT_USAGE;
+    }
+    act_log_init (def->name);
+    char *default_data = data ? NULL : dnd_default_data_dir ();
+    char *token = dnd_token_for (data ? data : default_data);
+    act_config_t cfg = {
+        .broker = broker ? broker : BRK_DEFAULT_ENDPOINT,
+        .instance = instance,
+        .host = host,
+        .token = token,
+        .data_dir = data ? data : default_data,
+        .seed = seed,
+    };
+    int rc = act_run (def, &cfg);
+    free (token);
+    free (default_data);
+    return rc ? DND_EXIT_FAIL : DND_EXIT_OK;
+}
+
+int
+dnd_cmd_protocol (int argc, char **argv)
+{
+    (void) argv;
+    if (argc > 1) {
+        printf ("usage: dynod protocol\nPrints the message type reference that docs/protocol.md holds.\n");
+        return DND_EXIT_OK;
+    }
+    char *text = msg_types_markdown ();
+    fputs (text, stdout);
+    free (text);
+    return DND_EXIT_OK;
+}
+
+int
+main (int argc, char **argv)
+{
+    act_log_init ("dynod");
+    if (argc < 2) {
+        s_usage (stderr);
+        return DND_EXIT_USAGE;
+    }
+    if (strcmp (argv [1], "--help") == 0 || strcmp (argv [1], "-h") == 0 || strcmp (argv [1], "help") == 0) {
+        s_usage (stdout);
+        return DND_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands [0]; i++)
+        if (strcmp (argv [1], s_commands [i].name) == 0) {
+            if (strcmp (argv [1], "broker") == 0)
+                act_log_init ("broker");
+            return s_commands [i].fn (argc - 1, argv + 1);
+        }
+    fprintf (stderr, "dynod: unknown command '%s' (see dynod --help)\n", argv [1]);
+    return DND_EXIT_USAGE;
+}

@@ -1,0 +1,67 @@
+//  dnd paths - data directory, credentials file and API token
+//
+//  Owns no state.
+
+#include "dynod.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *
+s_xdg (const char *var, const char *fallback, const char *leaf)
+{
+    const char *base = getenv (var);
+    if (base && *base)
+        return act_sprintf ("%s/%s", base, leaf);
+    const char *home = getenv ("HOME");
+    return act_sprintf ("%s/%s/%s", home && *home ? home : "/root", fallback, leaf);
+}
+
+char *
+dnd_default_data_dir (void)
+{
+    return s_xdg ("XDG_DATA_HOME", ".local/share", "dynod");
+}
+
+char *
+dnd_credentials_path (void)
+{
+    return s_xdg ("XDG_CONFIG_HOME", ".config", "dynod/credentials");
+}
+
+int
+dnd_token_load (const char *data_dir, bool create, char **token_p)
+{
+    char *path = act_sprintf ("%s/api-token", data_dir);
+    char *text = NULL;
+    int rc = act_read_file (path, &text, NULL);
+    if (rc == 0) {
+        text [strcspn (text, "\r\n")] = 0;
+        *token_p = text;
+    }
+    else if (create) {
+        act_rng_t rng;
+        act_rng_init (&rng, act_seed_from_os ());
+        char token [33];
+        act_rng_id (&rng, token);
+        rc = act_mkdir_p (data_dir, 0700);
+        if (rc == 0)
+            rc = act_write_file (path, token, 32, 0600);
+        if (rc == 0)
+            *token_p = act_strdup (token);
+    }
+    free (path);
+    return rc;
+}
+
+char *
+dnd_token_for (const char *data_dir)
+{
+    const char *env = getenv ("DYNOD_API_TOKEN");
+    if (env && *env)
+        return act_strdup (env);
+    char *token = NULL;
+    if (data_dir && dnd_token_load (data_dir, false, &token) == 0)
+        return token;
+    return NULL;
+}

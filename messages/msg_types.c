@@ -1,0 +1,220 @@
+//  msg_types - the table of message types and their body schemas
+//
+//  One row per type. Field order here is the order documented; on the wire a
+//  body is a map, so order does not matter there. Unknown body fields are
+//  accepted and kept (newer senders), missing required ones are rejected.
+
+#include "msg_types.h"
+#include "../actors/common/act_base.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIELDS(name) name, sizeof (name) / sizeof (name [0])
+
+static const msg_field_t s_hello [] = {
+    { "name",      MSG_FIELD_STR,   true,  "actor name (`scheduler`) or `cli` for a client" },
+    { "instance",  MSG_FIELD_STR,   true,  "instance id, unique per name (default: the host name)" },
+    { "host",      MSG_FIELD_STR,   true,  "host the peer runs on" },
+    { "pid",       MSG_FIELD_INT,   true,  "process id on that host" },
+    { "role",      MSG_FIELD_STR,   true,  "`actor` or `client`" },
+    { "token",     MSG_FIELD_STR,   true,  "API token; never logged" },
+    { "singleton", MSG_FIELD_BOOL,  false, "at most one live instance of this name" },
+    { "topics",    MSG_FIELD_ARRAY, false, "topics to subscribe to (strings)" },
+    { "started",   MSG_FIELD_INT,   false, "when the process started (ms since epoch)" },
+};
+static const msg_field_t s_welcome [] = {
+    { "broker",       MSG_FIELD_STR, true, "broker instance id" },
+    { "heartbeat_ms", MSG_FIELD_INT, true, "heartbeat interval both ways" },
+    { "liveness",     MSG_FIELD_INT, true, "missed heartbeats before a peer is dead" },
+    { "journal_head", MSG_FIELD_INT, true, "highest journaled sequence number" },
+};
+static const msg_field_t s_error [] = {
+    { "code",   MSG_FIELD_INT, true,  "negative error code (see docs/protocol.md)" },
+    { "reason", MSG_FIELD_STR, true,  "one line saying what was wrong" },
+    { "type",   MSG_FIELD_STR, false, "type of the rejected message, when known" },
+};
+static const msg_field_t s_ack [] = {
+    { "seq", MSG_FIELD_INT, true, "sequence number the durable message was journaled under" },
+};
+static const msg_field_t s_delivered [] = {
+    { "seq", MSG_FIELD_INT, true, "sequence number of the durable message handled" },
+};
+static const msg_field_t s_subscribe [] = {
+    { "topic", MSG_FIELD_STR, true, "topic name, e.g. `actor.up`" },
+};
+static const msg_field_t s_actor_event [] = {
+    { "name",     MSG_FIELD_STR, true,  "actor name" },
+    { "instance", MSG_FIELD_STR, true,  "instance id" },
+    { "host",     MSG_FIELD_STR, true,  "host name" },
+    { "pid",      MSG_FIELD_INT, false, "process id" },
+    { "reason",   MSG_FIELD_STR, false, "why it went down: `heartbeat`, `bye`, `replaced`" },
+};
+static const msg_field_t s_status_reply [] = {
+    { "name",      MSG_FIELD_STR, true,  "actor name" },
+    { "instance",  MSG_FIELD_STR, true,  "instance id" },
+    { "host",      MSG_FIELD_STR, true,  "host name" },
+    { "pid",       MSG_FIELD_INT, true,  "process id" },
+    { "state",     MSG_FIELD_STR, true,  "`up` or `stopping`" },
+    { "uptime_ms", MSG_FIELD_INT, true,  "time since the process started" },
+    { "msgs_in",   MSG_FIELD_INT, true,  "messages received" },
+    { "msgs_out",  MSG_FIELD_INT, true,  "messages sent" },
+    { "last_seq",  MSG_FIELD_INT, false, "highest durable sequence number applied" },
+    { "detail",    MSG_FIELD_MAP, false, "actor-specific figures" },
+};
+static const msg_field_t s_broker_status_reply [] = {
+    { "instance",     MSG_FIELD_STR,   true, "broker instance id" },
+    { "host",         MSG_FIELD_STR,   true, "host name" },
+    { "pid",          MSG_FIELD_INT,   true, "process id" },
+    { "endpoint",     MSG_FIELD_STR,   true, "the ROUTER endpoint" },
+    { "uptime_ms",    MSG_FIELD_INT,   true, "time since the broker started" },
+    { "msgs_in",      MSG_FIELD_INT,   true, "frames received" },
+    { "msgs_out",     MSG_FIELD_INT,   true, "frames sent" },
+    { "journal_head", MSG_FIELD_INT,   true, "highest journaled sequence number" },
+    { "held",         MSG_FIELD_INT,   true, "durable messages awaiting delivery" },
+    { "rejected",     MSG_FIELD_MAP,   true, "rejected inputs counted by reason" },
+    { "peers",        MSG_FIELD_ARRAY, true, "live peers: maps of name, instance, host, pid, role, since_ms, last_seen_ms, msgs_in, msgs_out" },
+};
+static const msg_field_t s_journal_read [] = {
+    { "from",  MSG_FIELD_INT, true,  "first sequence number wanted" },
+    { "limit", MSG_FIELD_INT, false, "most entries to return (default 1000, max 10000)" },
+    { "type",  MSG_FIELD_STR, false, "only entries of this type" },
+    { "to",    MSG_FIELD_STR, false, "only entries addressed to this name (or name@instance)" },
+};
+static const msg_field_t s_journal_batch [] = {
+    { "entries", MSG_FIELD_BIN_ARRAY, true, "encoded messages, in sequence order" },
+    { "head",    MSG_FIELD_INT,   true, "highest journaled sequence number" },
+    { "next",    MSG_FIELD_INT,   true, "sequence number to ask for next" },
+};
+static const msg_field_t s_ping [] = {
+    { "data", MSG_FIELD_ANY, false, "echoed back unchanged in the pong" },
+};
+
+static const msg_type_t s_types [] = {
+    { MSG_TYPE_HELLO, "hello", MSG_KIND_CONTROL, false,
+      "First message of every peer: registers it in the broker's directory. "
+      "Answered by `welcome`, or by `error` (bad token, singleton already live).",
+      FIELDS (s_hello) },
+    { MSG_TYPE_WELCOME, "welcome", MSG_KIND_CONTROL, false,
+      "The broker accepted a `hello`.", FIELDS (s_welcome) },
+    { MSG_TYPE_HEARTBEAT, "heartbeat", MSG_KIND_CONTROL, false,
+      "Sent both ways every `heartbeat_ms` when nothing else was sent; a peer "
+      "silent for `liveness` intervals is dead.", NULL, 0 },
+    { MSG_TYPE_BYE, "bye", MSG_KIND_CONTROL, false,
+      "A peer leaves cleanly; the broker publishes `actor.down` at once.", NULL, 0 },
+    { MSG_TYPE_ERROR, "error", MSG_KIND_REPLY, false,
+      "A message was refused or failed; `corr` names it when its id was readable.",
+      FIELDS (s_error) },
+    { MSG_TYPE_ACK, "ack", MSG_KIND_CONTROL, false,
+      "The broker journaled a durable message (fsync'd); `corr` is its id.",
+      FIELDS (s_ack) },
+    { MSG_TYPE_DELIVERED, "delivered", MSG_KIND_CONTROL, false,
+      "An actor handled a durable message; the broker stops holding it.",
+      FIELDS (s_delivered) },
+    { MSG_TYPE_SUBSCRIBE, "subscribe", MSG_KIND_CONTROL, false,
+      "Adds a topic subscription for the sending peer.", FIELDS (s_subscribe) },
+    { MSG_TYPE_ACTOR_UP, "actor.up", MSG_KIND_EVENT, false,
+      "Published on topic `actor.up` when an actor registers.", FIELDS (s_actor_event) },
+    { MSG_TYPE_ACTOR_DOWN, "actor.down", MSG_KIND_EVENT, false,
+      "Published on topic `actor.down` when an actor leaves or misses its heartbeats.",
+      FIELDS (s_actor_event) },
+    { MSG_TYPE_STATUS, "status", MSG_KIND_COMMAND, false,
+      "Asks an actor for its status; answered by `status.reply`.", NULL, 0 },
+    { MSG_TYPE_STATUS_REPLY, "status.reply", MSG_KIND_REPLY, false,
+      "An actor's status.", FIELDS (s_status_reply) },
+    { MSG_TYPE_BROKER_STATUS, "broker.status", MSG_KIND_CONTROL, false,
+      "Asks the broker for its status and directory; answered by `broker.status.reply`.",
+      NULL, 0 },
+    { MSG_TYPE_BROKER_STATUS_REPLY, "broker.status.reply", MSG_KIND_REPLY, false,
+      "The broker's status and its directory of live peers.", FIELDS (s_broker_status_reply) },
+    { MSG_TYPE_JOURNAL_READ, "journal.read", MSG_KIND_CONTROL, false,
+      "Reads journal entries from the broker (restore after a snapshot, `dynod journal`).",
+      FIELDS (s_journal_read) },
+    { MSG_TYPE_JOURNAL_BATCH, "journal.batch", MSG_KIND_REPLY, false,
+      "Journal entries answering `journal.read`.", FIELDS (s_journal_batch) },
+    { MSG_TYPE_PING, "ping", MSG_KIND_COMMAND, false,
+      "Liveness probe any actor answers with `pong`; may be sent durable.",
+      FIELDS (s_ping) },
+    { MSG_TYPE_PONG, "pong", MSG_KIND_REPLY, false,
+      "Answer to `ping`, carrying its `data`.", FIELDS (s_ping) },
+    { MSG_TYPE_STOP, "stop", MSG_KIND_COMMAND, false,
+      "Asks an actor to stop cleanly, as SIGTERM does.", NULL, 0 },
+};
+
+_Static_assert (sizeof (s_types) / sizeof (s_types [0]) == MSG_TYPE_COUNT,
+                "every msg_type_id_t needs a row in s_types");
+
+const msg_type_t *
+msg_type_by_id (msg_type_id_t id)
+{
+    if ((unsigned) id >= MSG_TYPE_COUNT)
+        return NULL;
+    return &s_types [id];
+}
+
+const msg_type_t *
+msg_type_by_name (const char *name, size_t len)
+{
+    for (size_t i = 0; i < MSG_TYPE_COUNT; i++)
+        if (strlen (s_types [i].name) == len && memcmp (s_types [i].name, name, len) == 0)
+            return &s_types [i];
+    return NULL;
+}
+
+const msg_field_t *
+msg_type_field (const msg_type_t *type, const char *name, size_t len)
+{
+    for (size_t i = 0; i < type->field_count; i++)
+        if (strlen (type->fields [i].name) == len
+        &&  memcmp (type->fields [i].name, name, len) == 0)
+            return &type->fields [i];
+    return NULL;
+}
+
+const char *
+msg_kind_name (msg_kind_t kind)
+{
+    static const char *names [] = { "control", "command", "reply", "event", "stream" };
+    return names [kind];
+}
+
+const char *
+msg_field_type_name (msg_field_type_t type)
+{
+    static const char *names [] = { "str", "int", "bool", "bin", "map", "array", "any", "bin array" };
+    return names [type];
+}
+
+char *
+msg_types_markdown (void)
+{
+    size_t cap = 16384, len = 0;
+    char *out = act_malloc (cap);
+    out [0] = 0;
+    for (size_t i = 0; i < MSG_TYPE_COUNT; i++) {
+        const msg_type_t *t = &s_types [i];
+        char block [4096];
+        int n = snprintf (block, sizeof block,
+                          "### `%s`\n\nKind: %s. Durable by default: %s.\n\n%s\n\n",
+                          t->name, msg_kind_name (t->kind), t->durable ? "yes" : "no", t->doc);
+        if (t->field_count == 0)
+            n += snprintf (block + n, sizeof block - (size_t) n, "Body: empty map.\n\n");
+        else {
+            n += snprintf (block + n, sizeof block - (size_t) n,
+                           "| field | type | required | meaning |\n|---|---|---|---|\n");
+            for (size_t f = 0; f < t->field_count; f++)
+                n += snprintf (block + n, sizeof block - (size_t) n, "| `%s` | %s | %s | %s |\n",
+                               t->fields [f].name, msg_field_type_name (t->fields [f].type),
+                               t->fields [f].required ? "yes" : "no", t->fields [f].doc);
+            n += snprintf (block + n, sizeof block - (size_t) n, "\n");
+        }
+        while (len + (size_t) n + 1 > cap) {
+            cap *= 2;
+            out = act_realloc (out, cap);
+        }
+        memcpy (out + len, block, (size_t) n + 1);
+        len += (size_t) n;
+    }
+    return out;
+}

@@ -1,0 +1,84 @@
+//  msg_types - the table of message types and their body schemas
+//
+//  Each type is declared once here (its id) and once in msg_types.c (name,
+//  kind, durability, documentation and fields). docs/protocol.md is
+//  generated from that table and a test keeps the two equal.
+
+#ifndef MSG_TYPES_H
+#define MSG_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    MSG_TYPE_HELLO,
+    MSG_TYPE_WELCOME,
+    MSG_TYPE_HEARTBEAT,
+    MSG_TYPE_BYE,
+    MSG_TYPE_ERROR,
+    MSG_TYPE_ACK,
+    MSG_TYPE_DELIVERED,
+    MSG_TYPE_SUBSCRIBE,
+    MSG_TYPE_ACTOR_UP,
+    MSG_TYPE_ACTOR_DOWN,
+    MSG_TYPE_STATUS,
+    MSG_TYPE_STATUS_REPLY,
+    MSG_TYPE_BROKER_STATUS,
+    MSG_TYPE_BROKER_STATUS_REPLY,
+    MSG_TYPE_JOURNAL_READ,
+    MSG_TYPE_JOURNAL_BATCH,
+    MSG_TYPE_PING,
+    MSG_TYPE_PONG,
+    MSG_TYPE_STOP,
+    MSG_TYPE_COUNT
+} msg_type_id_t;
+
+typedef enum {
+    MSG_KIND_CONTROL,       // between a peer and the broker itself
+    MSG_KIND_COMMAND,       // asks an actor to do something
+    MSG_KIND_REPLY,         // answers a command (corr set)
+    MSG_KIND_EVENT,         // something happened; usually published
+    MSG_KIND_STREAM,        // high-volume, never journaled
+} msg_kind_t;
+
+typedef enum {
+    MSG_FIELD_STR,          // UTF-8 string
+    MSG_FIELD_INT,          // signed or unsigned integer
+    MSG_FIELD_BOOL,
+    MSG_FIELD_BIN,          // raw bytes
+    MSG_FIELD_MAP,          // nested map with string keys
+    MSG_FIELD_ARRAY,
+    MSG_FIELD_ANY,          // any value within the depth limit
+    MSG_FIELD_BIN_ARRAY,    // array of raw byte strings
+} msg_field_type_t;
+
+typedef struct {
+    const char *name;
+    msg_field_type_t type;
+    bool required;
+    const char *doc;
+} msg_field_t;
+
+typedef struct {
+    msg_type_id_t id;
+    const char *name;
+    msg_kind_t kind;
+    bool durable;           // default for the envelope flag
+    const char *doc;
+    const msg_field_t *fields;
+    size_t field_count;
+} msg_type_t;
+
+//  Borrowed, static storage; NULL when unknown.
+const msg_type_t *msg_type_by_id (msg_type_id_t id);
+const msg_type_t *msg_type_by_name (const char *name, size_t len);
+//  Field of a type by name; NULL when the schema has no such field.
+const msg_field_t *msg_type_field (const msg_type_t *type, const char *name, size_t len);
+const char *msg_kind_name (msg_kind_t kind);
+const char *msg_field_type_name (msg_field_type_t type);
+
+//  Writes the type reference section of docs/protocol.md (markdown) to a
+//  malloc'd string. Caller owns result.
+char *msg_types_markdown (void);
+
+#endif
