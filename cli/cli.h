@@ -37,5 +37,6 @@ void cli_print_json (const json_t *value);
 void cli_format_duration (int64_t ms, char *out, size_t len);
 
 int cli_cmd_status (cli_t *cli, int argc, char **argv);
+int cli_cmd_ping (cli_t *cli, int argc, char **argv);
 
 #endif

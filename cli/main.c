@@ -21,6 +21,7 @@ typedef struct {
 
 static const cli_command_t s_commands [] = {
     { "status", cli_cmd_status, "show the broker and every actor: state, uptime, traffic, journal head" },
+    { "ping",   cli_cmd_ping,   "check that an actor or the broker answers (optionally through the journal)" },
 };
 
 static void
