@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages dynod needs to build, run and test.
+# As root it runs apt-get; otherwise it prints the exact command and stops.
+#   scripts/deps.sh          build, run and test dependencies
+#   scripts/deps.sh --fuzz   also clang and its runtime, for `make fuzz`
+set -euo pipefail
+
+packages=(
+    build-essential pkg-config
+    libzmq3-dev libczmq-dev libmsgpack-dev libleveldb-dev libssl-dev
+    libwebsockets-dev libjansson-dev
+    python3 procps iproute2 ca-certificates
+)
+if [ "${1:-}" = "--fuzz" ]; then
+    packages+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing+=("$p") ;;
+    esac
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "deps: all ${#packages[@]} packages present"
+    exit 0
+fi
+
+line="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: missing packages; run as root:" >&2
+    echo "  apt-get update && $line" >&2
+    exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends ${missing[*]}
