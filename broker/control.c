@@ -57,8 +57,10 @@ s_on_hello (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_
     }
     bool actor = strcmp (role, "actor") == 0;
     bool singleton = msg_bool (msg, "singleton", false);
-    brk_peer_t *other = actor && singleton ? brk_directory_other (self->dir, name, NULL) : NULL;
-    if (other && strcmp (other->address, address) != 0) {
+    //  Either side being a singleton excludes the other: a live singleton
+    //  admits no second instance, whatever the newcomer claims.
+    brk_peer_t *other = actor ? brk_directory_other (self->dir, name, NULL) : NULL;
+    if (other && strcmp (other->address, address) != 0 && (singleton || other->singleton)) {
         char reason [300];
         snprintf (reason, sizeof reason, "singleton '%s' is already live as %s", name, other->address);
         act_log_warn ("refused %s: %s", address, reason);

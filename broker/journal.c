@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct brk_journal {
     leveldb_t *db;
@@ -75,6 +76,13 @@ s_find_head (brk_journal_t *self)
 brk_journal_t *
 brk_journal_open (const char *dir, bool create, char *reason, size_t reason_len)
 {
+    //  LevelDB creates the directory and its LOCK file before it finds that
+    //  there is no database: a read-only open must not leave them behind.
+    struct stat st;
+    if (!create && stat (dir, &st) != 0) {
+        snprintf (reason, reason_len, "cannot open journal: '%s' does not exist", dir);
+        return NULL;
+    }
     brk_journal_t *self = act_calloc (1, sizeof *self);
     self->options = leveldb_options_create ();
     leveldb_options_set_create_if_missing (self->options, create);
@@ -149,6 +157,9 @@ brk_journal_stage (brk_journal_t *self, uint64_t seq, const void *data, size_t l
         s_key (key, 'p', seq);
         leveldb_writebatch_put (self->batch, key, 9, dest, strlen (dest));
     }
+    //  Keeps next_seq from handing out a seq that is already staged.
+    if (seq > self->head)
+        self->head = seq;
     self->staged++;
 }
 

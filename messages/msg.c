@@ -282,8 +282,10 @@ s_take_key (msg_t *self, const msgpack_object *key, const msgpack_object *val,
         case 4: rc = s_copy_addr (self->from, val, "from", err); break;
         case 5: rc = s_copy_addr (self->to, val, "to", err); break;
         case 7:
-            if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER && val->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
-                return s_reject (err, MSG_EFIELD, "envelope '%s' must be an integer", "ts");
+            //  A positive value past INT64_MAX would wrap to a negative ts.
+            if ((val->type != MSGPACK_OBJECT_POSITIVE_INTEGER && val->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+            ||  (val->type == MSGPACK_OBJECT_POSITIVE_INTEGER && val->via.u64 > INT64_MAX))
+                return s_reject (err, MSG_EFIELD, "envelope '%s' must be a 64-bit signed integer", "ts");
             self->ts = val->via.i64;
             break;
         case 8:

@@ -67,6 +67,8 @@ msg_pack_precheck (const unsigned char *data, size_t len, int max_depth)
                 if (len - pos < (size_t) w)
                     return MSG_EMALFORMED;
                 children = s_be (data + pos, w);
+                if (children > MSG_MAX_ITEMS)
+                    return MSG_ETOOMANY;
                 if (b >= 0xde)
                     children *= 2;
                 pos += (size_t) w;
@@ -85,8 +87,6 @@ msg_pack_precheck (const unsigned char *data, size_t len, int max_depth)
             return MSG_EMALFORMED;
         pos += (size_t) skip;
         if (children) {
-            if (children > 2u * MSG_MAX_ITEMS)
-                return MSG_ETOOMANY;
             //  Every element takes at least one byte.
             if (children > len - pos)
                 return MSG_EMALFORMED;
@@ -94,6 +94,9 @@ msg_pack_precheck (const unsigned char *data, size_t len, int max_depth)
                 return MSG_ETOODEEP;
             pending [++depth] = children;
         }
+        //  An empty container is a level of nesting too.
+        else if (depth + 1 > max_depth && ((b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf)))
+            return MSG_ETOODEEP;
     }
     return pos == len ? 0 : MSG_ETRAILING;
 }
@@ -138,7 +141,8 @@ s_fail (msg_error_t *err, int code, const char *fmt, const char *what)
     return code;
 }
 
-//  Every string in a value must be UTF-8 and every map key a string.
+//  Every string in a value must be UTF-8 and every map key a string without
+//  NUL bytes.
 static int
 s_check_value (const msgpack_object *o, const char *field, msg_error_t *err)
 {
@@ -159,6 +163,9 @@ s_check_value (const msgpack_object *o, const char *field, msg_error_t *err)
                 const msgpack_object_kv *kv = &o->via.map.ptr [i];
                 if (kv->key.type != MSGPACK_OBJECT_STR)
                     return s_fail (err, MSG_EBODY, "field '%s' has a map key that is not a string", field);
+                //  jansson finds, copies and compares keys as C strings.
+                if (memchr (kv->key.via.str.ptr, 0, kv->key.via.str.size))
+                    return s_fail (err, MSG_EBODY, "field '%s' has a map key holding a NUL byte", field);
                 int rc = s_check_value (&kv->key, field, err);
                 if (!rc)
                     rc = s_check_value (&kv->val, field, err);

@@ -77,16 +77,28 @@ act_rng_t *act_rng (act_t *self) { return &self->rng; }
 const char *act_address (act_t *self) { return self->address; }
 void act_stop (act_t *self) { self->stopping = true; }
 
-msg_t *
-act_msg_new (act_t *self, msg_type_id_t type, const char *to)
+static msg_t *
+s_msg_new (act_t *self, act_rng_t *ids, msg_type_id_t type, const char *to)
 {
     msg_t *msg = msg_new (type);
-    act_rng_id (&self->rng, msg->id);
+    act_rng_id (ids, msg->id);
     msg_set_from (msg, self->address);
     if (to)
         msg_set_to (msg, to);
     msg->ts = act_now (self);
     return msg;
+}
+
+msg_t *
+act_msg_new (act_t *self, msg_type_id_t type, const char *to)
+{
+    return s_msg_new (self, &self->rng, type, to);
+}
+
+msg_t *
+act_control_msg_new (act_t *self, msg_type_id_t type, const char *to)
+{
+    return s_msg_new (self, &self->control, type, to);
 }
 
 //  Puts an encoded frame on the wire, or in the hold queue before welcome.
@@ -222,7 +234,7 @@ s_connect (act_t *self)
         s_schedule_reconnect (self, "connect failed");
         return;
     }
-    msg_t *hello = act_msg_new (self, MSG_TYPE_HELLO, "broker");
+    msg_t *hello = act_control_msg_new (self, MSG_TYPE_HELLO, "broker");
     msg_set_str (hello, "name", self->def->name);
     msg_set_str (hello, "instance", self->cfg.instance);
     msg_set_str (hello, "host", self->cfg.host);
@@ -374,7 +386,7 @@ act_dispatch (act_t *self, msg_t *msg)
     if (msg->seq) {
         if (msg->seq > self->last_seq)
             self->last_seq = msg->seq;
-        msg_t *done = act_msg_new (self, MSG_TYPE_DELIVERED, "broker");
+        msg_t *done = act_control_msg_new (self, MSG_TYPE_DELIVERED, "broker");
         msg_set_int (done, "seq", (int64_t) msg->seq);
         act_send_internal (self, &done, true);
         act_snapshot_maybe (self);
@@ -420,7 +432,7 @@ s_tick (act_t *self)
         return;
     }
     if (self->conn == ACT_CONN_READY && now - self->last_send >= self->cfg.heartbeat_ms) {
-        msg_t *hb = act_msg_new (self, MSG_TYPE_HEARTBEAT, "broker");
+        msg_t *hb = act_control_msg_new (self, MSG_TYPE_HEARTBEAT, "broker");
         act_send_internal (self, &hb, true);
     }
     s_expire_requests (self, now);
@@ -444,7 +456,13 @@ s_init (act_t *self, const act_def_t *def, const act_config_t *cfg)
     if (!self->cfg.liveness)
         self->cfg.liveness = ACT_LIVENESS;
     self->clock = self->cfg.clock;
-    act_rng_init (&self->rng, self->cfg.seed ? self->cfg.seed : act_seed_from_os ());
+    uint64_t seed = self->cfg.seed ? self->cfg.seed : act_seed_from_os ();
+    act_rng_init (&self->rng, seed);
+    //  From the same seed, so a seeded run is reproducible, but a stream of
+    //  its own (see act_control_msg_new).
+    act_rng_t mix;
+    act_rng_init (&mix, ~seed);
+    act_rng_init (&self->control, act_rng_next (&mix));
     act_rng_init (&self->jitter, act_seed_from_os ());
     snprintf (self->address, sizeof self->address, "%s@%s", def->name, self->cfg.instance);
     char name [MSG_ADDR_MAX], instance [MSG_ADDR_MAX];
@@ -516,7 +534,7 @@ act_run (const act_def_t *def, const act_config_t *cfg)
     }
     act_snapshot_write (self);
     if (self->conn == ACT_CONN_READY) {
-        msg_t *bye = act_msg_new (self, MSG_TYPE_BYE, "broker");
+        msg_t *bye = act_control_msg_new (self, MSG_TYPE_BYE, "broker");
         act_send_internal (self, &bye, true);
     }
     act_log_info ("stopped");

@@ -18,6 +18,7 @@ struct act_client {
     act_rng_t rng;
     char address [MSG_ADDR_MAX];
     int64_t last_send;
+    int heartbeat_ms;                   // the broker's, from its welcome
 };
 
 msg_t *
@@ -53,15 +54,15 @@ act_client_recv (act_client_t *self, int timeout_ms, int *rc)
     int64_t deadline = act_mono_ms () + timeout_ms;
     for (;;) {
         int64_t now = act_mono_ms ();
-        if (now - self->last_send >= ACT_HEARTBEAT_MS) {
+        if (now - self->last_send >= self->heartbeat_ms) {
             msg_t *hb = act_client_msg_new (self, MSG_TYPE_HEARTBEAT, "broker");
             act_client_send (self, &hb);
         }
         int64_t wait = deadline - now;
         if (wait <= 0)
             break;
-        if (wait > ACT_HEARTBEAT_MS)
-            wait = ACT_HEARTBEAT_MS;
+        if (wait > self->heartbeat_ms)
+            wait = self->heartbeat_ms;
         zmq_pollitem_t item = { self->sock, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll (&item, 1, (long) wait) < 0) {
             if (errno == EINTR)
@@ -151,6 +152,7 @@ act_client_new (const char *endpoint, const char *token, const char *name, int t
 {
     act_client_t *self = act_calloc (1, sizeof *self);
     act_rng_init (&self->rng, act_seed_from_os ());
+    self->heartbeat_ms = ACT_HEARTBEAT_MS;
     char instance [17];
     snprintf (instance, sizeof instance, "%016llx", (unsigned long long) act_rng_next (&self->rng));
     snprintf (self->address, sizeof self->address, "%s@%s", name, instance);
@@ -178,6 +180,11 @@ act_client_new (const char *endpoint, const char *token, const char *name, int t
     *rc = act_client_call (self, &hello, timeout_ms, &reply);
     if (*rc == 0 && reply->type->id != MSG_TYPE_WELCOME)
         *rc = ACT_EPROTO;
+    //  The broker drops peers silent for `liveness` of its intervals: keep
+    //  to its pace when it is faster than ours.
+    int64_t heartbeat_ms = *rc == 0 ? msg_int (reply, "heartbeat_ms", 0) : 0;
+    if (heartbeat_ms > 0 && heartbeat_ms < self->heartbeat_ms)
+        self->heartbeat_ms = (int) heartbeat_ms;
     msg_destroy (&reply);
     if (*rc) {
         act_client_destroy (&self);

@@ -36,6 +36,7 @@ struct act {
     act_clock_t *clock;                 // borrowed; swapped during replay
     act_clock_t replay_clock;
     act_rng_t rng;                      // ids and actor randomness
+    act_rng_t control;                  // ids of the runtime's own messages
     act_rng_t jitter;                   // back-off jitter, not replayed
     void *zctx;
     void *sock;
@@ -64,6 +65,13 @@ struct act {
 void act_dispatch (act_t *self, msg_t *msg);
 //  act_send for control messages, which may go out before welcome.
 int act_send_internal (act_t *self, msg_t **msg_p, bool control);
+//  A message the runtime sends on its own account, not in answer to an
+//  input (hello, heartbeat, delivered, bye, journal.read): as act_msg_new
+//  but with its id from `control`. How many of these go out depends on
+//  timing, so drawing them from `rng` would change the ids of everything
+//  the actor sends afterwards from one run to the next, and a replay would
+//  not reproduce them. Caller owns result.
+msg_t *act_control_msg_new (act_t *self, msg_type_id_t type, const char *to);
 
 //  Snapshot and restore (act_snapshot.c).
 int act_restore_load (act_t *self);

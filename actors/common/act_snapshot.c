@@ -75,7 +75,7 @@ act_restore_load (act_t *self)
 static void
 s_request_batch (act_t *self)
 {
-    msg_t *req = act_msg_new (self, MSG_TYPE_JOURNAL_READ, "broker");
+    msg_t *req = act_control_msg_new (self, MSG_TYPE_JOURNAL_READ, "broker");
     msg_set_int (req, "from", (int64_t) self->restore_next);
     msg_set_int (req, "limit", RESTORE_BATCH);
     msg_set_str (req, "to", self->def->name);
