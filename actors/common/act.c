@@ -312,6 +312,11 @@ s_on_runtime (act_t *self, msg_t *msg)
             if (self->conn == ACT_CONN_HELLO_SENT) {
                 self->conn = ACT_CONN_READY;
                 self->backoff_ms = ACT_BACKOFF_MIN_MS;
+                //  The broker drops peers silent for `liveness` of its own
+                //  intervals: keep to its pace when it is faster than ours.
+                int64_t hb = msg_int (msg, "heartbeat_ms", 0);
+                if (hb > 0 && hb < self->cfg.heartbeat_ms)
+                    self->cfg.heartbeat_ms = (int) hb;
                 act_log_info ("registered with broker as %s", self->address);
                 act_restore_start (self);
                 s_flush_outq (self);
@@ -360,7 +365,11 @@ act_dispatch (act_t *self, msg_t *msg)
 {
     //  Durable messages arrive in sequence order per destination, so one
     //  watermark drops every redelivery; others are filtered by id.
-    bool duplicate = msg->seq ? msg->seq <= self->last_seq : s_seen_before (self, msg->id);
+    //  A sender that resends after losing its ack gets a new seq for the
+    //  same id, so durable messages are checked by id as well.
+    bool duplicate = msg->seq && msg->seq <= self->last_seq;
+    if (!duplicate)
+        duplicate = s_seen_before (self, msg->id);
     if (!duplicate && !s_on_runtime (self, msg)) {
         act_pending_t pending;
         if (msg->corr [0] && s_take_request (self, msg->corr, &pending)) {
