@@ -212,23 +212,40 @@ s_stage (brk_t *self, brk_peer_t *from, msg_t *msg, zmq_msg_t *frame)
                     "too many durable messages held; try again later", msg->type->name);
         return;
     }
-    uint64_t seq = brk_journal_next_seq (self->journal);
-    brk_staged_t *st = &self->staged [self->staged_count++];
-    zmq_msg_init (&st->frame);
+    //  The seq goes into the frame in place; a frame in another encoder's
+    //  layout is re-encoded with it, which can fail (e.g. float32 values
+    //  grow past the size limit): then nothing is staged or consumed.
+    uint64_t seq = brk_journal_head (self->journal) + 1;
+    zmq_msg_t stamped;
+    zmq_msg_init (&stamped);
     if (msg_stamp_seq (zmq_msg_data (frame), zmq_msg_size (frame), seq) == 0)
-        zmq_msg_move (&st->frame, frame);
+        zmq_msg_move (&stamped, frame);
     else {
-        //  Not our encoder's layout: re-encode with the sequence number.
-        msg_t *full = msg_decode (zmq_msg_data (frame), zmq_msg_size (frame), MSG_DECODE_FULL, NULL);
-        full->seq = seq;
-        char *data;
-        size_t len;
-        msg_encode (full, &data, &len, NULL);
+        msg_error_t err = { 0, "" };
+        msg_t *full = msg_decode (zmq_msg_data (frame), zmq_msg_size (frame), MSG_DECODE_FULL, &err);
+        char *data = NULL;
+        size_t len = 0;
+        int rc = full ? 0 : err.code;
+        if (full) {
+            full->seq = seq;
+            rc = msg_encode (full, &data, &len, &err);
+        }
         msg_destroy (&full);
-        zmq_msg_init_size (&st->frame, len);
-        memcpy (zmq_msg_data (&st->frame), data, len);
+        if (rc) {
+            zmq_msg_close (&stamped);
+            brk_reject (self, from->rid, from->rid_len, BRK_REJ_TOO_BIG, msg->id, rc,
+                        "cannot journal this message in canonical form", msg->type->name);
+            return;
+        }
+        zmq_msg_init_size (&stamped, len);
+        memcpy (zmq_msg_data (&stamped), data, len);
         free (data);
     }
+    brk_journal_next_seq (self->journal);
+    brk_staged_t *st = &self->staged [self->staged_count++];
+    zmq_msg_init (&st->frame);
+    zmq_msg_move (&st->frame, &stamped);
+    zmq_msg_close (&stamped);
     st->seq = seq;
     memcpy (st->rid, from->rid, from->rid_len);
     st->rid_len = from->rid_len;

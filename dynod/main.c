@@ -151,10 +151,11 @@ dnd_cmd_actor (int argc, char **argv)
 int
 dnd_cmd_protocol (int argc, char **argv)
 {
-    (void) argv;
     if (argc > 1) {
-        printf ("usage: dynod protocol\nPrints the message type reference that docs/protocol.md holds.\n");
-        return DND_EXIT_OK;
+        bool help = strcmp (argv [1], "--help") == 0 || strcmp (argv [1], "-h") == 0;
+        fprintf (help ? stdout : stderr,
+                 "usage: dynod protocol\nPrints the message type reference that docs/protocol.md holds.\n");
+        return help && argc == 2 ? DND_EXIT_OK : DND_EXIT_USAGE;
     }
     char *text = msg_types_markdown ();
     fputs (text, stdout);

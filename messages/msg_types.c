@@ -7,6 +7,7 @@
 #include "msg_types.h"
 #include "../actors/common/act_base.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,25 @@ msg_field_type_name (msg_field_type_t type)
     return names [type];
 }
 
+//  Appends printf-style text to a growing buffer.
+static void __attribute__ ((format (printf, 4, 5)))
+s_append (char **out, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    int n = vsnprintf (*out + *len, *cap - *len, fmt, ap);
+    va_end (ap);
+    if ((size_t) n >= *cap - *len) {
+        while ((size_t) n >= *cap - *len)
+            *cap *= 2;
+        *out = act_realloc (*out, *cap);
+        va_start (ap, fmt);
+        vsnprintf (*out + *len, *cap - *len, fmt, ap);
+        va_end (ap);
+    }
+    *len += (size_t) n;
+}
+
 char *
 msg_types_markdown (void)
 {
@@ -194,27 +214,18 @@ msg_types_markdown (void)
     out [0] = 0;
     for (size_t i = 0; i < MSG_TYPE_COUNT; i++) {
         const msg_type_t *t = &s_types [i];
-        char block [4096];
-        int n = snprintf (block, sizeof block,
-                          "### `%s`\n\nKind: %s. Durable by default: %s.\n\n%s\n\n",
-                          t->name, msg_kind_name (t->kind), t->durable ? "yes" : "no", t->doc);
-        if (t->field_count == 0)
-            n += snprintf (block + n, sizeof block - (size_t) n, "Body: empty map.\n\n");
-        else {
-            n += snprintf (block + n, sizeof block - (size_t) n,
-                           "| field | type | required | meaning |\n|---|---|---|---|\n");
-            for (size_t f = 0; f < t->field_count; f++)
-                n += snprintf (block + n, sizeof block - (size_t) n, "| `%s` | %s | %s | %s |\n",
-                               t->fields [f].name, msg_field_type_name (t->fields [f].type),
-                               t->fields [f].required ? "yes" : "no", t->fields [f].doc);
-            n += snprintf (block + n, sizeof block - (size_t) n, "\n");
+        s_append (&out, &len, &cap, "### `%s`\n\nKind: %s. Durable by default: %s.\n\n%s\n\n",
+                  t->name, msg_kind_name (t->kind), t->durable ? "yes" : "no", t->doc);
+        if (t->field_count == 0) {
+            s_append (&out, &len, &cap, "Body: empty map.\n\n");
+            continue;
         }
-        while (len + (size_t) n + 1 > cap) {
-            cap *= 2;
-            out = act_realloc (out, cap);
-        }
-        memcpy (out + len, block, (size_t) n + 1);
-        len += (size_t) n;
+        s_append (&out, &len, &cap, "| field | type | required | meaning |\n|---|---|---|---|\n");
+        for (size_t f = 0; f < t->field_count; f++)
+            s_append (&out, &len, &cap, "| `%s` | %s | %s | %s |\n", t->fields [f].name,
+                      msg_field_type_name (t->fields [f].type),
+                      t->fields [f].required ? "yes" : "no", t->fields [f].doc);
+        s_append (&out, &len, &cap, "\n");
     }
     return out;
 }

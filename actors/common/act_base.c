@@ -71,8 +71,10 @@ act_strndup (const char *s, size_t n)
 
 //  UBSan's null checks make gcc 12 see a NULL `fmt` branch here and warn
 //  (-Wformat-truncation) in sanitizer builds; callers always pass literals.
+#if !defined (__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 char *
 act_sprintf (const char *fmt, ...)
 {
@@ -87,7 +89,9 @@ act_sprintf (const char *fmt, ...)
     va_end (ap);
     return p;
 }
+#if !defined (__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 const char *
 act_strerror (int rc)
