@@ -131,6 +131,10 @@ main (int argc, char **argv)
             free (*slot);
             *slot = act_strdup (argv [++i]);
         }
+        else if (strcmp (a, "--broker") == 0 || strcmp (a, "--token") == 0) {
+            fprintf (stderr, "dyno: %s needs a value\n", a);
+            return CLI_EXIT_USAGE;
+        }
         else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0) {
             s_usage (stdout);
             return CLI_EXIT_OK;

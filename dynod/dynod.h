@@ -35,6 +35,9 @@ size_t dnd_actor_count (void);
 char *dnd_default_data_dir (void);
 //  ${XDG_CONFIG_HOME:-$HOME/.config}/dynod/credentials. Caller owns result.
 char *dnd_credentials_path (void);
+//  The broker endpoint: DYNOD_BROKER, else the credentials file's, else
+//  tcp://127.0.0.1:7700. Caller owns result.
+char *dnd_broker_endpoint (void);
 //  Reads <data>/api-token, creating it (0600, 32 random hex chars) when
 //  `create`. Caller owns *token_p. Returns 0 or a negative code.
 int dnd_token_load (const char *data_dir, bool create, char **token_p);

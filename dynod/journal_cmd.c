@@ -161,7 +161,9 @@ dnd_cmd_journal (int argc, char **argv)
     }
     else if (strstr (reason, "lock")) {
         char *token = dnd_token_for (dir);
-        code = s_via_broker (&jr, broker ? broker : "tcp://127.0.0.1:7700", token, from);
+        char *endpoint = broker ? act_strdup (broker) : dnd_broker_endpoint ();
+        code = s_via_broker (&jr, endpoint, token, from);
+        free (endpoint);
         free (token);
     }
     else {

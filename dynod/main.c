@@ -57,7 +57,18 @@ dnd_cmd_broker (int argc, char **argv)
         switch (c) {
             case 'd': free (data); data = act_strdup (optarg); break;
             case 'e': free (endpoint); endpoint = act_strdup (optarg); break;
-            case 'p': free (endpoint); endpoint = act_sprintf ("tcp://127.0.0.1:%d", atoi (optarg)); break;
+            case 'p': {
+                char *end;
+                long port = strtol (optarg, &end, 10);
+                if (*end || port < 1 || port > 65535) {
+                    fprintf (stderr, "dynod broker: --port takes a port number (1-65535)\n");
+                    free (data); free (endpoint);
+                    return DND_EXIT_USAGE;
+                }
+                free (endpoint);
+                endpoint = act_sprintf ("tcp://127.0.0.1:%ld", port);
+                break;
+            }
             case 'n': no_sync = true; break;
             case 'h':
                 printf ("usage: dynod broker [--data DIR] [--endpoint EP | --port N] [--no-sync]\n"
@@ -69,6 +80,11 @@ dnd_cmd_broker (int argc, char **argv)
                 free (data); free (endpoint);
                 return DND_EXIT_USAGE;
         }
+    }
+    if (optind != argc) {
+        fprintf (stderr, "dynod broker: unexpected argument '%s'\n", argv [optind]);
+        free (data); free (endpoint);
+        return DND_EXIT_USAGE;
     }
     if (!data)
         data = dnd_default_data_dir ();
@@ -151,11 +167,13 @@ dnd_cmd_actor (int argc, char **argv)
 int
 dnd_cmd_protocol (int argc, char **argv)
 {
+    if (argc == 2 && (strcmp (argv [1], "--help") == 0 || strcmp (argv [1], "-h") == 0)) {
+        printf ("usage: dynod protocol\nPrints the message type reference that docs/protocol.md holds.\n");
+        return DND_EXIT_OK;
+    }
     if (argc > 1) {
-        bool help = strcmp (argv [1], "--help") == 0 || strcmp (argv [1], "-h") == 0;
-        fprintf (help ? stdout : stderr,
-                 "usage: dynod protocol\nPrints the message type reference that docs/protocol.md holds.\n");
-        return help && argc == 2 ? DND_EXIT_OK : DND_EXIT_USAGE;
+        fprintf (stderr, "dynod protocol: unexpected argument '%s'\n", argv [1]);
+        return DND_EXIT_USAGE;
     }
     char *text = msg_types_markdown ();
     fputs (text, stdout);
@@ -179,7 +197,12 @@ main (int argc, char **argv)
         if (strcmp (argv [1], s_commands [i].name) == 0) {
             if (strcmp (argv [1], "broker") == 0)
                 act_log_init ("broker");
-            return s_commands [i].fn (argc - 1, argv + 1);
+            //  getopt names argv[0] in its messages: make it `dynod up`.
+            char *name = act_sprintf ("dynod %s", argv [1]);
+            argv [1] = name;
+            int code = s_commands [i].fn (argc - 1, argv + 1);
+            free (name);
+            return code;
         }
     fprintf (stderr, "dynod: unknown command '%s' (see dynod --help)\n", argv [1]);
     return DND_EXIT_USAGE;

@@ -29,6 +29,22 @@ dnd_credentials_path (void)
     return s_xdg ("XDG_CONFIG_HOME", ".config", "dynod/credentials");
 }
 
+char *
+dnd_broker_endpoint (void)
+{
+    const char *env = getenv ("DYNOD_BROKER");
+    if (env && *env)
+        return act_strdup (env);
+    char *path = dnd_credentials_path ();
+    json_t *creds = json_load_file (path, 0, NULL);
+    free (path);
+    json_t *broker = json_object_get (creds, "broker");
+    char *endpoint = act_strdup (json_is_string (broker) ? json_string_value (broker)
+                                                         : "tcp://127.0.0.1:7700");
+    json_decref (creds);
+    return endpoint;
+}
+
 int
 dnd_token_load (const char *data_dir, bool create, char **token_p)
 {
