@@ -53,13 +53,7 @@ s_send_peer (brk_t *self, brk_peer_t *peer, const void *data, size_t len)
 msg_t *
 brk_msg_new (brk_t *self, msg_type_id_t type, const char *to)
 {
-    msg_t *msg = msg_new (type);
-    act_rng_id (&self->rng, msg->id);
-    msg_set_from (msg, self->address);
-    if (to)
-        msg_set_to (msg, to);
-    msg->ts = act_wall_ms ();
-    return msg;
+    return msg_new_addressed (type, &self->rng, self->address, to, act_wall_ms ());
 }
 
 int

@@ -31,6 +31,18 @@ msg_new (msg_type_id_t type)
     return self;
 }
 
+msg_t *
+msg_new_addressed (msg_type_id_t type, act_rng_t *ids, const char *from, const char *to, int64_t ts)
+{
+    msg_t *self = msg_new (type);
+    act_rng_id (ids, self->id);
+    msg_set_from (self, from);
+    if (to)
+        msg_set_to (self, to);
+    self->ts = ts;
+    return self;
+}
+
 void
 msg_destroy (msg_t **self_p)
 {

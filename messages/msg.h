@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "msg_types.h"
+#include "../actors/common/act_base.h"
 
 #define MSG_VERSION        1
 #define MSG_ID_LEN         32
@@ -80,6 +81,10 @@ typedef struct {
 //  default durability. Caller owns result.
 msg_t *msg_new (msg_type_id_t type);
 void msg_destroy (msg_t **self_p);
+//  A message ready to send: id drawn from `ids`, `from`, `to` (may be NULL)
+//  and `ts` set. Caller owns result.
+msg_t *msg_new_addressed (msg_type_id_t type, act_rng_t *ids, const char *from, const char *to,
+                          int64_t ts);
 //  Deep copy. Caller owns result.
 msg_t *msg_dup (const msg_t *self);
 

@@ -80,13 +80,7 @@ void act_stop (act_t *self) { self->stopping = true; }
 static msg_t *
 s_msg_new (act_t *self, act_rng_t *ids, msg_type_id_t type, const char *to)
 {
-    msg_t *msg = msg_new (type);
-    act_rng_id (ids, msg->id);
-    msg_set_from (msg, self->address);
-    if (to)
-        msg_set_to (msg, to);
-    msg->ts = act_now (self);
-    return msg;
+    return msg_new_addressed (type, ids, self->address, to, act_now (self));
 }
 
 msg_t *

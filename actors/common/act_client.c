@@ -24,13 +24,7 @@ struct act_client {
 msg_t *
 act_client_msg_new (act_client_t *self, msg_type_id_t type, const char *to)
 {
-    msg_t *msg = msg_new (type);
-    act_rng_id (&self->rng, msg->id);
-    msg_set_from (msg, self->address);
-    if (to)
-        msg_set_to (msg, to);
-    msg->ts = act_wall_ms ();
-    return msg;
+    return msg_new_addressed (type, &self->rng, self->address, to, act_wall_ms ());
 }
 
 int
