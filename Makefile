@@ -84,8 +84,15 @@ test: all $(BUILD)/tests/unit-runner $(FUZZ_REPLAY)
 	@DYNOD_BIN=$(CURDIR)/$(OUTBIN) UNIT_RUNNER=$(CURDIR)/$(BUILD)/tests/unit-runner \
 	  FUZZ_REPLAY="$(addprefix $(CURDIR)/,$(FUZZ_REPLAY))" tests/run.sh
 
+# Every process's sanitizer reports go to files in build-check/sanitizer;
+# tests/run.sh fails the run if any appear (daemons started by integration
+# tests report there too, not only the unit tests).
 check:
-	@$(MAKE) --no-print-directory BUILD=build-check \
+	@rm -rf build-check/sanitizer && mkdir -p build-check/sanitizer
+	@SANITIZER_LOG_DIR=$(CURDIR)/build-check/sanitizer \
+	  ASAN_OPTIONS=log_path=$(CURDIR)/build-check/sanitizer/asan:detect_leaks=1 \
+	  UBSAN_OPTIONS=log_path=$(CURDIR)/build-check/sanitizer/ubsan:print_stacktrace=1 \
+	  $(MAKE) --no-print-directory BUILD=build-check \
 	  SANITIZE_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
 
 # libFuzzer builds with clang: build-fuzz/fuzz-NAME runs a target.
@@ -110,5 +117,8 @@ clean:
 
 help:
 	@echo "make | make up | make test | make check | make fuzz | make bench-broker | make format | make clean"
+
+# Keep intermediate objects (the fuzz replay objects) between runs.
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

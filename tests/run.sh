@@ -48,6 +48,18 @@ for r in ${FUZZ_REPLAY:-}; do
     run_part "$name" 300 "$r" "$here/fuzz/corpus/$target"
 done
 
+if [ -n "${SANITIZER_LOG_DIR:-}" ]; then
+    out="$log/sanitizer.log"
+    reports=$(find "$SANITIZER_LOG_DIR" -type f 2>/dev/null | sort)
+    if [ -z "$reports" ]; then
+        echo "ok sanitizer-clean" >"$out"
+    else
+        echo "FAIL sanitizer-clean: $(echo "$reports" | wc -l) report(s) in $SANITIZER_LOG_DIR" >"$out"
+        head -n 30 $(echo "$reports" | head -n 1) | sed 's/^/    /'
+    fi
+    tally sanitizer "$out"
+fi
+
 echo "logs in $log"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
