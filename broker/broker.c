@@ -306,14 +306,13 @@ s_on_frame (brk_t *self, const void *rid, size_t rid_len, zmq_msg_t *frame)
     const void *data = zmq_msg_data (frame);
     size_t len = zmq_msg_size (frame);
     brk_peer_t *peer = brk_directory_by_rid (self->dir, rid, rid_len);
-    msg_t *msg = msg_decode (data, len, MSG_DECODE_HEAD, &err);
+    msg_t *msg = msg_decode (data, len, MSG_DECODE_BROKER, &err);
     if (!msg) {
         brk_reject_t why = err.code == MSG_EBADTYPE ? BRK_REJ_UNKNOWN_TYPE
                          : err.code == MSG_ETOOBIG ? BRK_REJ_TOO_BIG : BRK_REJ_MALFORMED;
         brk_reject (self, rid, rid_len, why, NULL, err.code, err.reason, NULL);
         return;
     }
-    bool to_broker = strcmp (msg->to, "broker") == 0 || strcmp (msg->to, self->address) == 0;
     if (!peer && msg->type->id != MSG_TYPE_HELLO) {
         brk_reject (self, rid, rid_len, BRK_REJ_NOT_REGISTERED, msg->id, ACT_ENOTREG,
                     "say hello first", msg->type->name);
@@ -322,14 +321,13 @@ s_on_frame (brk_t *self, const void *rid, size_t rid_len, zmq_msg_t *frame)
         brk_reject (self, rid, rid_len, BRK_REJ_SPOOFED, msg->id, ACT_ESPOOF,
                     "sender address is not the one this connection registered", msg->type->name);
     }
-    else if (to_broker || msg->type->kind == MSG_KIND_CONTROL) {
-        msg_t *full = msg_decode (data, len, MSG_DECODE_FULL, NULL);
+    else if (msg->body) {
+        //  Decoded with its body: one of the broker's own (control) messages.
         if (peer) {
             peer->msgs_in++;
             peer->last_seen = act_mono_ms ();
         }
-        brk_control (self, peer, rid, rid_len, full);
-        msg_destroy (&full);
+        brk_control (self, peer, rid, rid_len, msg);
     }
     else {
         peer->msgs_in++;

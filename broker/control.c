@@ -129,13 +129,26 @@ s_on_bye (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t 
     brk_peer_drop (self, peer, "bye");
 }
 
+//  `delivered {seq}` is cumulative: the peer has handled every durable
+//  message the broker sent it up to seq (it receives them in seq order).
 static void
 s_on_delivered (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
 {
-    (void) peer; (void) rid; (void) rid_len;
-    uint64_t seq = (uint64_t) msg_int (msg, "seq", 0);
-    if (brk_held_release (self->dir, seq))
-        brk_journal_stage_release (self->journal, seq);
+    (void) rid; (void) rid_len;
+    uint64_t upto = (uint64_t) msg_int (msg, "seq", 0);
+    size_t i = 0;
+    while (i < brk_held_count (self->dir)) {
+        brk_held_t *held = brk_held_at (self->dir, i);
+        if (held->seq > upto)
+            break;
+        if (held->assigned && strcmp (held->assigned, peer->address) == 0) {
+            uint64_t seq = held->seq;
+            brk_held_release (self->dir, seq);      // index i now holds the next one
+            brk_journal_stage_release (self->journal, seq);
+        }
+        else
+            i++;
+    }
 }
 
 static void

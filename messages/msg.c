@@ -189,6 +189,13 @@ msg_encode (const msg_t *self, char **buf_p, size_t *len_p, msg_error_t *err)
     return 0;
 }
 
+bool
+msg_is_for_broker (const msg_t *self)
+{
+    return self->type->kind == MSG_KIND_CONTROL || strcmp (self->to, "broker") == 0
+        || strncmp (self->to, "broker@", 7) == 0;
+}
+
 int
 msg_stamp_seq (void *data, size_t len, uint64_t seq)
 {
@@ -243,19 +250,23 @@ s_copy_addr (char *dst, const msgpack_object *o, const char *key, msg_error_t *e
 //  Checks one envelope key/value pair and stores it in `self`. Returns the
 //  key's index (0..9) or a MSG_E* code.
 static int
-s_take_key (msg_t *self, const msgpack_object *key, const msgpack_object *val,
+s_take_key (msg_t *self, int position, const msgpack_object *key, const msgpack_object *val,
             const msgpack_object **body, msg_error_t *err)
 {
     static const char *keys [ENVELOPE_KEYS] = {
         "v", "seq", "id", "type", "from", "to", "corr", "ts", "dur", "body"
     };
+    static const uint32_t lens [ENVELOPE_KEYS] = { 1, 3, 2, 4, 4, 2, 4, 2, 3, 4 };
     if (key->type != MSGPACK_OBJECT_STR)
         return s_reject (err, MSG_EFIELD, "%s", "envelope key is not a string");
+    //  Our encoder writes the keys in table order, so try the key expected at
+    //  this position first; any order is accepted.
     int which = -1;
-    for (int i = 0; i < ENVELOPE_KEYS; i++)
-        if (strlen (keys [i]) == key->via.str.size
-        &&  memcmp (keys [i], key->via.str.ptr, key->via.str.size) == 0)
+    for (int k = 0; k < ENVELOPE_KEYS && which < 0; k++) {
+        int i = (position + k) % ENVELOPE_KEYS;
+        if (lens [i] == key->via.str.size && memcmp (keys [i], key->via.str.ptr, lens [i]) == 0)
             which = i;
+    }
     if (which < 0) {
         char name [40];
         snprintf (name, sizeof name, "%.*s", (int) (key->via.str.size > 32 ? 32 : key->via.str.size),
@@ -328,7 +339,7 @@ s_decode_object (const msgpack_object *root, msg_decode_mode_t mode, msg_error_t
     unsigned seen = 0;
     for (uint32_t i = 0; i < root->via.map.size; i++) {
         const msgpack_object_kv *kv = &root->via.map.ptr [i];
-        int which = s_take_key (self, &kv->key, &kv->val, &body, err);
+        int which = s_take_key (self, (int) i, &kv->key, &kv->val, &body, err);
         if (which < 0)
             goto fail;
         //  Ten distinct known keys in a map of ten means none is missing.
@@ -344,7 +355,7 @@ s_decode_object (const msgpack_object *root, msg_decode_mode_t mode, msg_error_t
     }
     if (msg_pack_check_body (body, self->type, err))
         goto fail;
-    if (mode == MSG_DECODE_FULL)
+    if (mode == MSG_DECODE_FULL || (mode == MSG_DECODE_BROKER && msg_is_for_broker (self)))
         self->body = msg_pack_to_json (body, self->type);
     return self;
 fail:

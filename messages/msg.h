@@ -113,9 +113,15 @@ bool msg_bool (const msg_t *self, const char *key, bool dflt);
 //  so the broker can stamp it without re-encoding (msg_stamp_seq).
 int msg_encode (const msg_t *self, char **buf_p, size_t *len_p, msg_error_t *err);
 
-//  Decoding depth. MSG_DECODE_HEAD validates everything (envelope and body
-//  schema) but leaves `body` NULL: the broker forwards the original bytes.
-typedef enum { MSG_DECODE_FULL, MSG_DECODE_HEAD } msg_decode_mode_t;
+//  Decoding depth. Every mode validates everything (envelope and body
+//  schema). MSG_DECODE_HEAD leaves `body` NULL: the broker forwards the
+//  original bytes. MSG_DECODE_BROKER builds the body only for messages the
+//  broker handles itself (kind control, or addressed to `broker` or
+//  `broker@…`), so the broker decodes every frame exactly once.
+typedef enum { MSG_DECODE_FULL, MSG_DECODE_HEAD, MSG_DECODE_BROKER } msg_decode_mode_t;
+
+//  True when `self` is for the broker itself (see MSG_DECODE_BROKER).
+bool msg_is_for_broker (const msg_t *self);
 
 //  Decodes and validates one message. Returns a new message (caller owns
 //  result) or NULL with `err` filled. Never crashes on any input.

@@ -40,7 +40,7 @@ static const msg_field_t s_ack [] = {
     { "seq", MSG_FIELD_INT, true, "sequence number the durable message was journaled under" },
 };
 static const msg_field_t s_delivered [] = {
-    { "seq", MSG_FIELD_INT, true, "sequence number of the durable message handled" },
+    { "seq", MSG_FIELD_INT, true, "highest sequence number handled: covers every durable message the broker sent this peer up to it" },
 };
 static const msg_field_t s_subscribe [] = {
     { "topic", MSG_FIELD_STR, true, "topic name, e.g. `actor.up`" },
@@ -111,7 +111,8 @@ static const msg_type_t s_types [] = {
       "The broker journaled a durable message (fsync'd); `corr` is its id.",
       FIELDS (s_ack) },
     { MSG_TYPE_DELIVERED, "delivered", MSG_KIND_CONTROL, false,
-      "An actor handled a durable message; the broker stops holding it.",
+      "An actor handled the durable messages it was sent, up to `seq` (they arrive in "
+      "sequence order, so one `delivered` covers a whole batch); the broker stops holding them.",
       FIELDS (s_delivered) },
     { MSG_TYPE_SUBSCRIBE, "subscribe", MSG_KIND_CONTROL, false,
       "Adds a topic subscription for the sending peer.", FIELDS (s_subscribe) },
@@ -158,7 +159,8 @@ const msg_type_t *
 msg_type_by_name (const char *name, size_t len)
 {
     for (size_t i = 0; i < MSG_TYPE_COUNT; i++)
-        if (strlen (s_types [i].name) == len && memcmp (s_types [i].name, name, len) == 0)
+        if (len > 0 && s_types [i].name [0] == name [0] && strlen (s_types [i].name) == len
+        &&  memcmp (s_types [i].name, name, len) == 0)
             return &s_types [i];
     return NULL;
 }
@@ -167,7 +169,7 @@ const msg_field_t *
 msg_type_field (const msg_type_t *type, const char *name, size_t len)
 {
     for (size_t i = 0; i < type->field_count; i++)
-        if (strlen (type->fields [i].name) == len
+        if (len > 0 && type->fields [i].name [0] == name [0] && strlen (type->fields [i].name) == len
         &&  memcmp (type->fields [i].name, name, len) == 0)
             return &type->fields [i];
     return NULL;

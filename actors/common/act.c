@@ -389,11 +389,23 @@ act_dispatch (act_t *self, msg_t *msg)
     if (msg->seq) {
         if (msg->seq > self->last_seq)
             self->last_seq = msg->seq;
-        msg_t *done = act_control_msg_new (self, MSG_TYPE_DELIVERED, "broker");
-        msg_set_int (done, "seq", (int64_t) msg->seq);
-        act_send_internal (self, &done, true);
+        //  A redelivery of something already handled must still be
+        //  acknowledged, or the broker would hold it forever.
+        if (duplicate && self->delivered_sent >= msg->seq)
+            self->delivered_sent = msg->seq - 1;
         act_snapshot_maybe (self);
     }
+}
+
+void
+act_flush_delivered (act_t *self)
+{
+    if (self->last_seq <= self->delivered_sent || self->conn != ACT_CONN_READY)
+        return;
+    msg_t *done = act_control_msg_new (self, MSG_TYPE_DELIVERED, "broker");
+    msg_set_int (done, "seq", (int64_t) self->last_seq);
+    if (act_send_internal (self, &done, true) == 0)
+        self->delivered_sent = self->last_seq;
 }
 
 static void
@@ -421,6 +433,7 @@ s_recv_all (act_t *self)
         act_dispatch (self, msg);
         msg_destroy (&msg);
     }
+    act_flush_delivered (self);
 }
 
 static void

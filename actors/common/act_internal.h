@@ -52,6 +52,7 @@ struct act {
     char seen [ACT_SEEN_MAX][MSG_ID_LEN + 1];
     size_t seen_next;
     uint64_t last_seq;                  // highest durable seq applied
+    uint64_t delivered_sent;            // highest seq told to the broker
     int since_snapshot;
     bool restoring;                     // replaying the journal after a snapshot
     uint64_t restore_next;              // next seq to ask the broker for
@@ -63,6 +64,9 @@ struct act {
 //  Dispatches one decoded message (borrowed) through the runtime and the
 //  actor's table, and acknowledges it when durable.
 void act_dispatch (act_t *self, msg_t *msg);
+//  Tells the broker every durable message up to last_seq was handled (one
+//  cumulative `delivered` per batch); no-op when nothing is new.
+void act_flush_delivered (act_t *self);
 //  act_send for control messages, which may go out before welcome.
 int act_send_internal (act_t *self, msg_t **msg_p, bool control);
 //  A message the runtime sends on its own account, not in answer to an

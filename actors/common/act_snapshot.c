@@ -102,6 +102,7 @@ s_finish (act_t *self)
         act_dispatch (self, self->restore_held [i]);
         msg_destroy (&self->restore_held [i]);
     }
+    act_flush_delivered (self);
 }
 
 bool

@@ -42,6 +42,8 @@ typedef struct {
     int64_t t_start, t_received, t_acked;
     char tx_why [BCH_WHY_MAX];      // each written by its own thread
     char rx_why [BCH_WHY_MAX];
+    uint64_t rx_seq;                // receiver only: highest durable seq
+    uint64_t rx_told;               // receiver only: highest told the broker
 } s_run_t;
 
 //  The echo side of round trips.
@@ -180,7 +182,8 @@ s_tx_main (void *arg)
     return NULL;
 }
 
-//  Answers a durable frame with `delivered`, so the broker stops holding it.
+//  Notes a durable frame's seq; s_rx_flush answers with one cumulative
+//  `delivered` per batch, as act_dispatch and act_flush_delivered do.
 static int
 s_rx_delivered (s_run_t *run, const void *data, size_t len)
 {
@@ -190,11 +193,21 @@ s_rx_delivered (s_run_t *run, const void *data, size_t len)
         s_fail (run, run->rx_why, "durable message arrived without a sequence number");
         return -1;
     }
-    msg_t *done = act_client_msg_new (run->bench->rx, MSG_TYPE_DELIVERED, "broker");
-    msg_set_int (done, "seq", (int64_t) msg->seq);
+    if (msg->seq > run->rx_seq)
+        run->rx_seq = msg->seq;
     msg_destroy (&msg);
-    act_client_send (run->bench->rx, &done);
     return 1;
+}
+
+static void
+s_rx_flush (s_run_t *run)
+{
+    if (run->mode != BCH_DURABLE || run->rx_seq <= run->rx_told)
+        return;
+    msg_t *done = act_client_msg_new (run->bench->rx, MSG_TYPE_DELIVERED, "broker");
+    msg_set_int (done, "seq", (int64_t) run->rx_seq);
+    act_client_send (run->bench->rx, &done);
+    run->rx_told = run->rx_seq;
 }
 
 //  1 when the frame is one of ours, 0 when it is something else (a
@@ -255,11 +268,14 @@ s_rx_main (void *arg)
     size_t got = 0;
     while (got < run->count) {
         if (zmq_msg_recv (&frame, run->rx_sock, ZMQ_DONTWAIT) < 0) {
+            s_rx_flush (run);
             if (s_rx_idle (run, &idle_since, &hb))
                 break;
             continue;
         }
         int rc = s_rx_frame (run, &frame);
+        if ((got & 1023) == 0)
+            s_rx_flush (run);
         if (rc < 0)
             break;
         if (rc > 0)
@@ -268,6 +284,7 @@ s_rx_main (void *arg)
             s_keepalive (run->bench->rx, &hb);
     }
     run->t_received = bch_now_ns ();
+    s_rx_flush (run);
     zmq_msg_close (&frame);
     atomic_fetch_add (&run->finished, 1);
     return NULL;

@@ -929,6 +929,46 @@ test_held_until_registered (void)
     s_broker_stop (&b);
 }
 
+//  `delivered` is cumulative: it releases everything up to its seq that
+//  went to that peer, and nothing that went to another peer.
+static void
+test_delivered_is_cumulative (void)
+{
+    s_broker_t b;
+    s_broker_init (&b, 0);
+    act_client_t *client = s_client (&b, "cli");
+    s_raw_t *a = s_raw_actor (&b, "worker", "a", false, NULL);
+    s_raw_t *z = s_raw_actor (&b, "other", "z", false, NULL);
+    CHECK_EQ (s_durable_ping (client, "worker@a", "a1"), 1);
+    CHECK_EQ (s_durable_ping (client, "other@z", "z2"), 2);
+    CHECK_EQ (s_durable_ping (client, "worker@a", "a3"), 3);
+    CHECK_EQ (s_durable_ping (client, "worker@a", "a4"), 4);
+    s_raw_expect_ping (a, "a1", 1);
+    s_raw_expect_ping (z, "z2", 2);
+    s_raw_expect_ping (a, "a3", 3);
+    s_raw_expect_ping (a, "a4", 4);
+    CHECK_EQ (s_status_int (client, "held"), 4);
+    //  Up to 3 from a: releases 1 and 3, not z's 2, not a's 4. Status is
+    //  asked on the same connection, so it is answered after the release.
+    s_raw_delivered (a, 3);
+    msg_t *status = s_raw_status (a);
+    CHECK_EQ (msg_int (status, "held", -1), 2);
+    msg_destroy (&status);
+    //  z cannot release a's messages by naming a higher seq.
+    s_raw_delivered (z, 4);
+    status = s_raw_status (z);
+    CHECK_EQ (msg_int (status, "held", -1), 1);
+    msg_destroy (&status);
+    s_raw_delivered (a, 4);
+    status = s_raw_status (a);
+    CHECK_EQ (msg_int (status, "held", -1), 0);
+    msg_destroy (&status);
+    s_raw_destroy (&a);
+    s_raw_destroy (&z);
+    act_client_destroy (&client);
+    s_broker_stop (&b);
+}
+
 static void
 test_held_survives_restart (void)
 {
@@ -1119,6 +1159,7 @@ static const unit_test_t s_tests [] = {
     UNIT_TEST (test_singleton),
     UNIT_TEST (test_durable_ack_seq),
     UNIT_TEST (test_held_until_registered),
+    UNIT_TEST (test_delivered_is_cumulative),
     UNIT_TEST (test_held_survives_restart),
     UNIT_TEST (test_heartbeat_expiry),
     UNIT_TEST (test_journal_read),
