@@ -87,6 +87,9 @@ brk_journal_open (const char *dir, bool create, char *reason, size_t reason_len)
     self->options = leveldb_options_create ();
     leveldb_options_set_create_if_missing (self->options, create);
     leveldb_options_set_write_buffer_size (self->options, 32 << 20);
+    //  Entries are msgpack and mostly unique ids: snappy saves little and
+    //  costs CPU on every compaction.
+    leveldb_options_set_compression (self->options, leveldb_no_compression);
     self->sync_write = leveldb_writeoptions_create ();
     leveldb_writeoptions_set_sync (self->sync_write, 1);
     self->lazy_write = leveldb_writeoptions_create ();

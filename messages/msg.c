@@ -76,17 +76,17 @@ s_set_addr (char *field, const char *addr)
 int msg_set_to (msg_t *self, const char *to) { return s_set_addr (self->to, to); }
 int msg_set_from (msg_t *self, const char *from) { return s_set_addr (self->from, from); }
 
-void
-msg_set_id (msg_t *self, const char *id)
+//  Copies at most MSG_ID_LEN characters and terminates.
+static void
+s_copy_id (char dst [MSG_ID_LEN + 1], const char *src)
 {
-    snprintf (self->id, sizeof self->id, "%s", id);
+    size_t len = strnlen (src, MSG_ID_LEN);
+    memcpy (dst, src, len);
+    dst [len] = 0;
 }
 
-void
-msg_set_corr (msg_t *self, const char *corr)
-{
-    snprintf (self->corr, sizeof self->corr, "%s", corr);
-}
+void msg_set_id (msg_t *self, const char *id) { s_copy_id (self->id, id); }
+void msg_set_corr (msg_t *self, const char *corr) { s_copy_id (self->corr, corr); }
 
 void
 msg_set_str (msg_t *self, const char *key, const char *value)

@@ -213,9 +213,13 @@ act_rng_next (act_rng_t *self)
 void
 act_rng_id (act_rng_t *self, char out [33])
 {
-    snprintf (out, 33, "%016llx%016llx",
-              (unsigned long long) act_rng_next (self),
-              (unsigned long long) act_rng_next (self));
+    static const char hex [] = "0123456789abcdef";
+    for (int half = 0; half < 2; half++) {
+        uint64_t v = act_rng_next (self);
+        for (int i = 15; i >= 0; i--, v >>= 4)
+            out [half * 16 + i] = hex [v & 15];
+    }
+    out [32] = 0;
 }
 
 uint64_t
