@@ -154,6 +154,15 @@ s_wait_ready (up_t *self, size_t *actors_up)
             result = 1;
             break;
         }
+        //  A child that could not even start (port in use, journal locked
+        //  by another dynod) makes waiting pointless.
+        for (size_t i = 0; i < self->child_count; i++)
+            if (self->children [i].state == CHILD_GAVE_UP) {
+                act_log_error ("%s could not start; see its log lines above", self->children [i].name);
+                result = ACT_EREFUSED;
+            }
+        if (result == ACT_EREFUSED)
+            break;
         int rc;
         if (!client)
             client = act_client_new (self->endpoint, self->token, "dynod", 500, &rc);
@@ -392,6 +401,8 @@ dnd_cmd_up (int argc, char **argv)
         act_log_error ("not ready after %d s: %zu actors registered", UP_READY_TIMEOUT / 1000, actors_up);
         exit_code = self->join ? DND_EXIT_NOBROKER : DND_EXIT_FAIL;
     }
+    else if (rc == ACT_EREFUSED)
+        exit_code = DND_EXIT_FAIL;
     else if (rc == 0) {
         char *creds = NULL;
         if (s_write_credentials (self, &creds))

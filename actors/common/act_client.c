@@ -19,6 +19,7 @@ struct act_client {
     char address [MSG_ADDR_MAX];
     int64_t last_send;
     int heartbeat_ms;                   // the broker's, from its welcome
+    bool registered;                    // welcomed: say bye on destroy
 };
 
 msg_t *
@@ -181,9 +182,13 @@ act_client_new (const char *endpoint, const char *token, const char *name, int t
         self->heartbeat_ms = (int) heartbeat_ms;
     msg_destroy (&reply);
     if (*rc) {
+        //  Nothing worth delivering is queued: do not linger on close.
+        int zero = 0;
+        zmq_setsockopt (self->sock, ZMQ_LINGER, &zero, sizeof zero);
         act_client_destroy (&self);
         return NULL;
     }
+    self->registered = true;
     return self;
 }
 
@@ -194,8 +199,10 @@ act_client_destroy (act_client_t **self_p)
         return;
     act_client_t *self = *self_p;
     if (self->sock) {
-        msg_t *bye = act_client_msg_new (self, MSG_TYPE_BYE, "broker");
-        act_client_send (self, &bye);
+        if (self->registered) {
+            msg_t *bye = act_client_msg_new (self, MSG_TYPE_BYE, "broker");
+            act_client_send (self, &bye);
+        }
         zmq_close (self->sock);
     }
     zmq_ctx_term (self->zctx);
