@@ -121,7 +121,7 @@ s_deliver_held (brk_t *self, brk_peer_t *peer, brk_held_t *held)
     if (brk_journal_get (self->journal, held->seq, &data, &len))
         return;
     if (s_send_peer (self, peer, data, len) == 0)
-        brk_held_assign (held, peer->address);
+        brk_held_assign (self->dir, held, peer->address);
     free (data);
 }
 
@@ -130,13 +130,10 @@ brk_redeliver (brk_t *self, brk_peer_t *peer)
 {
     for (size_t i = 0; i < brk_held_count (self->dir); i++) {
         brk_held_t *held = brk_held_at (self->dir, i);
-        bool mine = strcmp (held->dest, peer->address) == 0;
-        if (!mine && strcmp (held->dest, peer->name) == 0) {
-            //  Name-addressed: take it unless another live instance has it.
-            mine = !held->assigned || strcmp (held->assigned, peer->address) == 0
-                || !brk_directory_by_address (self->dir, held->assigned);
-        }
-        if (mine)
+        //  Not with a live peer already (this one included: it has it), and
+        //  addressed to this peer or to its bare name.
+        bool free_now = !held->assigned || !brk_directory_by_address (self->dir, held->assigned);
+        if (free_now && (strcmp (held->dest, peer->address) == 0 || strcmp (held->dest, peer->name) == 0))
             s_deliver_held (self, peer, held);
     }
 }
@@ -167,7 +164,7 @@ brk_peer_drop (brk_t *self, brk_peer_t *peer, const char *reason)
     for (size_t i = 0; i < brk_held_count (self->dir); i++) {
         brk_held_t *held = brk_held_at (self->dir, i);
         if (held->assigned && strcmp (held->assigned, address) == 0) {
-            brk_held_assign (held, NULL);
+            brk_held_assign (self->dir, held, NULL);
             if (other && strcmp (held->dest, name) == 0)
                 s_deliver_held (self, other, held);
         }
@@ -291,7 +288,7 @@ s_commit (brk_t *self)
             brk_peer_t *peer = s_resolve (self, st->to);
             brk_held_t *held = peer ? brk_held_find (self->dir, st->seq) : NULL;
             if (held && s_send_peer (self, peer, data, len) == 0)
-                brk_held_assign (held, peer->address);
+                brk_held_assign (self->dir, held, peer->address);
         }
         zmq_msg_close (&st->frame);
     }

@@ -16,7 +16,11 @@
 #define BRK_DEFAULT_ENDPOINT  "tcp://127.0.0.1:7700"
 #define BRK_DRAIN_MAX         8192      // frames handled per group commit
 #define BRK_SCAN_MAX          10000     // journal entries scanned per read
-#define BRK_READ_BYTES_MAX    (900 * 1024)
+#define BRK_READ_BYTES_MAX    (900 * 1024)    // entries per journal.batch, and the
+                                                //  largest durable message
+#define BRK_SCAN_BYTES_MAX    (16 * 1024 * 1024) // decoded per journal.read
+#define BRK_READ_DEFAULT      1000      // journal.read limit when not given
+#define BRK_READ_MAX          10000     // journal.read limit at most
 
 typedef struct {
     const char *endpoint;       // ROUTER bind endpoint

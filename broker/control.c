@@ -68,8 +68,16 @@ s_on_hello (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_
         return;
     }
     //  The same address again is the same actor restarted (or reconnected):
-    //  the new connection replaces the old one.
+    //  the new connection replaces the old one. A different role or host
+    //  cannot be the same actor, so it may not take the address over.
     brk_peer_t *old = peer ? peer : brk_directory_by_address (self->dir, address);
+    if (old && (old->actor != actor || strcmp (old->host, msg_str (msg, "host", "")) != 0)) {
+        act_log_warn ("refused hello as %s from another %s", address,
+                      old->actor != actor ? "role" : "host");
+        brk_reject (self, rid, rid_len, BRK_REJ_SPOOFED, msg->id, ACT_ESPOOF,
+                    "that address is live with another role or host", "hello");
+        return;
+    }
     if (old)
         brk_peer_drop (self, old, "replaced");
     peer = brk_directory_add (self->dir);
@@ -129,26 +137,22 @@ s_on_bye (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t 
     brk_peer_drop (self, peer, "bye");
 }
 
-//  `delivered {seq}` is cumulative: the peer has handled every durable
-//  message the broker sent it up to seq (it receives them in seq order).
+static void
+s_release_record (void *arg, uint64_t seq)
+{
+    brk_journal_stage_release (((brk_t *) arg)->journal, seq);
+}
+
+//  `delivered {seq}` is cumulative in send order: the peer handled the held
+//  message `seq` and everything the broker sent it before that one (it
+//  handles what it receives in arrival order). Then it has room for more.
 static void
 s_on_delivered (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
 {
     (void) rid; (void) rid_len;
-    uint64_t upto = (uint64_t) msg_int (msg, "seq", 0);
-    size_t i = 0;
-    while (i < brk_held_count (self->dir)) {
-        brk_held_t *held = brk_held_at (self->dir, i);
-        if (held->seq > upto)
-            break;
-        if (held->assigned && strcmp (held->assigned, peer->address) == 0) {
-            uint64_t seq = held->seq;
-            brk_held_release (self->dir, seq);      // index i now holds the next one
-            brk_journal_stage_release (self->journal, seq);
-        }
-        else
-            i++;
-    }
+    uint64_t seq = (uint64_t) msg_int (msg, "seq", 0);
+    if (brk_held_release_through (self->dir, peer->address, seq, s_release_record, self) > 0)
+        brk_redeliver (self, peer);
 }
 
 static void
@@ -199,29 +203,42 @@ s_on_broker_status (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_l
 
 typedef struct {
     json_t *entries;
-    size_t bytes, limit, scanned;
-    const char *type, *to;
+    size_t bytes, limit, scanned, scanned_bytes;
+    const char *type;
+    char to_name [MSG_ADDR_MAX];        // filter on `to`, split
+    char to_instance [MSG_ADDR_MAX];
+    bool to_filter;
     uint64_t next;
 } s_read_t;
+
+//  Filter `name@instance` matches entries sent to that address or to the
+//  bare name (what that actor may have been handed); filter `name` matches
+//  the name and every instance of it.
+static bool
+s_read_to_matches (const s_read_t *r, const char *to)
+{
+    char name [MSG_ADDR_MAX], instance [MSG_ADDR_MAX];
+    if (msg_addr_split (to, name, instance) || strcmp (name, r->to_name) != 0)
+        return false;
+    return !r->to_instance [0] || !instance [0] || strcmp (instance, r->to_instance) == 0;
+}
 
 static bool
 s_read_entry (void *arg, uint64_t seq, const void *data, size_t len)
 {
     s_read_t *r = arg;
-    if (json_array_size (r->entries) >= r->limit || r->bytes + len > BRK_READ_BYTES_MAX
-    ||  r->scanned >= BRK_SCAN_MAX)
+    bool first = json_array_size (r->entries) == 0;
+    //  Every reply carries at least one matching entry (durable frames are
+    //  capped so one always fits), or the reader could never get past it.
+    if (json_array_size (r->entries) >= r->limit || r->scanned >= BRK_SCAN_MAX
+    ||  r->scanned_bytes >= BRK_SCAN_BYTES_MAX || (!first && r->bytes + len > BRK_READ_BYTES_MAX))
         return false;
     r->scanned++;
+    r->scanned_bytes += len;
     r->next = seq + 1;
     msg_t *m = msg_decode (data, len, MSG_DECODE_HEAD, NULL);
-    bool match = m != NULL;
-    if (m && r->type && strcmp (m->type->name, r->type) != 0)
-        match = false;
-    if (m && r->to) {
-        char name [MSG_ADDR_MAX], instance [MSG_ADDR_MAX];
-        match = match && (strcmp (m->to, r->to) == 0
-                || (msg_addr_split (m->to, name, instance) == 0 && strcmp (name, r->to) == 0));
-    }
+    bool match = m != NULL && (!r->type || strcmp (m->type->name, r->type) == 0)
+              && (!r->to_filter || s_read_to_matches (r, m->to));
     msg_destroy (&m);
     if (match) {
         json_array_append_new (r->entries, json_stringn_nocheck (data, len));
@@ -234,15 +251,23 @@ static void
 s_on_journal_read (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
 {
     int64_t from = msg_int (msg, "from", 1);
-    int64_t limit = msg_int (msg, "limit", 1000);
+    int64_t limit = msg_int (msg, "limit", BRK_READ_DEFAULT);
     s_read_t r = {
         .entries = json_array (),
-        .limit = limit < 1 ? 1 : limit > 10000 ? 10000 : (size_t) limit,
+        .limit = limit < 1 ? 1 : limit > BRK_READ_MAX ? BRK_READ_MAX : (size_t) limit,
         .type = msg_str (msg, "type", NULL),
-        .to = msg_str (msg, "to", NULL),
         .next = from < 1 ? 1 : (uint64_t) from,
     };
+    const char *to = msg_str (msg, "to", NULL);
+    if (to && msg_addr_split (to, r.to_name, r.to_instance)) {
+        json_decref (r.entries);
+        brk_reject (self, rid, rid_len, BRK_REJ_BAD_CONTROL, msg->id, MSG_EADDR,
+                    "journal.read 'to' is not an address", "journal.read");
+        return;
+    }
+    r.to_filter = to != NULL;
     brk_journal_scan (self->journal, r.next, s_read_entry, &r);
+    //  Nothing scanned: there is nothing at or after `from`.
     if (r.scanned == 0)
         r.next = brk_journal_head (self->journal) + 1;
     msg_t *reply = brk_msg_new (self, MSG_TYPE_JOURNAL_BATCH, peer->address);

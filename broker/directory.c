@@ -16,6 +16,7 @@ struct brk_directory {
     size_t rotate;                      // round-robin cursor for pick
     brk_held_t *held;
     size_t held_start, held_end, held_cap;
+    uint64_t sent_order;                // last order handed out by assign
 };
 
 brk_directory_t *
@@ -185,8 +186,48 @@ size_t brk_held_count (brk_directory_t *self) { return self->held_end - self->he
 brk_held_t *brk_held_at (brk_directory_t *self, size_t i) { return &self->held [self->held_start + i]; }
 
 void
-brk_held_assign (brk_held_t *held, const char *address)
+brk_held_assign (brk_directory_t *self, brk_held_t *held, const char *address)
 {
-    free (held->assigned);
-    held->assigned = address ? act_strdup (address) : NULL;
+    if (!address || !held->assigned || strcmp (held->assigned, address) != 0) {
+        free (held->assigned);
+        held->assigned = address ? act_strdup (address) : NULL;
+    }
+    held->sent_order = address ? ++self->sent_order : 0;
+}
+
+size_t
+brk_held_release_through (brk_directory_t *self, const char *address, uint64_t seq,
+                          void (*fn) (void *arg, uint64_t seq), void *arg)
+{
+    brk_held_t *mark = brk_held_find (self, seq);
+    if (!mark || !mark->assigned || strcmp (mark->assigned, address) != 0)
+        return 0;
+    uint64_t through = mark->sent_order;
+    size_t released = 0;
+    size_t i = self->held_start;
+    while (i < self->held_end) {
+        brk_held_t *h = &self->held [i];
+        if (h->assigned && h->sent_order <= through && strcmp (h->assigned, address) == 0) {
+            uint64_t done = h->seq;
+            brk_held_release (self, done);  // slot i now holds the next one
+            if (i < self->held_start)
+                i = self->held_start;      // released at the head
+            if (fn)
+                fn (arg, done);
+            released++;
+        }
+        else
+            i++;
+    }
+    return released;
+}
+
+size_t
+brk_held_assigned_count (brk_directory_t *self, const char *address)
+{
+    size_t count = 0;
+    for (size_t i = self->held_start; i < self->held_end; i++)
+        if (self->held [i].assigned && strcmp (self->held [i].assigned, address) == 0)
+            count++;
+    return count;
 }

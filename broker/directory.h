@@ -36,6 +36,7 @@ typedef struct {
     uint64_t seq;
     char *dest;                         // owned: address as sent
     char *assigned;                     // owned: peer it went to, or NULL
+    uint64_t sent_order;                // when it went there (directory-wide count)
 } brk_held_t;
 
 typedef struct brk_directory brk_directory_t;
@@ -66,6 +67,16 @@ size_t brk_held_count (brk_directory_t *self);
 //  Borrowed, valid until the next push or release.
 brk_held_t *brk_held_at (brk_directory_t *self, size_t index);
 brk_held_t *brk_held_find (brk_directory_t *self, uint64_t seq);
-void brk_held_assign (brk_held_t *held, const char *address);
+//  Records that `held` was just sent to `address` (NULL: to nobody), and
+//  when, so a peer's `delivered` can release what it had been sent before.
+void brk_held_assign (brk_directory_t *self, brk_held_t *held, const char *address);
+//  Releases every held message assigned to `address` that was sent to it no
+//  later than the held message `seq` was. Calls `fn` with each released seq
+//  (to drop its journal record). Returns how many were released; 0 when
+//  `seq` is not held for `address`.
+size_t brk_held_release_through (brk_directory_t *self, const char *address, uint64_t seq,
+                                 void (*fn) (void *arg, uint64_t seq), void *arg);
+//  How many held messages are assigned to `address`.
+size_t brk_held_assigned_count (brk_directory_t *self, const char *address);
 
 #endif

@@ -119,6 +119,12 @@ s_send_frame (act_t *self, char *data, size_t len, bool control)
 }
 
 int
+act_send_frame (act_t *self, char *data, size_t len)
+{
+    return s_send_frame (self, data, len, false);
+}
+
+int
 act_send_internal (act_t *self, msg_t **msg_p, bool control)
 {
     msg_t *msg = *msg_p;
@@ -129,6 +135,14 @@ act_send_internal (act_t *self, msg_t **msg_p, bool control)
     int rc = msg_encode (msg, &data, &len, &err);
     if (rc)
         act_log_error ("cannot encode '%s': %s", msg->type->name, err.reason);
+    else if (msg->durable && !control) {
+        //  Kept until acked; before welcome it goes out with the resend.
+        rc = act_durable_track (self, msg->id, data, len);
+        if (rc == 0 && self->conn == ACT_CONN_READY)
+            rc = s_send_frame (self, data, len, false);
+        else
+            free (data);
+    }
     else
         rc = s_send_frame (self, data, len, control);
     msg_destroy (&msg);
@@ -209,6 +223,9 @@ s_schedule_reconnect (act_t *self, const char *why)
 {
     act_log_warn ("lost the broker (%s), reconnecting in %d ms", why, self->backoff_ms);
     s_close_socket (self);
+    //  The broker re-sends what it held; a mark from the old connection
+    //  could release those before they are handled.
+    self->delivered_dirty = false;
     self->next_connect = act_mono_ms () + self->backoff_ms;
     //  Exponential back-off with jitter, capped.
     int next = self->backoff_ms * 2 + (int) (act_rng_next (&self->jitter) % 100);
@@ -258,8 +275,8 @@ s_flush_outq (act_t *self)
 static void
 s_send_error (act_t *self, const msg_t *to, int code)
 {
-    if (to->type->kind == MSG_KIND_REPLY || to->type->kind == MSG_KIND_EVENT)
-        return;                 // never answer an answer: no error storms
+    if (to->type->kind != MSG_KIND_COMMAND)
+        return;                 // never answer an answer or a control: no error storms
     msg_t *err = act_msg_new (self, MSG_TYPE_ERROR, NULL);
     msg_set_int (err, "code", code);
     msg_set_str (err, "reason", act_strerror (code));
@@ -313,10 +330,14 @@ s_on_runtime (act_t *self, msg_t *msg)
                     self->cfg.heartbeat_ms = (int) hb;
                 act_log_info ("registered with broker as %s", self->address);
                 act_restore_start (self);
+                act_durable_resend (self);
                 s_flush_outq (self);
             }
             return true;
         case MSG_TYPE_HEARTBEAT:
+            return true;
+        case MSG_TYPE_ACK:
+            act_durable_on_ack (self, msg->corr);
             return true;
         case MSG_TYPE_ERROR:
             if (msg_int (msg, "code", 0) == ACT_ENOTREG || self->conn == ACT_CONN_HELLO_SENT) {
@@ -342,28 +363,16 @@ s_on_runtime (act_t *self, msg_t *msg)
     }
 }
 
-//  Remembers a message id; returns true if it was seen recently.
-static bool
-s_seen_before (act_t *self, const char *id)
-{
-    for (size_t i = 0; i < ACT_SEEN_MAX; i++)
-        if (strcmp (self->seen [i], id) == 0)
-            return true;
-    memcpy (self->seen [self->seen_next], id, MSG_ID_LEN + 1);
-    self->seen_next = (self->seen_next + 1) % ACT_SEEN_MAX;
-    return false;
-}
-
 void
 act_dispatch (act_t *self, msg_t *msg)
 {
     //  Durable messages arrive in sequence order per destination, so one
     //  watermark drops every redelivery; others are filtered by id.
-    //  A sender that resends after losing its ack gets a new seq for the
-    //  same id, so durable messages are checked by id as well.
-    bool duplicate = msg->seq && msg->seq <= self->last_seq;
-    if (!duplicate)
-        duplicate = s_seen_before (self, msg->id);
+    //  Repeats are dropped by id (a redelivery, or a sender's resend after
+    //  a lost ack); what a restored snapshot already holds, by seq.
+    bool duplicate = act_seen_add (&self->seen, msg->id);
+    if (msg->seq && msg->seq <= self->restored_seq)
+        duplicate = true;
     if (!duplicate && !s_on_runtime (self, msg)) {
         act_pending_t pending;
         if (msg->corr [0] && s_take_request (self, msg->corr, &pending)) {
@@ -387,26 +396,14 @@ act_dispatch (act_t *self, msg_t *msg)
         }
     }
     if (msg->seq) {
-        if (msg->seq > self->last_seq)
+        if (!duplicate && msg->seq > self->last_seq)
             self->last_seq = msg->seq;
-        //  A redelivery of something already handled must still be
-        //  acknowledged, or the broker would hold it forever.
-        if (duplicate && self->delivered_sent >= msg->seq)
-            self->delivered_sent = msg->seq - 1;
-        act_snapshot_maybe (self);
+        act_durable_received (self, msg);
+        if (!duplicate)
+            act_snapshot_maybe (self);
     }
 }
 
-void
-act_flush_delivered (act_t *self)
-{
-    if (self->last_seq <= self->delivered_sent || self->conn != ACT_CONN_READY)
-        return;
-    msg_t *done = act_control_msg_new (self, MSG_TYPE_DELIVERED, "broker");
-    msg_set_int (done, "seq", (int64_t) self->last_seq);
-    if (act_send_internal (self, &done, true) == 0)
-        self->delivered_sent = self->last_seq;
-}
 
 static void
 s_recv_all (act_t *self)
@@ -489,6 +486,7 @@ s_init (act_t *self, const act_def_t *def, const act_config_t *cfg)
     self->started_wall = act_wall_ms ();
     self->zctx = zmq_ctx_new ();
     self->outq = act_calloc (ACT_OUTQ_MAX, sizeof *self->outq);
+    act_seen_init (&self->seen);
     self->requests = act_calloc (ACT_REQUEST_MAX, sizeof *self->requests);
     return 0;
 }
@@ -505,6 +503,8 @@ s_release (act_t *self)
     free (self->restore_held);
     free (self->outq);
     free (self->requests);
+    act_seen_release (&self->seen);
+    act_durable_release (self);
     s_close_socket (self);
     zmq_ctx_term (self->zctx);
 }

@@ -6,8 +6,9 @@
 #define ACT_INTERNAL_H
 
 #include "act.h"
+#include "act_seen.h"
 
-#define ACT_SEEN_MAX 1024               // ids remembered for duplicate drops
+#define ACT_UNACKED_MAX 10000           // durable sends awaiting the broker's ack
 
 typedef enum {
     ACT_CONN_DISCONNECTED,
@@ -49,10 +50,16 @@ struct act {
     size_t outq_len;
     act_pending_t *requests;
     size_t request_count;
-    char seen [ACT_SEEN_MAX][MSG_ID_LEN + 1];
-    size_t seen_next;
+    act_seen_t seen;                    // recent ids, for duplicate drops
+    act_frame_t *unacked;               // durable sends, kept until acked
+    char (*unacked_ids) [MSG_ID_LEN + 1];
+    size_t unacked_len;
     uint64_t last_seq;                  // highest durable seq applied
-    uint64_t delivered_sent;            // highest seq told to the broker
+    uint64_t restored_seq;              // seq of the snapshot restored
+    uint64_t delivered_mark;            // last durable seq received, in order
+    bool delivered_dirty;               // mark not yet told to the broker
+    bool replaying;                     // dispatching journal entries
+    char restore_req [MSG_ID_LEN + 1];  // id of the outstanding journal.read
     int since_snapshot;
     bool restoring;                     // replaying the journal after a snapshot
     uint64_t restore_next;              // next seq to ask the broker for
@@ -64,9 +71,22 @@ struct act {
 //  Dispatches one decoded message (borrowed) through the runtime and the
 //  actor's table, and acknowledges it when durable.
 void act_dispatch (act_t *self, msg_t *msg);
-//  Tells the broker every durable message up to last_seq was handled (one
-//  cumulative `delivered` per batch); no-op when nothing is new.
+//  At-least-once on both sides (act_durable.c).
+//  Keeps a copy of a durable frame until the broker acks it. Returns 0 or
+//  ACT_EFULL.
+int act_durable_track (act_t *self, const char *id, const char *data, size_t len);
+void act_durable_on_ack (act_t *self, const char *id);
+//  Sends every unacked durable frame again (after a welcome).
+void act_durable_resend (act_t *self);
+//  Notes a durable message handled (or dropped as a duplicate).
+void act_durable_received (act_t *self, const msg_t *msg);
+//  Tells the broker the last durable message handled: one cumulative
+//  `delivered` per batch; no-op when nothing is new.
 void act_flush_delivered (act_t *self);
+void act_durable_release (act_t *self);
+//  Puts an encoded frame (ownership passes) on the wire, or holds it
+//  until welcome. Returns 0, -errno or ACT_EFULL.
+int act_send_frame (act_t *self, char *data, size_t len);
 //  act_send for control messages, which may go out before welcome.
 int act_send_internal (act_t *self, msg_t **msg_p, bool control);
 //  A message the runtime sends on its own account, not in answer to an

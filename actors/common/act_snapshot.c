@@ -64,6 +64,7 @@ act_restore_load (act_t *self)
     rc = self->def->restore (self->state, state);
     if (rc == 0) {
         self->last_seq = (uint64_t) json_integer_value (json_object_get (snap, "seq"));
+        self->restored_seq = self->last_seq;
         self->rng.state = strtoull (json_string_value (json_object_get (snap, "rng")) ? json_string_value (json_object_get (snap, "rng")) : "0", NULL, 16);
         act_log_info ("restored snapshot at seq %llu", (unsigned long long) self->last_seq);
     }
@@ -78,7 +79,10 @@ s_request_batch (act_t *self)
     msg_t *req = act_control_msg_new (self, MSG_TYPE_JOURNAL_READ, "broker");
     msg_set_int (req, "from", (int64_t) self->restore_next);
     msg_set_int (req, "limit", RESTORE_BATCH);
-    msg_set_str (req, "to", self->def->name);
+    //  Our address: entries sent to it or to our bare name, not to other
+    //  instances of the name.
+    msg_set_str (req, "to", self->address);
+    memcpy (self->restore_req, req->id, sizeof self->restore_req);
     act_send_internal (self, &req, true);
 }
 
@@ -108,8 +112,9 @@ s_finish (act_t *self)
 bool
 act_restore_on_batch (act_t *self, msg_t *msg)
 {
-    if (!self->restoring)
-        return true;            // late answer: nothing to do
+    if (!self->restoring || strcmp (msg->corr, self->restore_req) != 0
+    ||  strncmp (msg->from, "broker@", 7) != 0)
+        return true;            // late, stray or forged: nothing to do
     json_t *entries = json_object_get (msg->body, "entries");
     size_t i;
     json_t *entry;
@@ -123,7 +128,9 @@ act_restore_on_batch (act_t *self, msg_t *msg)
         }
         act_clock_fixed_init (&self->replay_clock, old->ts);
         self->clock = &self->replay_clock;
+        self->replaying = true;
         act_dispatch (self, old);
+        self->replaying = false;
         self->clock = self->cfg.clock;
         msg_destroy (&old);
     }
@@ -163,6 +170,10 @@ act_snapshot_write (act_t *self)
     if (!s_stateful (self) || self->restoring)
         return;
     json_t *state = self->def->snapshot (self->state);
+    if (!state) {
+        act_log_error ("the snapshot hook returned nothing; snapshot not written");
+        return;
+    }
     char rng [24];
     snprintf (rng, sizeof rng, "%llx", (unsigned long long) self->rng.state);
     json_t *snap = json_pack ("{s:I, s:s, s:o}", "seq", (json_int_t) self->last_seq,

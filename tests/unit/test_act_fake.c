@@ -251,6 +251,20 @@ test_duplicates_handled_once (void)
     CHECK_EQ (ut_detail_int (status, "ups"), 3);
     CHECK_EQ (msg_int (status, "last_seq", 0), 8);
     msg_destroy (&status);
+
+    //  A message moved here from another instance of the name has a lower
+    //  seq than what this one handled: it is new (its id is), so handled,
+    //  and `delivered` names it, the last one received.
+    char *moved;
+    size_t moved_len;
+    s_fake_event (fake, "tester", 5, &moved, &moved_len);
+    s_fake_send_bytes (fake, moved, moved_len);
+    s_fake_expect_delivered (fake, 5);
+    status = s_fake_status_after (fake, "tester", 5);
+    CHECK_EQ (ut_detail_int (status, "ups"), 4);
+    CHECK_EQ (msg_int (status, "last_seq", 0), 8);
+    msg_destroy (&status);
+    free (moved);
     free (durable);
     free (plain);
     free (next);

@@ -82,8 +82,9 @@ test_held_until_registered (void)
     ut_broker_stop (&b);
 }
 
-//  `delivered` is cumulative: it releases everything up to its seq that
-//  went to that peer, and nothing that went to another peer.
+//  `delivered` is cumulative in send order: it releases the named message
+//  and everything sent to that peer before it, and nothing sent to another
+//  peer.
 static void
 test_delivered_is_cumulative (void)
 {
@@ -107,13 +108,70 @@ test_delivered_is_cumulative (void)
     msg_t *status = ut_raw_status (a);
     CHECK_EQ (msg_int (status, "held", -1), 2);
     msg_destroy (&status);
-    //  z cannot release a's messages by naming a higher seq.
+    //  z cannot release a's messages by naming one of them, nor its own.
     ut_raw_delivered (z, 4);
+    status = ut_raw_status (z);
+    CHECK_EQ (msg_int (status, "held", -1), 2);
+    msg_destroy (&status);
+    ut_raw_delivered (z, 2);
     status = ut_raw_status (z);
     CHECK_EQ (msg_int (status, "held", -1), 1);
     msg_destroy (&status);
     ut_raw_delivered (a, 4);
     status = ut_raw_status (a);
+    CHECK_EQ (msg_int (status, "held", -1), 0);
+    msg_destroy (&status);
+    ut_raw_destroy (&a);
+    ut_raw_destroy (&z);
+    act_client_destroy (&client);
+    ut_broker_stop (&b);
+}
+
+//  Messages for a name held by an instance that goes away move to another
+//  instance, after what it was already sent: its `delivered` for an earlier
+//  message does not release them before it has them.
+static void
+test_moved_messages_stay_held (void)
+{
+    ut_broker_t b;
+    ut_broker_init (&b, 0);
+    act_client_t *client = ut_client_new (&b, "cli");
+    ut_raw_t *a = ut_raw_actor (&b, "sup", "a", false, NULL);
+    ut_raw_t *z = ut_raw_actor (&b, "sup", "z", false, NULL);
+    //  Name-addressed: the broker takes turns between the instances.
+    for (int i = 1; i <= 4; i++) {
+        char data [8];
+        snprintf (data, sizeof data, "m%d", i);
+        CHECK_EQ (ut_durable_ping (client, "sup", data), i);
+    }
+    //  Which instance got seq 1 depends on where the rotation stood.
+    msg_t *got = ut_raw_expect (a, MSG_TYPE_PING);
+    bool a_first = got->seq == 1;
+    CHECK_EQ (got->seq, a_first ? 1 : 2);
+    msg_destroy (&got);
+    ut_raw_t *first = a_first ? a : z, *second = a_first ? z : a;
+    if (a_first) {
+        ut_raw_expect_ping (a, "m3", 3);
+        ut_raw_expect_ping (z, "m2", 2);
+        ut_raw_expect_ping (z, "m4", 4);
+    }
+    else {
+        ut_raw_expect_ping (a, "m4", 4);
+        ut_raw_expect_ping (z, "m1", 1);
+        ut_raw_expect_ping (z, "m3", 3);
+    }
+    //  The instance that had 1 and 3 leaves without handling them.
+    ut_raw_bye (first);
+    //  The other gets 1 and 3 now, after 2 and 4.
+    ut_raw_expect_ping (second, "m1", 1);
+    ut_raw_expect_ping (second, "m3", 3);
+    //  Its `delivered 4` (what it had been sent before them) leaves 1, 3.
+    ut_raw_delivered (second, 4);
+    msg_t *status = ut_raw_status (second);
+    CHECK_EQ (msg_int (status, "held", -1), 2);
+    msg_destroy (&status);
+    ut_raw_delivered (second, 3);
+    status = ut_raw_status (second);
     CHECK_EQ (msg_int (status, "held", -1), 0);
     msg_destroy (&status);
     ut_raw_destroy (&a);
@@ -244,7 +302,10 @@ test_journal_read (void)
     s_check_batch (client, 1, 0, "status", NULL, "2,5", 6);
     s_check_batch (client, 1, 1, "status", NULL, "2", 3);
     s_check_batch (client, 1, 0, NULL, "beta", "2,3", 6);
-    s_check_batch (client, 1, 0, NULL, "beta@x", "3", 6);
+    //  An instance gets what was sent to it and to its bare name, not what
+    //  was sent to another instance.
+    s_check_batch (client, 1, 0, NULL, "beta@x", "2,3", 6);
+    s_check_batch (client, 1, 0, NULL, "beta@y", "2", 6);
     s_check_batch (client, 1, 0, NULL, "alpha", "1,5", 6);
     s_check_batch (client, 1, 0, NULL, "topic:news", "4", 6);
     s_check_batch (client, 1, 0, "ping", "alpha", "1", 6);
@@ -270,6 +331,7 @@ static const unit_test_t s_tests [] = {
     UNIT_TEST (test_durable_ack_seq),
     UNIT_TEST (test_held_until_registered),
     UNIT_TEST (test_delivered_is_cumulative),
+    UNIT_TEST (test_moved_messages_stay_held),
     UNIT_TEST (test_held_survives_restart),
     UNIT_TEST (test_journal_read),
 };

@@ -406,7 +406,7 @@ test_held_growth_and_compaction (void)
     CHECK_NULL (brk_held_find (dir, middle));
     CHECK_EQ (brk_held_count (dir), 2124);
     CHECK (brk_held_find (dir, middle + 2) == brk_held_at (dir, 1000));
-    brk_held_assign (brk_held_at (dir, 0), "scheduler@host-1");
+    brk_held_assign (dir, brk_held_at (dir, 0), "scheduler@host-1");
     free (seqs);
     brk_directory_destroy (&dir);
 }
@@ -446,16 +446,16 @@ test_held_assign (void)
     CHECK_STR_EQ (held->dest, "scheduler");
     CHECK_NULL (held->assigned);
     char peer [] = "scheduler@host-1";
-    brk_held_assign (held, peer);
+    brk_held_assign (dir, held, peer);
     peer [0] = 'X';
     CHECK_STR_EQ (held->assigned, "scheduler@host-1");
-    brk_held_assign (held, "scheduler@host-2");
+    brk_held_assign (dir, held, "scheduler@host-2");
     CHECK_STR_EQ (held->assigned, "scheduler@host-2");
-    brk_held_assign (held, NULL);
+    brk_held_assign (dir, held, NULL);
     CHECK_NULL (held->assigned);
     //  Assigned entries are freed on release and on destroy.
-    brk_held_assign (brk_held_find (dir, 2), "log-plex@host-1");
-    brk_held_assign (brk_held_find (dir, 3), "router@host-1");
+    brk_held_assign (dir, brk_held_find (dir, 2), "log-plex@host-1");
+    brk_held_assign (dir, brk_held_find (dir, 3), "router@host-1");
     CHECK (brk_held_release (dir, 2));
     CHECK_STR_EQ (brk_held_find (dir, 3)->assigned, "router@host-1");
     CHECK_NULL (brk_held_find (dir, 1)->assigned);
