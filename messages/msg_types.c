@@ -40,7 +40,7 @@ static const msg_field_t s_ack [] = {
     { "seq", MSG_FIELD_INT, true, "sequence number the durable message was journaled under" },
 };
 static const msg_field_t s_delivered [] = {
-    { "seq", MSG_FIELD_INT, true, "highest sequence number handled: covers every durable message the broker sent this peer up to it" },
+    { "seq", MSG_FIELD_INT, true, "the last durable message handled; covers every one the broker sent this peer before it" },
 };
 static const msg_field_t s_subscribe [] = {
     { "topic", MSG_FIELD_STR, true, "topic name, e.g. `actor.up`" },
@@ -79,9 +79,9 @@ static const msg_field_t s_broker_status_reply [] = {
 };
 static const msg_field_t s_journal_read [] = {
     { "from",  MSG_FIELD_INT, true,  "first sequence number wanted" },
-    { "limit", MSG_FIELD_INT, false, "most entries to return (default 1000, max 10000)" },
+    { "limit", MSG_FIELD_INT, false, "most entries to return (default 1000, max 10000); at least one matching entry is always returned when there is one" },
     { "type",  MSG_FIELD_STR, false, "only entries of this type" },
-    { "to",    MSG_FIELD_STR, false, "only entries addressed to this name (or name@instance)" },
+    { "to",    MSG_FIELD_STR, false, "only entries for this address: `name` matches the name and all its instances, `name@instance` that instance and the bare name" },
 };
 static const msg_field_t s_journal_batch [] = {
     { "entries", MSG_FIELD_BIN_ARRAY, true, "encoded messages, in sequence order" },
@@ -111,8 +111,9 @@ static const msg_type_t s_types [] = {
       "The broker journaled a durable message (fsync'd); `corr` is its id.",
       FIELDS (s_ack) },
     { MSG_TYPE_DELIVERED, "delivered", MSG_KIND_CONTROL, false,
-      "An actor handled the durable messages it was sent, up to `seq` (they arrive in "
-      "sequence order, so one `delivered` covers a whole batch); the broker stops holding them.",
+      "An actor handled the durable message `seq` and everything the broker sent it before "
+      "that one (it handles messages in arrival order, so one `delivered` covers a batch); "
+      "the broker stops holding them.",
       FIELDS (s_delivered) },
     { MSG_TYPE_SUBSCRIBE, "subscribe", MSG_KIND_CONTROL, false,
       "Adds a topic subscription for the sending peer.", FIELDS (s_subscribe) },
