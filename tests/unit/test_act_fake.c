@@ -273,6 +273,59 @@ test_duplicates_handled_once (void)
     s_fake_stop (&fake, "tester@t1", pid);
 }
 
+//  A durable message the actor sends is kept until the broker acks it:
+//  sent again, same id, after a reconnect; not after the ack. The ack
+//  itself is taken quietly (no `error` back).
+static void
+test_durable_send_until_acked (void)
+{
+    int port = unit_free_port ();
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    ut_actor_t a = { &ut_tester, endpoint, "t1", NULL, 0, 0, false };
+    pid_t pid = ut_actor_start (&a);
+    s_fake_t *fake = s_fake_new (endpoint);
+    s_fake_accept (fake, "tester@t1");
+
+    msg_t *trigger = s_fake_msg_new (fake, MSG_TYPE_ACTOR_DOWN, "broker@fake", "tester@t1");
+    msg_set_str (trigger, "name", "send-durable");
+    msg_set_str (trigger, "instance", "x");
+    msg_set_str (trigger, "host", "h");
+    s_fake_send (fake, &trigger);
+    msg_t *sent = s_fake_expect (fake, MSG_TYPE_PING);
+    CHECK (sent->durable);
+    CHECK_STR_EQ (sent->to, "sink");
+    char id [MSG_ID_LEN + 1];
+    memcpy (id, sent->id, sizeof id);
+    msg_destroy (&sent);
+
+    //  No ack, and the broker forgets the actor: the ping comes again.
+    msg_t *err = s_fake_msg_new (fake, MSG_TYPE_ERROR, "broker@fake", "tester@t1");
+    msg_set_int (err, "code", ACT_ENOTREG);
+    msg_set_str (err, "reason", "say hello first");
+    s_fake_send (fake, &err);
+    s_fake_accept (fake, "tester@t1");
+    sent = s_fake_expect (fake, MSG_TYPE_PING);
+    CHECK_STR_EQ (sent->id, id);
+    msg_destroy (&sent);
+
+    //  Acked: taken quietly, and not sent after the next reconnect.
+    msg_t *ack = s_fake_msg_new (fake, MSG_TYPE_ACK, "broker@fake", "tester@t1");
+    msg_set_corr (ack, id);
+    msg_set_int (ack, "seq", 1);
+    s_fake_send (fake, &ack);
+    err = s_fake_msg_new (fake, MSG_TYPE_ERROR, "broker@fake", "tester@t1");
+    msg_set_int (err, "code", ACT_ENOTREG);
+    msg_set_str (err, "reason", "say hello first");
+    s_fake_send (fake, &err);
+    s_fake_accept (fake, "tester@t1");
+    //  The first thing after the welcome answers this status: no ping, no
+    //  error about the ack.
+    msg_t *status = s_fake_status_after (fake, "tester@t1", 0);
+    msg_destroy (&status);
+    s_fake_stop (&fake, "tester@t1", pid);
+}
+
 #define DET_OUTPUTS 3
 
 //  One run of the tester with `seed` and a fixed clock against a fake
@@ -361,6 +414,7 @@ test_deterministic_ids (void)
 
 static const unit_test_t s_tests [] = {
     UNIT_TEST (test_duplicates_handled_once),
+    UNIT_TEST (test_durable_send_until_acked),
     UNIT_TEST (test_deterministic_ids),
 };
 

@@ -5,6 +5,7 @@
 #include "tester.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 typedef struct {
@@ -54,6 +55,13 @@ static int
 s_on_actor_down (void *state, act_t *act, msg_t *msg)
 {
     s_tester_t *self = state;
+    //  "send-durable": a durable ping to `sink`, fire and forget (the
+    //  runtime keeps it until the broker acks it).
+    if (strcmp (msg_str (msg, "name", ""), "send-durable") == 0) {
+        msg_t *out = act_msg_new (act, MSG_TYPE_PING, "sink");
+        out->durable = true;
+        return act_send (act, &out);
+    }
     msg_t *ping = act_msg_new (act, MSG_TYPE_PING, msg_str (msg, "name", ""));
     self->asked++;
     return act_request (act, &ping, (int) msg_int (msg, "pid", 0), s_on_answer, NULL);
