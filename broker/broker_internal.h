@@ -27,8 +27,20 @@ typedef enum {
     BRK_REJ_NO_ROUTE,
     BRK_REJ_HELD_FULL,
     BRK_REJ_BAD_CONTROL,
+    BRK_REJ_STORE,                      // the journal could not be written
+    BRK_REJ_DURABLE_STREAM,             // `dur` on a stream type
     BRK_REJ_COUNT
 } brk_reject_t;
+
+//  Held messages brk_redeliver lets one actor have unreleased at a time.
+#define BRK_INFLIGHT_MAX    10000
+
+//  An actor's redelivery state, by address. An actor has one from its first
+//  brk_redeliver (at hello) until brk_peer_drop.
+typedef struct {
+    char address [MSG_ADDR_MAX];
+    bool backlog;                       // held messages due to it not yet sent
+} brk_flow_t;
 
 //  A durable message staged for the next group commit.
 typedef struct {
@@ -54,6 +66,10 @@ typedef struct {
     uint64_t rejected [BRK_REJ_COUNT];
     brk_staged_t *staged;               // BRK_DRAIN_MAX slots
     size_t staged_count;
+    brk_flow_t *flows;                  // BRK_PEERS_MAX slots
+    size_t flow_count;
+    size_t backlog_count;               // flows with backlog set
+    bool held_full_warned;              // logged; re-armed below half full
     bool stopping;
 } brk_t;
 
@@ -66,11 +82,16 @@ msg_t *brk_msg_new (brk_t *self, msg_type_id_t type, const char *to);
 void brk_reject (brk_t *self, const void *rid, size_t rid_len, brk_reject_t why,
                  const char *corr, int code, const char *reason, const char *type);
 void brk_publish (brk_t *self, msg_t **msg_p, const char *topic);
-//  Sends every held message this peer should have, in order.
+//  Sends an actor the held messages due to it (addressed to it or to its
+//  name, and with no live peer), oldest first, while fewer than
+//  BRK_INFLIGHT_MAX are assigned to it. Call it at hello and whenever
+//  `delivered` released some of its messages: it does nothing unless the
+//  actor is new or has some left to send. No-op for clients.
 void brk_redeliver (brk_t *self, brk_peer_t *peer);
-//  Removes a peer, publishes actor.down for actors and re-routes its held
-//  messages.
+//  Removes a peer, publishes actor.down for actors and hands messages held
+//  for it by name to another live instance (through brk_redeliver).
 void brk_peer_drop (brk_t *self, brk_peer_t *peer, const char *reason);
+//  The counter name of a reason. Borrowed, static storage.
 const char *brk_reject_name (brk_reject_t why);
 
 //  control.c: messages addressed to the broker itself. `msg` is fully

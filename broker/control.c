@@ -35,37 +35,39 @@ s_topic_ok (const char *topic)
     return msg_addr_split (addr, name, instance) == 0;
 }
 
-static void
-s_on_hello (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
+//  Whether this hello may register `address`: token, well-formed names,
+//  singletons, and no takeover of a live address by another role or host.
+//  Answers the refusal itself and returns false; otherwise sets *old_p to
+//  the record this hello replaces (NULL if none).
+static bool
+s_hello_admit (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg,
+               const char *address, brk_peer_t **old_p)
 {
     const char *name = msg_str (msg, "name", "");
-    const char *instance = msg_str (msg, "instance", "");
     const char *role = msg_str (msg, "role", "");
-    char address [MSG_ADDR_MAX], n [MSG_ADDR_MAX], i [MSG_ADDR_MAX];
+    char n [MSG_ADDR_MAX], i [MSG_ADDR_MAX];
     if (self->cfg.token && !s_token_ok (self->cfg.token, msg_str (msg, "token", ""))) {
         act_log_warn ("refused hello from '%s': bad token", msg->from);
         brk_reject (self, rid, rid_len, BRK_REJ_AUTH, msg->id, ACT_EAUTH, "bad or missing API token", "hello");
-        return;
+        return false;
     }
-    if (snprintf (address, sizeof address, "%s@%s", name, instance) >= (int) sizeof address
-    ||  msg_addr_split (address, n, i) || !i [0] || strcmp (address, msg->from) != 0
-    ||  (strcmp (role, "actor") != 0 && strcmp (role, "client") != 0)
-    ||  strcmp (name, "broker") == 0) {
+    if (!address [0] || msg_addr_split (address, n, i) || !i [0] || strcmp (address, msg->from) != 0
+    ||  (strcmp (role, "actor") != 0 && strcmp (role, "client") != 0) || strcmp (name, "broker") == 0) {
         brk_reject (self, rid, rid_len, BRK_REJ_BAD_CONTROL, msg->id, MSG_EBODY,
                     "hello needs a valid name, instance and role, and from = name@instance", "hello");
-        return;
+        return false;
     }
     bool actor = strcmp (role, "actor") == 0;
-    bool singleton = msg_bool (msg, "singleton", false);
     //  Either side being a singleton excludes the other: a live singleton
     //  admits no second instance, whatever the newcomer claims.
     brk_peer_t *other = actor ? brk_directory_other (self->dir, name, NULL) : NULL;
-    if (other && strcmp (other->address, address) != 0 && (singleton || other->singleton)) {
+    if (other && strcmp (other->address, address) != 0
+    &&  (msg_bool (msg, "singleton", false) || other->singleton)) {
         char reason [300];
         snprintf (reason, sizeof reason, "singleton '%s' is already live as %s", name, other->address);
         act_log_warn ("refused %s: %s", address, reason);
         brk_reject (self, rid, rid_len, BRK_REJ_SINGLETON, msg->id, ACT_EREFUSED, reason, "hello");
-        return;
+        return false;
     }
     //  The same address again is the same actor restarted (or reconnected):
     //  the new connection replaces the old one. A different role or host
@@ -76,8 +78,48 @@ s_on_hello (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_
                       old->actor != actor ? "role" : "host");
         brk_reject (self, rid, rid_len, BRK_REJ_SPOOFED, msg->id, ACT_ESPOOF,
                     "that address is live with another role or host", "hello");
-        return;
+        return false;
     }
+    *old_p = old;
+    return true;
+}
+
+//  Fills a new directory record from an admitted hello.
+static void
+s_peer_fill (brk_peer_t *peer, const void *rid, size_t rid_len, const char *address, msg_t *msg)
+{
+    memcpy (peer->rid, rid, rid_len);
+    peer->rid_len = rid_len;
+    snprintf (peer->address, sizeof peer->address, "%s", address);
+    snprintf (peer->name, sizeof peer->name, "%s", msg_str (msg, "name", ""));
+    snprintf (peer->instance, sizeof peer->instance, "%s", msg_str (msg, "instance", ""));
+    snprintf (peer->host, sizeof peer->host, "%s", msg_str (msg, "host", ""));
+    peer->pid = msg_int (msg, "pid", 0);
+    peer->actor = strcmp (msg_str (msg, "role", ""), "actor") == 0;
+    peer->singleton = msg_bool (msg, "singleton", false);
+    peer->since_wall = act_wall_ms ();
+    peer->last_seen = act_mono_ms ();
+    peer->msgs_in = 1;
+    size_t k;
+    json_t *topic;
+    json_array_foreach (json_object_get (msg->body, "topics"), k, topic) {
+        if (json_is_string (topic) && peer->topic_count < BRK_TOPICS_MAX
+        &&  s_topic_ok (json_string_value (topic)))
+            snprintf (peer->topics [peer->topic_count++], BRK_TOPIC_LEN, "%s", json_string_value (topic));
+    }
+}
+
+static void
+s_on_hello (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
+{
+    char address [MSG_ADDR_MAX];
+    int n = snprintf (address, sizeof address, "%s@%s", msg_str (msg, "name", ""),
+                      msg_str (msg, "instance", ""));
+    if (n < 0 || (size_t) n >= sizeof address)
+        address [0] = 0;            // refused as malformed by s_hello_admit
+    brk_peer_t *old = NULL;
+    if (!s_hello_admit (self, peer, rid, rid_len, msg, address, &old))
+        return;
     if (old)
         brk_peer_drop (self, old, "replaced");
     peer = brk_directory_add (self->dir);
@@ -85,26 +127,7 @@ s_on_hello (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_
         brk_reject (self, rid, rid_len, BRK_REJ_PEERS_FULL, msg->id, ACT_EFULL, "too many peers", "hello");
         return;
     }
-    memcpy (peer->rid, rid, rid_len);
-    peer->rid_len = rid_len;
-    snprintf (peer->address, sizeof peer->address, "%s", address);
-    snprintf (peer->name, sizeof peer->name, "%s", name);
-    snprintf (peer->instance, sizeof peer->instance, "%s", instance);
-    snprintf (peer->host, sizeof peer->host, "%s", msg_str (msg, "host", ""));
-    peer->pid = msg_int (msg, "pid", 0);
-    peer->actor = actor;
-    peer->singleton = singleton;
-    peer->since_wall = act_wall_ms ();
-    peer->last_seen = act_mono_ms ();
-    peer->msgs_in = 1;
-    json_t *topics = json_object_get (msg->body, "topics");
-    size_t k;
-    json_t *topic;
-    json_array_foreach (topics, k, topic) {
-        if (json_is_string (topic) && peer->topic_count < BRK_TOPICS_MAX
-        &&  s_topic_ok (json_string_value (topic)))
-            snprintf (peer->topics [peer->topic_count++], BRK_TOPIC_LEN, "%s", json_string_value (topic));
-    }
+    s_peer_fill (peer, rid, rid_len, address, msg);
     msg_t *welcome = brk_msg_new (self, MSG_TYPE_WELCOME, address);
     msg_set_corr (welcome, msg->id);
     msg_set_str (welcome, "broker", brk_journal_instance (self->journal));
@@ -112,12 +135,12 @@ s_on_hello (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_
     msg_set_int (welcome, "liveness", self->cfg.liveness);
     msg_set_int (welcome, "journal_head", (int64_t) brk_journal_head (self->journal));
     brk_send_msg (self, rid, rid_len, &welcome);
-    if (!actor)
+    if (!peer->actor)
         return;
     act_log_info ("actor %s up (pid %lld on %s)", address, (long long) peer->pid, peer->host);
     msg_t *up = brk_msg_new (self, MSG_TYPE_ACTOR_UP, "topic:actor.up");
-    msg_set_str (up, "name", name);
-    msg_set_str (up, "instance", instance);
+    msg_set_str (up, "name", peer->name);
+    msg_set_str (up, "instance", peer->instance);
     msg_set_str (up, "host", peer->host);
     msg_set_int (up, "pid", peer->pid);
     brk_publish (self, &up, "actor.up");

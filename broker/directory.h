@@ -66,6 +66,8 @@ bool brk_held_release (brk_directory_t *self, uint64_t seq);
 size_t brk_held_count (brk_directory_t *self);
 //  Borrowed, valid until the next push or release.
 brk_held_t *brk_held_at (brk_directory_t *self, size_t index);
+//  The held message `seq`, or NULL. Borrowed, valid until the next push or
+//  release.
 brk_held_t *brk_held_find (brk_directory_t *self, uint64_t seq);
 //  Records that `held` was just sent to `address` (NULL: to nobody), and
 //  when, so a peer's `delivered` can release what it had been sent before.

@@ -17,6 +17,50 @@ s_be (const unsigned char *p, int width)
     return v;
 }
 
+//  What one header byte `b` says: payload bytes to skip, the width of a
+//  length field that follows (its value adds to the skip), and whether it
+//  opens a container whose count follows in `count_width` bytes (0 for
+//  the fix forms, whose count is in `*children`). Returns 0 or
+//  MSG_EMALFORMED for the reserved byte 0xc1.
+static int
+s_header (unsigned char b, uint64_t *skip, int *width, uint64_t *children, int *count_width,
+          bool *container)
+{
+    *skip = 0, *width = 0, *children = 0, *count_width = 0;
+    *container = (b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf);
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+        return 0;
+    if (b >= 0x80 && b <= 0x8f)
+        *children = 2u * (b & 0x0f);
+    else if (b >= 0x90 && b <= 0x9f)
+        *children = b & 0x0f;
+    else if (b >= 0xa0 && b <= 0xbf)
+        *skip = b & 0x1f;
+    else switch (b) {
+        case 0xc4: case 0xd9: *width = 1; break;         // bin8, str8
+        case 0xc5: case 0xda: *width = 2; break;
+        case 0xc6: case 0xdb: *width = 4; break;
+        case 0xc7: *width = 1; *skip = 1; break;         // ext: + type byte
+        case 0xc8: *width = 2; *skip = 1; break;
+        case 0xc9: *width = 4; *skip = 1; break;
+        case 0xca: *skip = 4; break;
+        case 0xcb: *skip = 8; break;
+        case 0xcc: case 0xd0: *skip = 1; break;
+        case 0xcd: case 0xd1: *skip = 2; break;
+        case 0xce: case 0xd2: *skip = 4; break;
+        case 0xcf: case 0xd3: *skip = 8; break;
+        case 0xd4: *skip = 2; break;                     // fixext: type + data
+        case 0xd5: *skip = 3; break;
+        case 0xd6: *skip = 5; break;
+        case 0xd7: *skip = 9; break;
+        case 0xd8: *skip = 17; break;
+        case 0xdc: case 0xde: *count_width = 2; break;   // array16, map16
+        case 0xdd: case 0xdf: *count_width = 4; break;
+        default: return MSG_EMALFORMED;                  // 0xc1
+    }
+    return 0;
+}
+
 int
 msg_pack_precheck (const unsigned char *data, size_t len, int max_depth)
 {
@@ -34,48 +78,20 @@ msg_pack_precheck (const unsigned char *data, size_t len, int max_depth)
             return MSG_EMALFORMED;
         pending [depth]--;
         unsigned char b = data [pos++];
-        uint64_t skip = 0, children = 0;
-        int width = 0;
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-            ;
-        else if (b >= 0x80 && b <= 0x8f)
-            children = 2u * (b & 0x0f);
-        else if (b >= 0x90 && b <= 0x9f)
-            children = b & 0x0f;
-        else if (b >= 0xa0 && b <= 0xbf)
-            skip = b & 0x1f;
-        else switch (b) {
-            case 0xc4: case 0xd9: width = 1; break;          // bin8, str8
-            case 0xc5: case 0xda: width = 2; break;
-            case 0xc6: case 0xdb: width = 4; break;
-            case 0xc7: width = 1; skip = 1; break;           // ext: + type byte
-            case 0xc8: width = 2; skip = 1; break;
-            case 0xc9: width = 4; skip = 1; break;
-            case 0xca: skip = 4; break;
-            case 0xcb: skip = 8; break;
-            case 0xcc: case 0xd0: skip = 1; break;
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xce: case 0xd2: skip = 4; break;
-            case 0xcf: case 0xd3: skip = 8; break;
-            case 0xd4: skip = 2; break;                      // fixext: type + data
-            case 0xd5: skip = 3; break;
-            case 0xd6: skip = 5; break;
-            case 0xd7: skip = 9; break;
-            case 0xd8: skip = 17; break;
-            case 0xdc: case 0xdd: case 0xde: case 0xdf: {
-                int w = (b == 0xdc || b == 0xde) ? 2 : 4;
-                if (len - pos < (size_t) w)
-                    return MSG_EMALFORMED;
-                children = s_be (data + pos, w);
-                if (children > MSG_MAX_ITEMS)
-                    return MSG_ETOOMANY;
-                if (b >= 0xde)
-                    children *= 2;
-                pos += (size_t) w;
-                break;
-            }
-            default:
-                return MSG_EMALFORMED;                       // 0xc1
+        uint64_t skip, children;
+        int width, count_width;
+        bool container;
+        if (s_header (b, &skip, &width, &children, &count_width, &container))
+            return MSG_EMALFORMED;
+        if (count_width) {
+            if (len - pos < (size_t) count_width)
+                return MSG_EMALFORMED;
+            children = s_be (data + pos, count_width);
+            if (children > MSG_MAX_ITEMS)
+                return MSG_ETOOMANY;
+            if (b >= 0xde)
+                children *= 2;                            // maps: key + value
+            pos += (size_t) count_width;
         }
         if (width) {
             if (len - pos < (size_t) width)
@@ -86,17 +102,15 @@ msg_pack_precheck (const unsigned char *data, size_t len, int max_depth)
         if (skip > len - pos)
             return MSG_EMALFORMED;
         pos += (size_t) skip;
+        //  An empty container is a level of nesting too.
+        if (container && depth + 1 > max_depth)
+            return MSG_ETOODEEP;
         if (children) {
             //  Every element takes at least one byte.
             if (children > len - pos)
                 return MSG_EMALFORMED;
-            if (depth + 1 > max_depth)
-                return MSG_ETOODEEP;
             pending [++depth] = children;
         }
-        //  An empty container is a level of nesting too.
-        else if (depth + 1 > max_depth && ((b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf)))
-            return MSG_ETOODEEP;
     }
     return pos == len ? 0 : MSG_ETRAILING;
 }

@@ -73,7 +73,9 @@ typedef struct {
 const msg_type_t *msg_type_by_id (msg_type_id_t id);
 const msg_type_t *msg_type_by_name (const char *name, size_t len);
 //  Field of a type by name; NULL when the schema has no such field.
+//  Borrowed, static storage.
 const msg_field_t *msg_type_field (const msg_type_t *type, const char *name, size_t len);
+//  Names for documentation and errors. Borrowed, static storage.
 const char *msg_kind_name (msg_kind_t kind);
 const char *msg_field_type_name (msg_field_type_t type);
 

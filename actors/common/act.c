@@ -131,11 +131,10 @@ act_send_internal (act_t *self, msg_t **msg_p, bool control)
     *msg_p = NULL;
     char *data;
     size_t len;
-    msg_error_t err;
-    int rc = msg_encode (msg, &data, &len, &err);
-    if (rc)
-        act_log_error ("cannot encode '%s': %s", msg->type->name, err.reason);
-    else if (msg->durable && !control) {
+    //  An encoding failure is returned: a handler's caller logs it.
+    int rc = msg_encode (msg, &data, &len, NULL);
+    bool durable = msg->durable && !control;
+    if (rc == 0 && durable) {
         //  Kept until acked; before welcome it goes out with the resend.
         rc = act_durable_track (self, msg->id, data, len);
         if (rc == 0 && self->conn == ACT_CONN_READY)
@@ -143,7 +142,7 @@ act_send_internal (act_t *self, msg_t **msg_p, bool control)
         else
             free (data);
     }
-    else
+    else if (rc == 0)
         rc = s_send_frame (self, data, len, control);
     msg_destroy (&msg);
     return rc;
@@ -477,9 +476,10 @@ s_init (act_t *self, const act_def_t *def, const act_config_t *cfg)
     act_rng_init (&mix, ~seed);
     act_rng_init (&self->control, act_rng_next (&mix));
     act_rng_init (&self->jitter, act_seed_from_os ());
-    snprintf (self->address, sizeof self->address, "%s@%s", def->name, self->cfg.instance);
+    int n = snprintf (self->address, sizeof self->address, "%s@%s", def->name, self->cfg.instance);
     char name [MSG_ADDR_MAX], instance [MSG_ADDR_MAX];
-    if (msg_addr_split (self->address, name, instance) || !instance [0])
+    if (n < 0 || (size_t) n >= sizeof self->address
+    ||  msg_addr_split (self->address, name, instance) || !instance [0])
         return MSG_EADDR;
     self->backoff_ms = ACT_BACKOFF_MIN_MS;
     self->started_mono = act_mono_ms ();
@@ -517,7 +517,7 @@ act_run (const act_def_t *def, const act_config_t *cfg)
     memset (self, 0, sizeof *self);
     int rc = s_init (self, def, cfg);
     if (rc) {
-        act_log_error ("bad actor address '%s'", self->address);
+        act_log_error ("bad actor address '%s@%s'", def->name, cfg->instance ? cfg->instance : "(host)");
         return rc;
     }
     int sigfd = act_signal_fd ();

@@ -95,6 +95,8 @@ int act_reply (act_t *self, const msg_t *request, msg_t **reply_p);
 //  Sends and calls `fn` once with the reply or a timeout.
 int act_request (act_t *self, msg_t **msg_p, int timeout_ms, act_reply_fn *fn, void *arg);
 
+//  The actor's clock (wall ms) and its seeded random source. The rng is
+//  borrowed, valid while the runtime runs.
 int64_t act_now (act_t *self);
 act_rng_t *act_rng (act_t *self);
 //  Borrowed, valid while the runtime runs.
