@@ -1,7 +1,7 @@
 //  brk - the dynod broker: routing, group commit and heartbeats
 //
-//  Owns the ROUTER socket, the journal, the directory and the staged batch.
-//  Single-threaded loop:
+//  Owns the ROUTER socket, the journal, the directory, the staged batch and
+//  each actor's redelivery state. Single-threaded loop:
 //
 //      poll -> drain up to BRK_DRAIN_MAX frames:
 //                  bad frame        -> count, `error` to sender, drop
@@ -10,7 +10,12 @@
 //                  otherwise        -> forward at once
 //           -> commit the batch with one fsync, then ack each sender and
 //              deliver each staged message (held until `delivered`)
-//           -> heartbeats out, expire silent peers
+//           -> heartbeats out, expire silent peers, resume redeliveries
+//
+//  Held messages an actor did not get when they were committed (it was not
+//  live, or its queue was full) go out through brk_redeliver, at most
+//  BRK_INFLIGHT_MAX unreleased per actor; the rest follow as its
+//  `delivered` releases some, or at the next tick.
 
 #include "broker_internal.h"
 #include "../actors/common/act.h"
@@ -21,10 +26,37 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *s_reject_names [BRK_REJ_COUNT] = {
-    "malformed", "unknown_type", "too_big", "multipart", "not_registered", "spoofed",
-    "auth", "singleton", "peers_full", "no_route", "held_full", "bad_control",
+//  Frames queued per connection, each way. ZeroMQ counts frames, not bytes,
+//  so a slow peer may still pin up to this many times MSG_MAX_SIZE; twice
+//  what bench-broker keeps in flight.
+#define BRK_SNDHWM              100000
+#define BRK_RCVHWM              100000
+#define BRK_LINGER_MS           500     // to flush replies when stopping
+//  Frames up to this much over MSG_MAX_SIZE still arrive and are refused
+//  with a reason; larger ones cost the sender its connection.
+#define BRK_MAXMSG_SLACK        1024
+#define BRK_TICKS_PER_HEARTBEAT 4       // expiry checks per heartbeat interval
+#define BRK_TOPIC_PREFIX        "topic:"
+
+static const char *s_reject_names [] = {
+    [BRK_REJ_MALFORMED]      = "malformed",
+    [BRK_REJ_UNKNOWN_TYPE]   = "unknown_type",
+    [BRK_REJ_TOO_BIG]        = "too_big",
+    [BRK_REJ_MULTIPART]      = "multipart",
+    [BRK_REJ_NOT_REGISTERED] = "not_registered",
+    [BRK_REJ_SPOOFED]        = "spoofed",
+    [BRK_REJ_AUTH]           = "auth",
+    [BRK_REJ_SINGLETON]      = "singleton",
+    [BRK_REJ_PEERS_FULL]     = "peers_full",
+    [BRK_REJ_NO_ROUTE]       = "no_route",
+    [BRK_REJ_HELD_FULL]      = "held_full",
+    [BRK_REJ_BAD_CONTROL]    = "bad_control",
+    [BRK_REJ_STORE]          = "store",
+    [BRK_REJ_DURABLE_STREAM] = "durable_stream",
 };
+
+_Static_assert (sizeof s_reject_names / sizeof s_reject_names [0] == BRK_REJ_COUNT,
+                "every brk_reject_t needs a name");
 
 const char *brk_reject_name (brk_reject_t why) { return s_reject_names [why]; }
 
@@ -48,6 +80,23 @@ s_send_peer (brk_t *self, brk_peer_t *peer, const void *data, size_t len)
         peer->last_sent = act_mono_ms ();
     }
     return rc;
+}
+
+//  The topic name in a `topic:NAME` address. Borrowed from `addr`.
+static const char *
+s_topic_name (const char *addr)
+{
+    return addr + sizeof BRK_TOPIC_PREFIX - 1;
+}
+
+static void
+s_send_topic (brk_t *self, const char *topic, const void *data, size_t len)
+{
+    for (size_t i = 0; i < brk_directory_count (self->dir); i++) {
+        brk_peer_t *peer = brk_directory_at (self->dir, i);
+        if (brk_peer_subscribed (peer, topic))
+            s_send_peer (self, peer, data, len);
+    }
 }
 
 msg_t *
@@ -97,11 +146,7 @@ brk_publish (brk_t *self, msg_t **msg_p, const char *topic)
     msg_destroy (msg_p);
     if (rc)
         return;
-    for (size_t i = 0; i < brk_directory_count (self->dir); i++) {
-        brk_peer_t *peer = brk_directory_at (self->dir, i);
-        if (brk_peer_subscribed (peer, topic))
-            s_send_peer (self, peer, data, len);
-    }
+    s_send_topic (self, topic, data, len);
     free (data);
 }
 
@@ -113,28 +158,122 @@ s_resolve (brk_t *self, const char *to)
                             : brk_directory_pick (self->dir, to);
 }
 
-static void
-s_deliver_held (brk_t *self, brk_peer_t *peer, brk_held_t *held)
+// ---------------------------------------------------------------------------
+//  Redelivery state per actor (brk_flow_t)
+
+//  Borrowed, valid until the next s_flow_forget; NULL before the actor's
+//  first redelivery.
+static brk_flow_t *
+s_flow_find (brk_t *self, const char *address)
 {
-    char *data;
-    size_t len;
-    if (brk_journal_get (self->journal, held->seq, &data, &len))
+    for (size_t i = 0; i < self->flow_count; i++)
+        if (strcmp (self->flows [i].address, address) == 0)
+            return &self->flows [i];
+    return NULL;
+}
+
+//  Records whether the actor at `address` has held messages left to send.
+static void
+s_flow_set (brk_t *self, const char *address, bool backlog)
+{
+    brk_flow_t *flow = s_flow_find (self, address);
+    if (!flow) {
+        //  One per live actor, so there is always room; were there none,
+        //  that actor would only be rescanned on every brk_redeliver.
+        if (self->flow_count == BRK_PEERS_MAX)
+            return;
+        flow = &self->flows [self->flow_count++];
+        snprintf (flow->address, sizeof flow->address, "%s", address);
+        flow->backlog = false;
+    }
+    if (backlog && !flow->backlog)
+        self->backlog_count++;
+    else if (!backlog && flow->backlog)
+        self->backlog_count--;
+    flow->backlog = backlog;
+}
+
+static void
+s_flow_forget (brk_t *self, const char *address)
+{
+    brk_flow_t *flow = s_flow_find (self, address);
+    if (!flow)
         return;
-    if (s_send_peer (self, peer, data, len) == 0)
+    if (flow->backlog)
+        self->backlog_count--;
+    *flow = self->flows [--self->flow_count];
+}
+
+// ---------------------------------------------------------------------------
+//  Held messages
+
+//  True when `held` should go to `peer` now: addressed to it or to its name,
+//  and not with a live peer already (`peer` included: then it is in flight
+//  there).
+static bool
+s_held_due (brk_t *self, const brk_peer_t *peer, const brk_held_t *held)
+{
+    if (strcmp (held->dest, peer->address) != 0 && strcmp (held->dest, peer->name) != 0)
+        return false;
+    return !held->assigned
+        || (strcmp (held->assigned, peer->address) != 0
+            && !brk_directory_by_address (self->dir, held->assigned));
+}
+
+//  Sends `peer` the held messages due to it, oldest first, until it has
+//  BRK_INFLIGHT_MAX assigned. Returns true when none is left to send.
+static bool
+s_redeliver_some (brk_t *self, brk_peer_t *peer)
+{
+    size_t inflight = brk_held_assigned_count (self->dir, peer->address);
+    size_t room = inflight < BRK_INFLIGHT_MAX ? BRK_INFLIGHT_MAX - inflight : 0;
+    for (size_t i = 0; i < brk_held_count (self->dir); i++) {
+        brk_held_t *held = brk_held_at (self->dir, i);
+        if (!s_held_due (self, peer, held))
+            continue;
+        if (room == 0)
+            return false;
+        char *data;
+        size_t len;
+        int rc = brk_journal_get (self->journal, held->seq, &data, &len);
+        if (rc) {
+            //  Tried again at the actor's next hello.
+            act_log_warn ("cannot read held message %llu for %s: %s",
+                          (unsigned long long) held->seq, peer->address, act_strerror (rc));
+            continue;
+        }
+        rc = s_send_peer (self, peer, data, len);
+        free (data);
+        if (rc)
+            return false;       // its queue is full or it is gone: later
         brk_held_assign (self->dir, held, peer->address);
-    free (data);
+        room--;
+    }
+    return true;
 }
 
 void
 brk_redeliver (brk_t *self, brk_peer_t *peer)
 {
-    for (size_t i = 0; i < brk_held_count (self->dir); i++) {
-        brk_held_t *held = brk_held_at (self->dir, i);
-        //  Not with a live peer already (this one included: it has it), and
-        //  addressed to this peer or to its bare name.
-        bool free_now = !held->assigned || !brk_directory_by_address (self->dir, held->assigned);
-        if (free_now && (strcmp (held->dest, peer->address) == 0 || strcmp (held->dest, peer->name) == 0))
-            s_deliver_held (self, peer, held);
+    if (!peer->actor)
+        return;                 // clients are never handed held messages
+    brk_flow_t *flow = s_flow_find (self, peer->address);
+    if (flow && !flow->backlog)
+        return;                 // everything due to it went out already
+    s_flow_set (self, peer->address, !s_redeliver_some (self, peer));
+}
+
+//  Redeliveries cut short by a full queue get no `delivered` when nothing
+//  else is in flight, so each tick tries them again.
+static void
+s_resume_backlogs (brk_t *self)
+{
+    for (size_t i = 0; i < self->flow_count && self->backlog_count > 0; i++) {
+        if (!self->flows [i].backlog)
+            continue;
+        brk_peer_t *peer = brk_directory_by_address (self->dir, self->flows [i].address);
+        if (peer)
+            brk_redeliver (self, peer);
     }
 }
 
@@ -156,20 +295,28 @@ brk_peer_drop (brk_t *self, brk_peer_t *peer, const char *reason)
         msg_set_str (event, "reason", reason);
     }
     brk_directory_remove (self->dir, peer);
+    s_flow_forget (self, address);
     if (!actor)
         return;
     brk_publish (self, &event, "actor.down");
     //  Messages it held for a name go to another live instance, if any.
-    brk_peer_t *other = brk_directory_other (self->dir, name, NULL);
+    bool moved = false;
     for (size_t i = 0; i < brk_held_count (self->dir); i++) {
         brk_held_t *held = brk_held_at (self->dir, i);
         if (held->assigned && strcmp (held->assigned, address) == 0) {
             brk_held_assign (self->dir, held, NULL);
-            if (other && strcmp (held->dest, name) == 0)
-                s_deliver_held (self, other, held);
+            moved = moved || strcmp (held->dest, name) == 0;
         }
     }
+    brk_peer_t *other = moved ? brk_directory_other (self->dir, name, NULL) : NULL;
+    if (other) {
+        s_flow_set (self, other->address, true);
+        brk_redeliver (self, other);
+    }
 }
+
+// ---------------------------------------------------------------------------
+//  Forwarding, staging and group commit
 
 static void
 s_forward (brk_t *self, brk_peer_t *from, msg_t *msg, zmq_msg_t *frame)
@@ -177,11 +324,7 @@ s_forward (brk_t *self, brk_peer_t *from, msg_t *msg, zmq_msg_t *frame)
     const void *data = zmq_msg_data (frame);
     size_t len = zmq_msg_size (frame);
     if (msg_addr_is_topic (msg->to)) {
-        for (size_t i = 0; i < brk_directory_count (self->dir); i++) {
-            brk_peer_t *peer = brk_directory_at (self->dir, i);
-            if (brk_peer_subscribed (peer, msg->to + 6))
-                s_send_peer (self, peer, data, len);
-        }
+        s_send_topic (self, s_topic_name (msg->to), data, len);
         return;
     }
     brk_peer_t *peer = s_resolve (self, msg->to);
@@ -194,43 +337,101 @@ s_forward (brk_t *self, brk_peer_t *from, msg_t *msg, zmq_msg_t *frame)
         self->rejected [BRK_REJ_NO_ROUTE]++;    // replies to departed peers
 }
 
+//  Makes *stamped (initialised here, caller closes it) the journal copy of
+//  `frame` with `seq` in it: the frame itself, stamped in place, when it
+//  has msg_encode's canonical layout, else re-encoded, which can fail
+//  (e.g. float32 values grow past the size limit). Returns 0 or the codec's
+//  code.
+static int
+s_stamp (zmq_msg_t *frame, uint64_t seq, zmq_msg_t *stamped)
+{
+    zmq_msg_init (stamped);
+    if (msg_stamp_seq (zmq_msg_data (frame), zmq_msg_size (frame), seq) == 0) {
+        zmq_msg_move (stamped, frame);
+        return 0;
+    }
+    msg_error_t err = { 0, "" };
+    msg_t *full = msg_decode (zmq_msg_data (frame), zmq_msg_size (frame), MSG_DECODE_FULL, &err);
+    if (!full)
+        return err.code;
+    full->seq = seq;
+    char *data = NULL;
+    size_t len = 0;
+    int rc = msg_encode (full, &data, &len, &err);
+    msg_destroy (&full);
+    if (rc)
+        return rc;
+    zmq_msg_close (stamped);
+    if (zmq_msg_init_size (stamped, len)) {
+        rc = -errno;
+        zmq_msg_init (stamped);
+    }
+    else
+        memcpy (zmq_msg_data (stamped), data, len);
+    free (data);
+    return rc;
+}
+
+//  Holds `seq` for its destination until `delivered`. On failure the sender
+//  is told and the refusal counted; the first is logged too.
+static int
+s_hold (brk_t *self, brk_peer_t *from, msg_t *msg, uint64_t seq)
+{
+    int rc = brk_held_push (self->dir, seq, msg->to);
+    if (rc == 0) {
+        if (self->held_full_warned && brk_held_count (self->dir) < BRK_HELD_MAX / 2)
+            self->held_full_warned = false;
+        return 0;
+    }
+    if (!self->held_full_warned)
+        act_log_warn ("refusing durable messages: %zu are held, awaiting `delivered` (%s)",
+                      brk_held_count (self->dir), act_strerror (rc));
+    self->held_full_warned = true;
+    brk_reject (self, from->rid, from->rid_len, BRK_REJ_HELD_FULL, msg->id, rc,
+                "too many durable messages held; try again later", msg->type->name);
+    return rc;
+}
+
+//  Refuses what must not be journaled. Returns true when `msg` may be.
+static bool
+s_journalable (brk_t *self, brk_peer_t *from, msg_t *msg, zmq_msg_t *stamped)
+{
+    if (msg->type->kind == MSG_KIND_STREAM) {
+        brk_reject (self, from->rid, from->rid_len, BRK_REJ_DURABLE_STREAM, msg->id, ACT_EPROTO,
+                    "stream messages are never journaled: send them without dur",
+                    msg->type->name);
+        return false;
+    }
+    //  journal.read must be able to return any entry in one journal.batch.
+    if (zmq_msg_size (stamped) > BRK_READ_BYTES_MAX) {
+        char reason [80];
+        snprintf (reason, sizeof reason, "durable messages are limited to %d bytes",
+                  BRK_READ_BYTES_MAX);
+        brk_reject (self, from->rid, from->rid_len, BRK_REJ_TOO_BIG, msg->id, MSG_ETOOBIG,
+                    reason, msg->type->name);
+        return false;
+    }
+    return true;
+}
+
+//  Journals a durable message in the next group commit. Anything refused is
+//  neither staged nor given a seq.
 static void
 s_stage (brk_t *self, brk_peer_t *from, msg_t *msg, zmq_msg_t *frame)
 {
     bool topic = msg_addr_is_topic (msg->to);
-    if (!topic && brk_held_count (self->dir) >= BRK_HELD_MAX) {
-        brk_reject (self, from->rid, from->rid_len, BRK_REJ_HELD_FULL, msg->id, ACT_EFULL,
-                    "too many durable messages held; try again later", msg->type->name);
-        return;
-    }
-    //  The seq goes into the frame in place; a frame in another encoder's
-    //  layout is re-encoded with it, which can fail (e.g. float32 values
-    //  grow past the size limit): then nothing is staged or consumed.
     uint64_t seq = brk_journal_head (self->journal) + 1;
     zmq_msg_t stamped;
-    zmq_msg_init (&stamped);
-    if (msg_stamp_seq (zmq_msg_data (frame), zmq_msg_size (frame), seq) == 0)
-        zmq_msg_move (&stamped, frame);
-    else {
-        msg_error_t err = { 0, "" };
-        msg_t *full = msg_decode (zmq_msg_data (frame), zmq_msg_size (frame), MSG_DECODE_FULL, &err);
-        char *data = NULL;
-        size_t len = 0;
-        int rc = full ? 0 : err.code;
-        if (full) {
-            full->seq = seq;
-            rc = msg_encode (full, &data, &len, &err);
-        }
-        msg_destroy (&full);
-        if (rc) {
-            zmq_msg_close (&stamped);
-            brk_reject (self, from->rid, from->rid_len, BRK_REJ_TOO_BIG, msg->id, rc,
-                        "cannot journal this message in canonical form", msg->type->name);
-            return;
-        }
-        zmq_msg_init_size (&stamped, len);
-        memcpy (zmq_msg_data (&stamped), data, len);
-        free (data);
+    int rc = s_stamp (frame, seq, &stamped);
+    if (rc) {
+        zmq_msg_close (&stamped);
+        brk_reject (self, from->rid, from->rid_len, BRK_REJ_TOO_BIG, msg->id, rc,
+                    "cannot journal this message in canonical form", msg->type->name);
+        return;
+    }
+    if (!s_journalable (self, from, msg, &stamped) || (!topic && s_hold (self, from, msg, seq))) {
+        zmq_msg_close (&stamped);
+        return;
     }
     brk_journal_next_seq (self->journal);
     brk_staged_t *st = &self->staged [self->staged_count++];
@@ -244,8 +445,35 @@ s_stage (brk_t *self, brk_peer_t *from, msg_t *msg, zmq_msg_t *frame)
     memcpy (st->to, msg->to, sizeof st->to);
     brk_journal_stage (self->journal, seq, zmq_msg_data (&st->frame), zmq_msg_size (&st->frame),
                        topic ? NULL : msg->to);
-    if (!topic)
-        brk_held_push (self->dir, seq, msg->to);
+}
+
+//  Acks a committed message to its sender and delivers it: to a topic's
+//  subscribers, else to the peer its address resolves to, which has it
+//  until `delivered`. One it cannot have now goes out with brk_redeliver.
+static void
+s_deliver_staged (brk_t *self, brk_staged_t *st)
+{
+    brk_peer_t *sender = brk_directory_by_rid (self->dir, st->rid, st->rid_len);
+    if (sender) {
+        msg_t *ack = brk_msg_new (self, MSG_TYPE_ACK, sender->address);
+        msg_set_corr (ack, st->id);
+        msg_set_int (ack, "seq", (int64_t) st->seq);
+        brk_send_msg (self, st->rid, st->rid_len, &ack);
+    }
+    const void *data = zmq_msg_data (&st->frame);
+    size_t len = zmq_msg_size (&st->frame);
+    if (msg_addr_is_topic (st->to)) {
+        s_send_topic (self, s_topic_name (st->to), data, len);
+        return;
+    }
+    brk_peer_t *peer = s_resolve (self, st->to);
+    brk_held_t *held = peer ? brk_held_find (self->dir, st->seq) : NULL;
+    if (!held)
+        return;
+    if (s_send_peer (self, peer, data, len) == 0)
+        brk_held_assign (self->dir, held, peer->address);
+    else if (peer->actor)
+        s_flow_set (self, peer->address, true);
 }
 
 //  Commits the staged batch with one fsync, then acks and delivers.
@@ -263,37 +491,18 @@ s_commit (brk_t *self)
         brk_staged_t *st = &self->staged [i];
         if (rc) {
             brk_held_release (self->dir, st->seq);
-            brk_reject (self, st->rid, st->rid_len, BRK_REJ_MALFORMED, st->id, ACT_ESTORE,
+            brk_reject (self, st->rid, st->rid_len, BRK_REJ_STORE, st->id, ACT_ESTORE,
                         "the journal could not be written", NULL);
-            zmq_msg_close (&st->frame);
-            continue;
         }
-        brk_peer_t *sender = brk_directory_by_rid (self->dir, st->rid, st->rid_len);
-        if (sender) {
-            msg_t *ack = brk_msg_new (self, MSG_TYPE_ACK, sender->address);
-            msg_set_corr (ack, st->id);
-            msg_set_int (ack, "seq", (int64_t) st->seq);
-            brk_send_msg (self, st->rid, st->rid_len, &ack);
-        }
-        const void *data = zmq_msg_data (&st->frame);
-        size_t len = zmq_msg_size (&st->frame);
-        if (msg_addr_is_topic (st->to)) {
-            for (size_t p = 0; p < brk_directory_count (self->dir); p++) {
-                brk_peer_t *peer = brk_directory_at (self->dir, p);
-                if (brk_peer_subscribed (peer, st->to + 6))
-                    s_send_peer (self, peer, data, len);
-            }
-        }
-        else {
-            brk_peer_t *peer = s_resolve (self, st->to);
-            brk_held_t *held = peer ? brk_held_find (self->dir, st->seq) : NULL;
-            if (held && s_send_peer (self, peer, data, len) == 0)
-                brk_held_assign (self->dir, held, peer->address);
-        }
+        else
+            s_deliver_staged (self, st);
         zmq_msg_close (&st->frame);
     }
     self->staged_count = 0;
 }
+
+// ---------------------------------------------------------------------------
+//  Input
 
 //  Handles one frame from connection `rid`.
 static void
@@ -337,6 +546,20 @@ s_on_frame (brk_t *self, const void *rid, size_t rid_len, zmq_msg_t *frame)
     msg_destroy (&msg);
 }
 
+//  Receives and drops the remaining frames of a multipart message (ZeroMQ
+//  hands them over together, so this does not wait).
+static void
+s_discard_rest (brk_t *self)
+{
+    bool more = true;
+    while (more) {
+        zmq_msg_t extra;
+        zmq_msg_init (&extra);
+        more = zmq_msg_recv (&extra, self->router, 0) >= 0 && zmq_msg_more (&extra);
+        zmq_msg_close (&extra);
+    }
+}
+
 //  Receives up to BRK_DRAIN_MAX messages without blocking.
 static void
 s_drain (brk_t *self)
@@ -349,21 +572,19 @@ s_drain (brk_t *self)
             break;
         }
         zmq_msg_init (&frame);
-        zmq_msg_recv (&frame, self->router, 0);
+        //  The routing id's frame came with the rest, so this does not
+        //  wait; it fails only when ZeroMQ is shutting down.
+        if (zmq_msg_recv (&frame, self->router, 0) < 0) {
+            int err = errno;
+            act_log_warn ("cannot receive a message after its routing id: %s", zmq_strerror (err));
+            zmq_msg_close (&frame);
+            zmq_msg_close (&rid);
+            break;
+        }
         self->msgs_in++;
         if (zmq_msg_more (&frame)) {
             //  One frame per message: swallow the rest and refuse it.
-            zmq_msg_t extra;
-            zmq_msg_init (&extra);
-            while (zmq_msg_more (&frame) || zmq_msg_more (&extra)) {
-                zmq_msg_close (&extra);
-                zmq_msg_init (&extra);
-                if (zmq_msg_recv (&extra, self->router, 0) < 0 || !zmq_msg_more (&extra))
-                    break;
-                zmq_msg_close (&frame);
-                zmq_msg_init (&frame);
-            }
-            zmq_msg_close (&extra);
+            s_discard_rest (self);
             brk_reject (self, zmq_msg_data (&rid), zmq_msg_size (&rid), BRK_REJ_MULTIPART, NULL,
                         MSG_EMALFORMED, "a message must be exactly one frame", NULL);
         }
@@ -392,20 +613,28 @@ s_tick (brk_t *self)
         }
         i++;
     }
+    s_resume_backlogs (self);
 }
 
+// ---------------------------------------------------------------------------
+//  Start and stop
+
+//  Loads one hold record. Records past BRK_HELD_MAX stay in the journal
+//  (loaded after a later restart) and are counted as held_full; s_open
+//  logs how many.
 static bool
 s_load_held (void *arg, uint64_t seq, const void *data, size_t len)
 {
     brk_t *self = arg;
     char *dest = act_strndup (data, len);
-    brk_held_push (self->dir, seq, dest);
+    if (brk_held_push (self->dir, seq, dest))
+        self->rejected [BRK_REJ_HELD_FULL]++;
     free (dest);
     return true;
 }
 
 static int
-s_open (brk_t *self)
+s_open_journal (brk_t *self)
 {
     char path [4096], reason [512];
     snprintf (path, sizeof path, "%s/journal", self->cfg.data_dir);
@@ -420,20 +649,41 @@ s_open (brk_t *self)
         return ACT_ESTORE;
     }
     brk_journal_scan_held (self->journal, s_load_held, self);
+    uint64_t dropped = self->rejected [BRK_REJ_HELD_FULL];
+    if (dropped)
+        act_log_warn ("%llu held messages not loaded: at most %d are held",
+                      (unsigned long long) dropped, BRK_HELD_MAX);
     snprintf (self->address, sizeof self->address, "broker@%.16s", brk_journal_instance (self->journal));
+    return 0;
+}
+
+//  Logs a failed ZeroMQ call; returns -errno as captured by the caller.
+static int
+s_zmq_failed (int err, const char *what, const char *subject)
+{
+    act_log_error ("cannot %s '%s': %s", what, subject, zmq_strerror (err));
+    return err > 0 ? -err : -EIO;
+}
+
+static int
+s_open_router (brk_t *self)
+{
     self->zctx = zmq_ctx_new ();
+    if (!self->zctx)
+        return s_zmq_failed (errno, "create", "zmq context");
     self->router = zmq_socket (self->zctx, ZMQ_ROUTER);
-    int on = 1, hwm = 1000000, linger = 500;
-    zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
-    zmq_setsockopt (self->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (self->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (self->router, ZMQ_LINGER, &linger, sizeof linger);
-    int64_t maxmsg = MSG_MAX_SIZE + 1024;
-    zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (zmq_bind (self->router, self->cfg.endpoint)) {
-        act_log_error ("cannot bind '%s': %s", self->cfg.endpoint, zmq_strerror (errno));
-        return -errno;
-    }
+    if (!self->router)
+        return s_zmq_failed (errno, "create", "router socket");
+    int on = 1, sndhwm = BRK_SNDHWM, rcvhwm = BRK_RCVHWM, linger = BRK_LINGER_MS;
+    int64_t maxmsg = MSG_MAX_SIZE + BRK_MAXMSG_SLACK;
+    if (zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &on, sizeof on)
+    ||  zmq_setsockopt (self->router, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm)
+    ||  zmq_setsockopt (self->router, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm)
+    ||  zmq_setsockopt (self->router, ZMQ_LINGER, &linger, sizeof linger)
+    ||  zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg))
+        return s_zmq_failed (errno, "configure", "router socket");
+    if (zmq_bind (self->router, self->cfg.endpoint))
+        return s_zmq_failed (errno, "bind", self->cfg.endpoint);
     return 0;
 }
 
@@ -449,13 +699,12 @@ s_close (brk_t *self)
     brk_journal_destroy (&self->journal);
     brk_directory_destroy (&self->dir);
     free (self->staged);
+    free (self->flows);
 }
 
-int
-brk_run (const brk_config_t *cfg)
+static void
+s_init (brk_t *self, const brk_config_t *cfg)
 {
-    brk_t self_storage;
-    brk_t *self = &self_storage;
     memset (self, 0, sizeof *self);
     self->cfg = *cfg;
     if (!self->cfg.endpoint)
@@ -469,7 +718,52 @@ brk_run (const brk_config_t *cfg)
     self->started_mono = act_mono_ms ();
     self->dir = brk_directory_new ();
     self->staged = act_calloc (BRK_DRAIN_MAX, sizeof *self->staged);
-    int rc = s_open (self);
+    self->flows = act_calloc (BRK_PEERS_MAX, sizeof *self->flows);
+}
+
+//  Polls the router and the signal pipe until a signal comes. Returns 0, or
+//  -errno when polling failed.
+static int
+s_loop (brk_t *self, int sigfd)
+{
+    int64_t next_tick = act_mono_ms ();
+    while (!self->stopping) {
+        zmq_pollitem_t items [2] = {
+            { self->router, 0, ZMQ_POLLIN, 0 },
+            { NULL, sigfd, ZMQ_POLLIN, 0 },
+        };
+        long wait = (long) (next_tick - act_mono_ms ());
+        if (zmq_poll (items, 2, wait < 0 ? 0 : wait) < 0) {
+            int err = errno;
+            if (err != EINTR)
+                return err > 0 ? -err : -EIO;
+        }
+        if (items [1].revents & ZMQ_POLLIN) {
+            unsigned char b = 0;
+            while (read (sigfd, &b, 1) == 1)
+                ;
+            act_log_info ("signal %d, stopping", b);
+            self->stopping = true;
+        }
+        if (items [0].revents & ZMQ_POLLIN)
+            s_drain (self);
+        if (act_mono_ms () >= next_tick) {
+            s_tick (self);
+            next_tick = act_mono_ms () + self->cfg.heartbeat_ms / BRK_TICKS_PER_HEARTBEAT;
+        }
+    }
+    return 0;
+}
+
+int
+brk_run (const brk_config_t *cfg)
+{
+    brk_t self_storage;
+    brk_t *self = &self_storage;
+    s_init (self, cfg);
+    int rc = s_open_journal (self);
+    if (rc == 0)
+        rc = s_open_router (self);
     if (rc) {
         s_close (self);
         return rc;
@@ -480,31 +774,11 @@ brk_run (const brk_config_t *cfg)
     fflush (stdout);
     act_log_info ("listening on %s, journal head %llu, %zu held", self->cfg.endpoint,
                   (unsigned long long) brk_journal_head (self->journal), brk_held_count (self->dir));
-    int64_t next_tick = act_mono_ms ();
-    while (!self->stopping) {
-        zmq_pollitem_t items [2] = {
-            { self->router, 0, ZMQ_POLLIN, 0 },
-            { NULL, sigfd, ZMQ_POLLIN, 0 },
-        };
-        long wait = (long) (next_tick - act_mono_ms ());
-        if (zmq_poll (items, 2, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
-            break;
-        if (items [1].revents & ZMQ_POLLIN) {
-            unsigned char b;
-            while (read (sigfd, &b, 1) == 1)
-                ;
-            act_log_info ("signal %d, stopping", b);
-            self->stopping = true;
-        }
-        if (items [0].revents & ZMQ_POLLIN)
-            s_drain (self);
-        if (act_mono_ms () >= next_tick) {
-            s_tick (self);
-            next_tick = act_mono_ms () + self->cfg.heartbeat_ms / 4;
-        }
-    }
+    rc = s_loop (self, sigfd);
+    if (rc)
+        act_log_error ("cannot poll the router: %s", zmq_strerror (-rc));
     s_commit (self);
     act_log_info ("stopped at journal head %llu", (unsigned long long) brk_journal_head (self->journal));
     s_close (self);
-    return 0;
+    return rc;
 }

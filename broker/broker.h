@@ -33,7 +33,7 @@ typedef struct {
 
 //  Runs the broker until SIGTERM/SIGINT. Prints `broker ready <endpoint>`
 //  on stdout once bound. Returns 0, or a negative code when it cannot bind
-//  or open its journal (reason logged).
+//  or open its journal, or polling fails (reason logged).
 int brk_run (const brk_config_t *cfg);
 
 #endif
