@@ -2,17 +2,26 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := libzmq libczmq msgpack leveldb jansson
+PKGS     := libzmq msgpack leveldb jansson
 # Debian ships no leveldb.pc; scripts/pkgconfig has one for the system copy.
 PKGCONF  := PKG_CONFIG_PATH=$(CURDIR)/scripts/pkgconfig:$(PKG_CONFIG_PATH) pkg-config
+
+# pkg-config runs on first use, not when make reads this file, and once per
+# make: `make up`, `make test` and `make check` install the packages with
+# scripts/deps.sh before a second make compiles anything.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg_flags,--cflags))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(call pkg_flags,--libs))$(PKG_LIBS)
+pkg_flags  = $(call pkg_ok,$(shell $(PKGCONF) $(1) $(PKGS) 2>/dev/null || echo PKG-CONFIG-FAILED))
+pkg_ok     = $(if $(filter PKG-CONFIG-FAILED,$(1)),$(error pkg-config does not find \
+               $(PKGS): run scripts/deps.sh as root (make test and make up do)),$(1))
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra \
                -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -g -O2 -MMD -MP
 ifneq ($(filter 1,$(DEVELOPER) $(CI_WERROR)),)
 CFLAGS_BASE += -Werror
 endif
-CFLAGS   += $(CFLAGS_BASE) $(SANITIZE_FLAGS) $(shell $(PKGCONF) --cflags $(PKGS))
-LDLIBS   += $(shell $(PKGCONF) --libs $(PKGS)) -lpthread
+CFLAGS   += $(CFLAGS_BASE) $(SANITIZE_FLAGS) $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lpthread
 LDFLAGS  += $(SANITIZE_FLAGS)
 
 # Libraries every program links: the wire format and the actor runtime.
@@ -37,7 +46,7 @@ else
 OUTBIN     := $(BUILD)/bin
 endif
 
-.PHONY: all up test check fuzz format clean bench-broker help deps
+.PHONY: all up test check run-tests fuzz format clean bench-broker help deps
 all: $(OUTBIN)/dynod $(OUTBIN)/dyno
 
 $(BUILD)/%.o: %.c
@@ -80,20 +89,26 @@ up: deps
 	@$(MAKE) --no-print-directory all
 	exec $(OUTBIN)/dynod up
 
-test: all $(BUILD)/tests/unit-runner $(FUZZ_REPLAY)
+# `test` and `check` install what is missing first (like `up`), then run
+# `run-tests` in a second make, which is the first to need pkg-config.
+test: deps
+	@$(MAKE) --no-print-directory run-tests
+
+run-tests: all $(BUILD)/tests/unit-runner $(FUZZ_REPLAY)
 	@DYNOD_BIN=$(CURDIR)/$(OUTBIN) UNIT_RUNNER=$(CURDIR)/$(BUILD)/tests/unit-runner \
 	  FUZZ_REPLAY="$(addprefix $(CURDIR)/,$(FUZZ_REPLAY))" tests/run.sh
 
 # Every process's sanitizer reports go to files in build-check/sanitizer;
 # tests/run.sh fails the run if any appear (daemons started by integration
-# tests report there too, not only the unit tests).
-check:
-	@rm -rf build-check/sanitizer && mkdir -p build-check/sanitizer
+# tests report there too, not only the unit tests, and some of those run as
+# an unprivileged uid: hence the sticky, world-writable folder).
+check: deps
+	@rm -rf build-check/sanitizer && mkdir -p build-check/sanitizer && chmod 1777 build-check/sanitizer
 	@SANITIZER_LOG_DIR=$(CURDIR)/build-check/sanitizer \
 	  ASAN_OPTIONS=log_path=$(CURDIR)/build-check/sanitizer/asan:detect_leaks=1 \
 	  UBSAN_OPTIONS=log_path=$(CURDIR)/build-check/sanitizer/ubsan:print_stacktrace=1 \
 	  $(MAKE) --no-print-directory BUILD=build-check \
-	  SANITIZE_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+	  SANITIZE_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" run-tests
 
 # libFuzzer builds with clang: build-fuzz/fuzz-NAME runs a target.
 fuzz:

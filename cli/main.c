@@ -114,45 +114,58 @@ cli_client (cli_t *cli)
     return cli->client;
 }
 
+//  Parses the global options, those before the command; "+" stops getopt
+//  at the first non-option, the command, which parses the rest (and takes
+//  --json/--broker/--token too). Returns the command's index in argv, or
+//  -1 after --help, or -2 on a usage error (getopt printed why).
+static int
+s_global_options (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts [] = {
+        { "json", no_argument, NULL, 'j' },
+        { "broker", required_argument, NULL, 'b' },
+        { "token", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long (argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+            case 'j': cli->json = true; break;
+            case 'b': free (cli->broker); cli->broker = act_strdup (optarg); break;
+            case 't': free (cli->token); cli->token = act_strdup (optarg); break;
+            case 'h': s_usage (stdout); return -1;
+            default: return -2;
+        }
+    }
+    return optind;
+}
+
 int
 main (int argc, char **argv)
 {
     act_log_init ("dyno");
     cli_t cli = { 0 };
-    //  Global options come before the command; the command parses the rest
-    //  (and accepts --json/--broker/--token too).
-    int i = 1;
-    for (; i < argc && argv [i][0] == '-'; i++) {
-        const char *a = argv [i];
-        if (strcmp (a, "--json") == 0)
-            cli.json = true;
-        else if ((strcmp (a, "--broker") == 0 || strcmp (a, "--token") == 0) && i + 1 < argc) {
-            char **slot = a [2] == 'b' ? &cli.broker : &cli.token;
-            free (*slot);
-            *slot = act_strdup (argv [++i]);
-        }
-        else if (strcmp (a, "--broker") == 0 || strcmp (a, "--token") == 0) {
-            fprintf (stderr, "dyno: %s needs a value\n", a);
-            return CLI_EXIT_USAGE;
-        }
-        else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0) {
-            s_usage (stdout);
-            return CLI_EXIT_OK;
-        }
-        else {
-            fprintf (stderr, "dyno: unknown option '%s' (see dyno --help)\n", a);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (i >= argc) {
-        s_usage (stderr);
-        return CLI_EXIT_USAGE;
-    }
+    //  getopt names argv[0] in its messages.
+    argv [0] = "dyno";
+    int i = s_global_options (&cli, argc, argv);
     int code = -1;
-    for (size_t k = 0; k < sizeof s_commands / sizeof s_commands [0]; k++)
+    if (i == -1)
+        code = CLI_EXIT_OK;
+    else if (i < 0)
+        code = CLI_EXIT_USAGE;
+    else if (i >= argc) {
+        s_usage (stderr);
+        code = CLI_EXIT_USAGE;
+    }
+    for (size_t k = 0; code < 0 && k < sizeof s_commands / sizeof s_commands [0]; k++)
         if (strcmp (argv [i], s_commands [k].name) == 0) {
             cli.command = s_commands [k].name;
+            //  getopt names the command in its messages: `dyno status`.
+            char *name = act_sprintf ("dyno %s", argv [i]);
+            argv [i] = name;
             code = s_commands [k].run (&cli, argc - i, argv + i);
+            free (name);
         }
     if (code < 0) {
         fprintf (stderr, "dyno: unknown command '%s' (see dyno --help)\n", argv [i]);

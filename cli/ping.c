@@ -77,7 +77,8 @@ cli_cmd_ping (cli_t *cli, int argc, char **argv)
 {
     bool durable = false;
     int count = 1, timeout_s = 5, c;
-    optind = 1;
+    //  0, not 1: glibc then also forgets the "+" of main's global parse.
+    optind = 0;
     while ((c = getopt_long (argc, argv, "dc:T:jb:t:h", s_opts, NULL)) != -1) {
         switch (c) {
             case 'd': durable = true; break;
@@ -113,8 +114,7 @@ cli_cmd_ping (cli_t *cli, int argc, char **argv)
         int rc = s_ping_once (client, target, durable, timeout_s * 1000, row);
         json_array_append_new (rows, row);
         if (rc) {
-            code = cli_fail (cli, rc == ACT_ETIMEDOUT ? CLI_EXIT_FAIL : CLI_EXIT_FAIL,
-                             "no pong from %s: %s", target, act_strerror (rc));
+            code = cli_fail (cli, CLI_EXIT_FAIL, "no pong from %s: %s", target, act_strerror (rc));
             break;
         }
         if (!cli->json) {

@@ -84,20 +84,25 @@ s_print_table (json_t *broker, json_t *actors)
             (long long) json_integer_value (json_object_get (broker, "journal_head")),
             (long long) json_integer_value (json_object_get (broker, "held")),
             json_array_size (json_object_get (broker, "peers")));
-    printf ("%-16s %-16s %-16s %-8s %-13s %-8s %10s %10s\n",
-            "ACTOR", "INSTANCE", "HOST", "PID", "STATE", "UPTIME", "MSGS IN", "MSGS OUT");
+    printf ("%-16s %-16s %-16s %-8s %-13s %-8s %10s %10s %10s\n",
+            "ACTOR", "INSTANCE", "HOST", "PID", "STATE", "UPTIME", "MSGS IN", "MSGS OUT", "LAST SEQ");
     size_t i;
     json_t *row;
     json_array_foreach (actors, i, row) {
         cli_format_duration (json_integer_value (json_object_get (row, "uptime_ms")), up, sizeof up);
-        printf ("%-16s %-16s %-16s %-8lld %-13s %-8s %10lld %10lld\n",
+        //  An actor that did not answer has no last_seq: shown as `-`.
+        json_t *seq = json_object_get (row, "last_seq");
+        char last_seq [24] = "-";
+        if (json_is_integer (seq))
+            snprintf (last_seq, sizeof last_seq, "%lld", (long long) json_integer_value (seq));
+        printf ("%-16s %-16s %-16s %-8lld %-13s %-8s %10lld %10lld %10s\n",
                 json_string_value (json_object_get (row, "name")),
                 json_string_value (json_object_get (row, "instance")),
                 json_string_value (json_object_get (row, "host")),
                 (long long) json_integer_value (json_object_get (row, "pid")),
                 json_string_value (json_object_get (row, "state")), up,
                 (long long) json_integer_value (json_object_get (row, "msgs_in")),
-                (long long) json_integer_value (json_object_get (row, "msgs_out")));
+                (long long) json_integer_value (json_object_get (row, "msgs_out")), last_seq);
     }
     if (json_array_size (actors) == 0)
         printf ("(no actors registered)\n");
@@ -110,11 +115,28 @@ s_by_name (const void *a, const void *b)
                    json_string_value (json_object_get (*(json_t *const *) b, "name")));
 }
 
+//  Sorts the actor rows by name in place: a stable order for people and
+//  scripts alike.
+static void
+s_sort_by_name (json_t *actors)
+{
+    size_t n = json_array_size (actors);
+    json_t **rows = act_calloc (n, sizeof *rows);
+    for (size_t i = 0; i < n; i++)
+        rows [i] = json_incref (json_array_get (actors, i));
+    qsort (rows, n, sizeof *rows, s_by_name);
+    json_array_clear (actors);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new (actors, rows [i]);
+    free (rows);
+}
+
 int
 cli_cmd_status (cli_t *cli, int argc, char **argv)
 {
     int c;
-    optind = 1;
+    //  0, not 1: glibc then also forgets the "+" of main's global parse.
+    optind = 0;
     while ((c = getopt_long (argc, argv, "jb:t:h", s_opts, NULL)) != -1) {
         switch (c) {
             case 'j': cli->json = true; break;
@@ -124,8 +146,9 @@ cli_cmd_status (cli_t *cli, int argc, char **argv)
                 printf ("usage: dyno status [--json]\n"
                         "Shows the broker (endpoint, host, pid, uptime, messages in/out, journal head,\n"
                         "held durable messages) and every registered actor (name, instance, host, pid,\n"
-                        "state, uptime, messages in/out). An actor that does not answer within 2 s is\n"
-                        "shown as unresponsive.\n");
+                        "state, uptime, messages in/out, last seq: the highest durable sequence number\n"
+                        "it applied). An actor that does not answer within 2 s is shown as unresponsive\n"
+                        "(last seq `-`).\n");
                 return CLI_EXIT_OK;
             default:
                 return CLI_EXIT_USAGE;
@@ -147,16 +170,7 @@ cli_cmd_status (cli_t *cli, int argc, char **argv)
     json_t *broker = json_incref (reply->body);
     msg_destroy (&reply);
     json_t *actors = s_actor_status (client, json_object_get (broker, "peers"));
-    //  Stable order for people and scripts alike.
-    size_t n = json_array_size (actors);
-    json_t **rows = act_calloc (n, sizeof *rows);
-    for (size_t i = 0; i < n; i++)
-        rows [i] = json_incref (json_array_get (actors, i));
-    qsort (rows, n, sizeof *rows, s_by_name);
-    json_array_clear (actors);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new (actors, rows [i]);
-    free (rows);
+    s_sort_by_name (actors);
     if (cli->json) {
         json_t *out = json_pack ("{s:O, s:O}", "broker", broker, "actors", actors);
         json_object_del (json_object_get (out, "broker"), "peers");

@@ -99,8 +99,16 @@ s_via_broker (jr_t *jr, const char *endpoint, const char *token, uint64_t from)
     return DND_EXIT_OK;
 }
 
-int
-dnd_cmd_journal (int argc, char **argv)
+typedef struct {
+    const char *data;           // borrowed from argv; NULL: the default
+    const char *broker;         // borrowed from argv; NULL: dnd_broker_endpoint
+    uint64_t from;
+} jr_args_t;
+
+//  Parses `dynod journal` options into `args` and `jr`. Returns 0, -1 after
+//  --help, or an exit code.
+static int
+s_parse (jr_args_t *args, jr_t *jr, int argc, char **argv)
 {
     static const struct option opts [] = {
         { "data", required_argument, NULL, 'd' },
@@ -111,16 +119,13 @@ dnd_cmd_journal (int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *data = NULL, *broker = NULL;
-    uint64_t from = 1;
-    jr_t jr = { 0 };
     int c;
     while ((c = getopt_long (argc, argv, "d:f:t:jb:h", opts, NULL)) != -1) {
         switch (c) {
-            case 'd': data = optarg; break;
+            case 'd': args->data = optarg; break;
             case 'f': {
                 char *end;
-                from = strtoull (optarg, &end, 10);
+                args->from = strtoull (optarg, &end, 10);
                 if (*end || !*optarg) {
                     fprintf (stderr, "dynod journal: --from takes a sequence number\n");
                     return DND_EXIT_USAGE;
@@ -132,15 +137,16 @@ dnd_cmd_journal (int argc, char **argv)
                     fprintf (stderr, "dynod journal: unknown message type '%s'\n", optarg);
                     return DND_EXIT_USAGE;
                 }
-                jr.type = optarg;
+                jr->type = optarg;
                 break;
-            case 'j': jr.json = true; break;
-            case 'b': broker = optarg; break;
+            case 'j': jr->json = true; break;
+            case 'b': args->broker = optarg; break;
             case 'h':
                 printf ("usage: dynod journal [--data DIR] [--from SEQ] [--type T] [--json] [--broker EP]\n"
                         "Prints journaled messages: seq, time, type, from -> to, body. When a running\n"
-                        "broker holds the journal, reads through it (--broker, default tcp://127.0.0.1:7700).\n");
-                return DND_EXIT_OK;
+                        "broker holds the journal, reads through it: --broker, else DYNOD_BROKER, else\n"
+                        "the credentials file's, else tcp://127.0.0.1:7700.\n");
+                return -1;
             default:
                 return DND_EXIT_USAGE;
         }
@@ -149,20 +155,26 @@ dnd_cmd_journal (int argc, char **argv)
         fprintf (stderr, "dynod journal: unexpected argument '%s'\n", argv [optind]);
         return DND_EXIT_USAGE;
     }
-    char *dir = data ? act_strdup (data) : dnd_default_data_dir ();
+    return 0;
+}
+
+//  Prints the journal in `dir` from LevelDB directly or, when a running
+//  broker holds its lock, through that broker. Returns an exit code.
+static int
+s_read (jr_t *jr, const jr_args_t *args, const char *dir)
+{
     char *path = act_sprintf ("%s/journal", dir);
     char reason [512];
-    jr.out = json_array ();
     int code = DND_EXIT_OK;
     brk_journal_t *journal = brk_journal_open (path, false, reason, sizeof reason);
     if (journal) {
-        brk_journal_scan (journal, from, s_print, &jr);
+        brk_journal_scan (journal, args->from, s_print, jr);
         brk_journal_destroy (&journal);
     }
     else if (strstr (reason, "lock")) {
         char *token = dnd_token_for (dir);
-        char *endpoint = broker ? act_strdup (broker) : dnd_broker_endpoint ();
-        code = s_via_broker (&jr, endpoint, token, from);
+        char *endpoint = args->broker ? act_strdup (args->broker) : dnd_broker_endpoint ();
+        code = s_via_broker (jr, endpoint, token, args->from);
         free (endpoint);
         free (token);
     }
@@ -170,13 +182,27 @@ dnd_cmd_journal (int argc, char **argv)
         fprintf (stderr, "dynod journal: %s\n", reason);
         code = DND_EXIT_FAIL;
     }
+    free (path);
+    return code;
+}
+
+int
+dnd_cmd_journal (int argc, char **argv)
+{
+    jr_args_t args = { .from = 1 };
+    jr_t jr = { 0 };
+    int code = s_parse (&args, &jr, argc, argv);
+    if (code)
+        return code < 0 ? DND_EXIT_OK : code;
+    char *dir = args.data ? act_strdup (args.data) : dnd_default_data_dir ();
+    jr.out = json_array ();
+    code = s_read (&jr, &args, dir);
     if (code == DND_EXIT_OK && jr.json) {
         char *text = json_dumps (jr.out, JSON_INDENT (2));
         puts (text);
         free (text);
     }
     json_decref (jr.out);
-    free (path);
     free (dir);
     return code;
 }

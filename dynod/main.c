@@ -39,8 +39,16 @@ s_usage (FILE *out)
                   "2 usage error, 3 cannot reach the broker.\n");
 }
 
-int
-dnd_cmd_broker (int argc, char **argv)
+typedef struct {
+    char *data;                 // owned; NULL: the default data directory
+    char *endpoint;             // owned; NULL: BRK_DEFAULT_ENDPOINT
+    bool no_sync;
+} broker_args_t;
+
+//  Parses `dynod broker` options into `args`. Returns 0, -1 after --help,
+//  or an exit code.
+static int
+s_broker_parse (broker_args_t *args, int argc, char **argv)
 {
     static const struct option opts [] = {
         { "data", required_argument, NULL, 'd' },
@@ -50,59 +58,72 @@ dnd_cmd_broker (int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    char *data = NULL, *endpoint = NULL;
-    bool no_sync = false;
     int c;
     while ((c = getopt_long (argc, argv, "d:e:p:nh", opts, NULL)) != -1) {
         switch (c) {
-            case 'd': free (data); data = act_strdup (optarg); break;
-            case 'e': free (endpoint); endpoint = act_strdup (optarg); break;
+            case 'd': free (args->data); args->data = act_strdup (optarg); break;
+            case 'e': free (args->endpoint); args->endpoint = act_strdup (optarg); break;
             case 'p': {
                 char *end;
                 long port = strtol (optarg, &end, 10);
                 if (*end || port < 1 || port > 65535) {
                     fprintf (stderr, "dynod broker: --port takes a port number (1-65535)\n");
-                    free (data); free (endpoint);
                     return DND_EXIT_USAGE;
                 }
-                free (endpoint);
-                endpoint = act_sprintf ("tcp://127.0.0.1:%ld", port);
+                free (args->endpoint);
+                args->endpoint = act_sprintf ("tcp://127.0.0.1:%ld", port);
                 break;
             }
-            case 'n': no_sync = true; break;
+            case 'n': args->no_sync = true; break;
             case 'h':
                 printf ("usage: dynod broker [--data DIR] [--endpoint EP | --port N] [--no-sync]\n"
                         "Runs the broker. The API token is DYNOD_API_TOKEN or DIR/api-token (created).\n"
                         "--no-sync skips fsync: for routing benchmarks only, never for real data.\n");
-                free (data); free (endpoint);
-                return DND_EXIT_OK;
+                return -1;
             default:
-                free (data); free (endpoint);
                 return DND_EXIT_USAGE;
         }
     }
     if (optind != argc) {
         fprintf (stderr, "dynod broker: unexpected argument '%s'\n", argv [optind]);
-        free (data); free (endpoint);
         return DND_EXIT_USAGE;
     }
-    if (!data)
-        data = dnd_default_data_dir ();
-    char *token = dnd_token_for (data);
-    if (!token && dnd_token_load (data, true, &token)) {
-        fprintf (stderr, "dynod broker: cannot create the API token in '%s'\n", data);
-        free (data); free (endpoint);
+    return 0;
+}
+
+//  Finds or creates the API token and runs the broker until it stops.
+//  Returns an exit code.
+static int
+s_broker_run (broker_args_t *args)
+{
+    if (!args->data)
+        args->data = dnd_default_data_dir ();
+    char *token = dnd_token_for (args->data);
+    if (!token && dnd_token_load (args->data, true, &token)) {
+        fprintf (stderr, "dynod broker: cannot create the API token in '%s'\n", args->data);
         return DND_EXIT_FAIL;
     }
     brk_config_t cfg = {
-        .endpoint = endpoint ? endpoint : BRK_DEFAULT_ENDPOINT,
-        .data_dir = data,
+        .endpoint = args->endpoint ? args->endpoint : BRK_DEFAULT_ENDPOINT,
+        .data_dir = args->data,
         .token = token,
-        .no_sync = no_sync,
+        .no_sync = args->no_sync,
     };
     int rc = brk_run (&cfg);
-    free (token); free (data); free (endpoint);
+    free (token);
     return rc ? DND_EXIT_FAIL : DND_EXIT_OK;
+}
+
+int
+dnd_cmd_broker (int argc, char **argv)
+{
+    broker_args_t args = { 0 };
+    int rc = s_broker_parse (&args, argc, argv);
+    if (rc == 0)
+        rc = s_broker_run (&args);
+    free (args.data);
+    free (args.endpoint);
+    return rc < 0 ? DND_EXIT_OK : rc;
 }
 
 int

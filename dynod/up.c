@@ -2,12 +2,21 @@
 //
 //  Owns the child table. Each child is a separate process (`dynod broker`,
 //  `dynod actor NAME`). A child that dies is restarted at once; one that
-//  dies more than --max-restarts times within --restart-window seconds is
-//  given up on and reported. Prints one ready line once the broker answers
-//  and every actor has registered, writes the CLI credentials file, and on
-//  SIGTERM/SIGINT stops the actors, then the broker, and exits 0.
+//  could not even be forked is tried again UP_RETRY_MS later. Either counts
+//  as a death, and a child that dies more than --max-restarts times within
+//  --restart-window seconds is given up on and reported. Prints one ready
+//  line once the broker answers and every actor has registered, writes the
+//  CLI credentials file, and on SIGTERM/SIGINT stops the actors, then the
+//  broker, and exits 0. Giving up on the broker, before or after the ready
+//  line, stops everything and exits 1: the actors have nothing to talk to.
+//  Every child asks the kernel for SIGTERM when dynod up dies, so a
+//  SIGKILLed dynod up leaves nothing running.
 //
-//  Child states: RUNNING --exit--> RUNNING (restarted) or GAVE_UP.
+//  Child states (docs/architecture.md has the same table):
+//      RUNNING --exits------------> RUNNING (restarted at once) or GAVE_UP
+//      RUNNING --fork fails-------> WAITING or GAVE_UP
+//      WAITING --UP_RETRY_MS------> fork again, as from RUNNING
+//  Single-threaded, apart from the ZeroMQ threads of the readiness client.
 
 #include "dynod.h"
 #include "../actors/common/act_client.h"
@@ -19,20 +28,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define UP_CHILDREN_MAX   8
 #define UP_READY_TIMEOUT  30000     // ms for everything to register
 #define UP_STOP_TIMEOUT   10000     // ms before SIGKILL
+#define UP_RETRY_MS       1000      // ms before forking again after fork failed
+#define UP_POLL_MS        100       // ms between readiness checks
 
-typedef enum { CHILD_RUNNING, CHILD_GAVE_UP } child_state_t;
+typedef enum { CHILD_RUNNING, CHILD_WAITING, CHILD_GAVE_UP } child_state_t;
 
 typedef struct {
     char name [64];
     char *argv [12];                // owned strings
-    pid_t pid;
+    pid_t pid;                      // 0 while not running
     child_state_t state;
+    int64_t retry_at;               // WAITING: when to fork again (mono ms)
     int64_t *deaths;                // ring of the last max_restarts+1 deaths
     size_t death_count;
 } up_child_t;
@@ -50,23 +63,28 @@ typedef struct {
     int sigfd;
 } up_t;
 
+static void s_child_start (up_t *self, up_child_t *child);
+
+//  In the forked child: never returns.
 static void
-s_child_spawn (up_child_t *child)
+s_child_exec (const up_child_t *child, pid_t parent)
 {
-    pid_t pid = fork ();
-    if (pid == 0) {
-        sigset_t none;
-        sigemptyset (&none);
-        sigprocmask (SIG_SETMASK, &none, NULL);
-        signal (SIGTERM, SIG_DFL);
-        signal (SIGINT, SIG_IGN);       // Ctrl-C reaches us; we stop children in order
-        signal (SIGCHLD, SIG_DFL);
-        //  Our stdout carries the one ready line; children log to stderr.
-        dup2 (STDERR_FILENO, STDOUT_FILENO);
-        execv (child->argv [0], child->argv);
-        _exit (127);
-    }
-    child->pid = pid;
+    sigset_t none;
+    sigemptyset (&none);
+    sigprocmask (SIG_SETMASK, &none, NULL);
+    signal (SIGTERM, SIG_DFL);
+    signal (SIGINT, SIG_IGN);       // Ctrl-C reaches us; we stop children in order
+    signal (SIGCHLD, SIG_DFL);
+    //  Die with dynod up even when it is SIGKILLed and cannot stop us. If it
+    //  died before prctl took effect we are already someone else's child and
+    //  no signal will come: give up now.
+    prctl (PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid () != parent)
+        _exit (DND_EXIT_FAIL);
+    //  Our stdout carries the one ready line; children log to stderr.
+    dup2 (STDERR_FILENO, STDOUT_FILENO);
+    execv (child->argv [0], child->argv);
+    _exit (127);
 }
 
 static up_child_t *
@@ -78,6 +96,12 @@ s_child_add (up_t *self, const char *name, char **argv)
         child->argv [i] = argv [i];
     child->deaths = act_calloc ((size_t) self->max_restarts + 1, sizeof (int64_t));
     return child;
+}
+
+static bool
+s_is_broker (const up_child_t *child)
+{
+    return strcmp (child->name, "broker") == 0;
 }
 
 //  Records a death; returns true when the child died too often.
@@ -94,6 +118,64 @@ s_too_many (up_t *self, up_child_t *child)
     return now - oldest <= (int64_t) self->window_s * 1000;
 }
 
+//  A child exited (`retry_now`) or could not be forked: counts the death,
+//  then gives up on the child, restarts it, or schedules another fork.
+static void
+s_child_died (up_t *self, up_child_t *child, const char *how, bool retry_now)
+{
+    child->pid = 0;
+    if (s_too_many (self, child)) {
+        child->state = CHILD_GAVE_UP;
+        act_log_error ("gave up on %s: it died more than %d times in %d s (last %s)",
+                       child->name, self->max_restarts, self->window_s, how);
+    }
+    else if (retry_now) {
+        act_log_warn ("%s %s, restarting", child->name, how);
+        s_child_start (self, child);
+    }
+    else {
+        //  Forking again at once would most likely fail the same way.
+        child->state = CHILD_WAITING;
+        child->retry_at = act_mono_ms () + UP_RETRY_MS;
+        act_log_warn ("%s %s, retrying in %d ms", child->name, how, UP_RETRY_MS);
+    }
+}
+
+static void
+s_child_start (up_t *self, up_child_t *child)
+{
+    pid_t parent = getpid ();
+    pid_t pid = fork ();
+    if (pid == 0)
+        s_child_exec (child, parent);
+    if (pid > 0) {
+        child->pid = pid;
+        child->state = CHILD_RUNNING;
+        return;
+    }
+    char how [128];
+    snprintf (how, sizeof how, "could not be started (fork: %s)", strerror (errno));
+    s_child_died (self, child, how, false);
+}
+
+//  Forks the WAITING children whose time has come. Returns the ms until the
+//  next one is due, or -1 when none is waiting (a poll timeout).
+static int
+s_retry_due (up_t *self)
+{
+    int64_t now = act_mono_ms ();
+    int64_t next = -1;
+    for (size_t i = 0; i < self->child_count; i++) {
+        up_child_t *child = &self->children [i];
+        if (child->state == CHILD_WAITING && child->retry_at <= now)
+            s_child_start (self, child);
+        //  Still (or again) waiting: the earliest due time sets the timeout.
+        if (child->state == CHILD_WAITING && (next < 0 || child->retry_at - now < next))
+            next = child->retry_at > now ? child->retry_at - now : 0;
+    }
+    return (int) next;
+}
+
 static void
 s_reap (up_t *self, bool restart)
 {
@@ -104,23 +186,16 @@ s_reap (up_t *self, bool restart)
             up_child_t *child = &self->children [i];
             if (child->pid != pid)
                 continue;
-            child->pid = 0;
             char how [64];
             if (WIFSIGNALED (status))
                 snprintf (how, sizeof how, "killed by signal %d", WTERMSIG (status));
             else
                 snprintf (how, sizeof how, "exited with status %d", WEXITSTATUS (status));
-            if (!restart)
-                break;
-            if (s_too_many (self, child)) {
-                child->state = CHILD_GAVE_UP;
-                act_log_error ("gave up on %s: it died more than %d times in %d s (last %s)",
-                               child->name, self->max_restarts, self->window_s, how);
-            }
-            else {
-                act_log_warn ("%s %s, restarting", child->name, how);
-                s_child_spawn (child);
-            }
+            if (restart)
+                s_child_died (self, child, how, true);
+            else
+                child->pid = 0;
+            break;
         }
     }
 }
@@ -140,29 +215,62 @@ s_signals (up_t *self, bool restart)
     return stop;
 }
 
+//  The first child given up on, or NULL.
+static up_child_t *
+s_gave_up (up_t *self, bool broker_only)
+{
+    for (size_t i = 0; i < self->child_count; i++)
+        if (self->children [i].state == CHILD_GAVE_UP
+        &&  (!broker_only || s_is_broker (&self->children [i])))
+            return &self->children [i];
+    return NULL;
+}
+
+//  How many actor children appear in a broker.status reply's peers.
+static size_t
+s_registered (up_t *self, const msg_t *reply)
+{
+    size_t up = 0;
+    for (size_t i = 0; i < self->child_count; i++) {
+        if (s_is_broker (&self->children [i]))
+            continue;
+        size_t k;
+        json_t *peer;
+        json_array_foreach (json_object_get (reply->body, "peers"), k, peer)
+            if (strcmp (json_string_value (json_object_get (peer, "name")),
+                        self->children [i].name) == 0) {
+                up++;
+                break;
+            }
+    }
+    return up;
+}
+
 //  Waits until the broker answers and every actor child has registered.
-//  Returns 0, 1 on a stop signal, or ACT_ETIMEDOUT.
+//  Returns 0, 1 on a stop signal, ACT_EREFUSED when a child was given up on,
+//  or ACT_ETIMEDOUT.
 static int
 s_wait_ready (up_t *self, size_t *actors_up)
 {
     int64_t deadline = act_mono_ms () + UP_READY_TIMEOUT;
+    size_t want = self->child_count - (self->join ? 0 : 1);
     act_client_t *client = NULL;
     int result = ACT_ETIMEDOUT;
     while (act_mono_ms () < deadline) {
+        s_retry_due (self);
         struct pollfd pfd = { self->sigfd, POLLIN, 0 };
-        if (poll (&pfd, 1, 100) > 0 && s_signals (self, true)) {
+        if (poll (&pfd, 1, UP_POLL_MS) > 0 && s_signals (self, true)) {
             result = 1;
             break;
         }
         //  A child that could not even start (port in use, journal locked
         //  by another dynod) makes waiting pointless.
-        for (size_t i = 0; i < self->child_count; i++)
-            if (self->children [i].state == CHILD_GAVE_UP) {
-                act_log_error ("%s could not start; see its log lines above", self->children [i].name);
-                result = ACT_EREFUSED;
-            }
-        if (result == ACT_EREFUSED)
+        up_child_t *lost = s_gave_up (self, false);
+        if (lost) {
+            act_log_error ("%s could not start; see its log lines above", lost->name);
+            result = ACT_EREFUSED;
             break;
+        }
         int rc;
         if (!client)
             client = act_client_new (self->endpoint, self->token, "dynod", 500, &rc);
@@ -170,29 +278,14 @@ s_wait_ready (up_t *self, size_t *actors_up)
             continue;
         msg_t *req = act_client_msg_new (client, MSG_TYPE_BROKER_STATUS, "broker");
         msg_t *reply = NULL;
-        if (act_client_call (client, &req, 1000, &reply) == 0) {
-            size_t up = 0, want = 0;
-            for (size_t i = 0; i < self->child_count; i++) {
-                if (strcmp (self->children [i].name, "broker") == 0)
-                    continue;
-                want++;
-                size_t k;
-                json_t *peer;
-                json_array_foreach (json_object_get (reply->body, "peers"), k, peer)
-                    if (strcmp (json_string_value (json_object_get (peer, "name")),
-                                self->children [i].name) == 0) {
-                        up++;
-                        break;
-                    }
-            }
-            *actors_up = up;
-            if (up == want) {
-                msg_destroy (&reply);
-                result = 0;
-                break;
-            }
-        }
+        bool answered = act_client_call (client, &req, 1000, &reply) == 0;
+        if (answered)
+            *actors_up = s_registered (self, reply);
         msg_destroy (&reply);
+        if (answered && *actors_up == want) {
+            result = 0;
+            break;
+        }
     }
     act_client_destroy (&client);
     return result;
@@ -221,7 +314,7 @@ static void
 s_signal_all (up_t *self, bool broker, int sig)
 {
     for (size_t i = 0; i < self->child_count; i++)
-        if (self->children [i].pid > 0 && (strcmp (self->children [i].name, "broker") == 0) == broker)
+        if (self->children [i].pid > 0 && s_is_broker (&self->children [i]) == broker)
             kill (self->children [i].pid, sig);
 }
 
@@ -229,7 +322,7 @@ static bool
 s_any_running (up_t *self, bool broker)
 {
     for (size_t i = 0; i < self->child_count; i++)
-        if (self->children [i].pid > 0 && (strcmp (self->children [i].name, "broker") == 0) == broker)
+        if (self->children [i].pid > 0 && s_is_broker (&self->children [i]) == broker)
             return true;
     return false;
 }
@@ -291,7 +384,8 @@ s_parse (up_t *self, int argc, char **argv, char **actors)
                         "Starts the broker (unless --join) and the actors (default: all six) as\n"
                         "separate processes, restarts any that die (giving up on one that dies more\n"
                         "than N times in SECONDS; defaults 5 and 60), prints one ready line, and\n"
-                        "stops everything on SIGTERM or Ctrl-C.\n");
+                        "stops everything on SIGTERM or Ctrl-C. Giving up on the broker stops\n"
+                        "everything too, with exit status 1.\n");
                 return -1;
             default:
                 return DND_EXIT_USAGE;
@@ -342,6 +436,92 @@ s_build_children (up_t *self, const char *actors)
     return rc;
 }
 
+//  Parses the arguments and prepares the child table and the token.
+//  Returns 0, -1 after --help, or an exit code.
+static int
+s_setup (up_t *self, int argc, char **argv)
+{
+    self->max_restarts = 5;
+    self->window_s = 60;
+    char *actors = NULL;
+    int rc = s_parse (self, argc, argv, &actors);
+    if (!rc && !self->data)
+        self->data = dnd_default_data_dir ();
+    if (!rc) {
+        ssize_t n = readlink ("/proc/self/exe", self->exe, sizeof self->exe - 1);
+        if (n <= 0) {
+            fprintf (stderr, "dynod up: cannot find its own executable\n");
+            rc = DND_EXIT_FAIL;
+        }
+        else
+            self->exe [n] = 0;
+    }
+    if (!rc)
+        rc = s_build_children (self, actors);
+    free (actors);
+    if (!rc && !(self->token = dnd_token_for (self->data))
+    &&  (self->join || dnd_token_load (self->data, true, &self->token))) {
+        fprintf (stderr, "dynod up: no API token: set DYNOD_API_TOKEN or create %s/api-token\n", self->data);
+        rc = DND_EXIT_FAIL;
+    }
+    return rc;
+}
+
+//  After the ready line: supervises until a stop signal (exit 0) or until
+//  the broker is given up on (exit 1).
+static int
+s_supervise (up_t *self)
+{
+    for (;;) {
+        int timeout = s_retry_due (self);
+        //  Actors without a broker only retry their connection forever.
+        up_child_t *broker = s_gave_up (self, true);
+        if (broker) {
+            act_log_error ("no broker to run the actors against: stopping");
+            return DND_EXIT_FAIL;
+        }
+        struct pollfd pfd = { self->sigfd, POLLIN, 0 };
+        if (poll (&pfd, 1, timeout) > 0 && s_signals (self, true)) {
+            act_log_info ("stopping");
+            return DND_EXIT_OK;
+        }
+    }
+}
+
+//  Starts the children, waits for them, supervises, stops. Returns the exit
+//  code.
+static int
+s_run (up_t *self)
+{
+    setenv ("DYNOD_API_TOKEN", self->token, 1);
+    self->sigfd = act_signal_fd ();
+    act_signal_watch (SIGCHLD);
+    for (size_t i = 0; i < self->child_count; i++)
+        s_child_start (self, &self->children [i]);
+    size_t actors_up = 0;
+    int rc = s_wait_ready (self, &actors_up);
+    int exit_code = DND_EXIT_OK;
+    if (rc == ACT_ETIMEDOUT) {
+        act_log_error ("not ready after %d s: %zu actors registered", UP_READY_TIMEOUT / 1000, actors_up);
+        exit_code = self->join ? DND_EXIT_NOBROKER : DND_EXIT_FAIL;
+    }
+    else if (rc == ACT_EREFUSED)
+        exit_code = DND_EXIT_FAIL;
+    else if (rc == 0) {
+        char *creds = NULL;
+        if (s_write_credentials (self, &creds))
+            act_log_warn ("cannot write credentials '%s'", creds);
+        printf ("dynod ready: broker %s, %zu actors up, data %s, credentials %s\n",
+                self->endpoint, actors_up, self->data, creds);
+        fflush (stdout);
+        free (creds);
+        exit_code = s_supervise (self);
+    }
+    s_stop_all (self);
+    act_log_info ("stopped");
+    return exit_code;
+}
+
 static void
 s_release (up_t *self)
 {
@@ -361,65 +541,10 @@ dnd_cmd_up (int argc, char **argv)
     up_t self_storage;
     up_t *self = &self_storage;
     memset (self, 0, sizeof *self);
-    self->max_restarts = 5;
-    self->window_s = 60;
-    char *actors = NULL;
-    int rc = s_parse (self, argc, argv, &actors);
-    if (!rc) {
-        if (!self->data)
-            self->data = dnd_default_data_dir ();
-        ssize_t n = readlink ("/proc/self/exe", self->exe, sizeof self->exe - 1);
-        if (n <= 0) {
-            fprintf (stderr, "dynod up: cannot find its own executable\n");
-            rc = DND_EXIT_FAIL;
-        }
-        else
-            self->exe [n] = 0;
-    }
-    if (!rc)
-        rc = s_build_children (self, actors);
-    free (actors);
-    if (!rc && !(self->token = dnd_token_for (self->data))
-    &&  (self->join || dnd_token_load (self->data, true, &self->token))) {
-        fprintf (stderr, "dynod up: no API token: set DYNOD_API_TOKEN or create %s/api-token\n", self->data);
-        rc = DND_EXIT_FAIL;
-    }
-    if (rc) {
-        s_release (self);
-        return rc < 0 ? DND_EXIT_OK : rc;
-    }
     act_log_init ("dynod");
-    setenv ("DYNOD_API_TOKEN", self->token, 1);
-    self->sigfd = act_signal_fd ();
-    act_signal_watch (SIGCHLD);
-    for (size_t i = 0; i < self->child_count; i++)
-        s_child_spawn (&self->children [i]);
-    size_t actors_up = 0;
-    rc = s_wait_ready (self, &actors_up);
-    int exit_code = DND_EXIT_OK;
-    if (rc == ACT_ETIMEDOUT) {
-        act_log_error ("not ready after %d s: %zu actors registered", UP_READY_TIMEOUT / 1000, actors_up);
-        exit_code = self->join ? DND_EXIT_NOBROKER : DND_EXIT_FAIL;
-    }
-    else if (rc == ACT_EREFUSED)
-        exit_code = DND_EXIT_FAIL;
-    else if (rc == 0) {
-        char *creds = NULL;
-        if (s_write_credentials (self, &creds))
-            act_log_warn ("cannot write credentials '%s'", creds);
-        printf ("dynod ready: broker %s, %zu actors up, data %s, credentials %s\n",
-                self->endpoint, actors_up, self->data, creds);
-        fflush (stdout);
-        free (creds);
-        for (;;) {
-            struct pollfd pfd = { self->sigfd, POLLIN, 0 };
-            if (poll (&pfd, 1, -1) > 0 && s_signals (self, true))
-                break;
-        }
-        act_log_info ("stopping");
-    }
-    s_stop_all (self);
-    act_log_info ("stopped");
+    int rc = s_setup (self, argc, argv);
+    if (rc == 0)
+        rc = s_run (self);
     s_release (self);
-    return exit_code;
+    return rc < 0 ? DND_EXIT_OK : rc;
 }

@@ -5,6 +5,9 @@
 #   scripts/deps.sh --fuzz   also clang and its runtime, for `make fuzz`
 set -euo pipefail
 
+# libczmq-dev is on the design brief's list of required packages; nothing
+# links it yet (the Makefile's PKGS leaves it out), but a fresh machine gets
+# it so the first code that wants czmq builds without a new install step.
 packages=(
     build-essential pkg-config
     libzmq3-dev libczmq-dev libmsgpack-dev libleveldb-dev libssl-dev
@@ -38,5 +41,4 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends ${missing[*]}
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -13,7 +13,9 @@
 #     `finish` (the last line of every script), printing `ok NAME` or
 #     `FAIL NAME: why`; the script exits non-zero when any case failed or it
 #     stopped before `finish`;
-#   - `start_up [ARGS...]`: `dynod up` on free ports with its own data dir;
+#   - `start_up [ARGS...]`: `dynod up` on free ports with its own data dir
+#     (run through the command in the array UP_PREFIX when that is set,
+#     e.g. `setpriv ...` to run it as another user);
 #     `start_broker NAME DATA PORT` / `start_actor NAME ACTOR`: standalone
 #     processes for the scripts that drive the broker directly;
 #   - `status_json FILE` and `sq QUERY ARGS...` to ask `dyno status --json`.
@@ -119,6 +121,8 @@ spawn() {   # spawn NAME CMD...: background, own process group; sets SPAWNED
 
 alive() { kill -0 "$1" 2>/dev/null; }
 dead() { ! kill -0 "$1" 2>/dev/null; }
+# Not running: gone, or a zombie that whoever inherited it has not reaped.
+not_running() { case $(ps -o stat= -p "$1" 2>/dev/null) in ''|Z*) return 0 ;; esac; return 1; }
 
 # Every pid in the given process groups, and all their descendants.
 _family() {
@@ -216,7 +220,7 @@ start_up() {    # start_up [ARGS...]: sets UP_PID UP_OUT UP_ERR DATA BROKER_PORT
     DATA=$T/data$n
     BROKER_PORT=$(free_port)
     BROKER_EP=tcp://127.0.0.1:$BROKER_PORT
-    spawn "up$n" "$DYNOD" up --data "$DATA" --broker-port "$BROKER_PORT" \
+    spawn "up$n" ${UP_PREFIX[@]+"${UP_PREFIX[@]}"} "$DYNOD" up --data "$DATA" --broker-port "$BROKER_PORT" \
         --http-port "$(free_port)" --https-port "$(free_port)" --logs-port "$(free_port)" "$@"
     UP_PID=$SPAWNED
     UP_OUT=$T/up$n.out

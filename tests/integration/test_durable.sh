@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Durable delivery with a standalone broker and standalone actors: a durable
 # ping to a stopped actor is journaled, held by the broker, and delivered
-# when the actor comes back; a plain ping to a stopped actor fails fast.
+# when the actor comes back; a plain ping to a stopped actor fails fast;
+# `dyno status` shows each actor's last applied seq.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -76,5 +77,17 @@ check held_back_to_zero wait_for 10 broker_is held 0
 check config_keeper_up_again sq up config-keeper release-keeper
 check journal_head_still_2 broker_is journal_head 2
 check restarted_actor_saw_seq_2 actor_seq config-keeper 2
+
+table_last_seq() {  # the text table's LAST SEQ column, after MSGS OUT
+    run dyno status
+    expect_rc 0 || return 1
+    grep -Eq '^ACTOR .* MSGS OUT +LAST SEQ$' "$T/run.out" ||
+        { echo "no LAST SEQ column: $(grep '^ACTOR' "$T/run.out")"; return 1; }
+    grep -Eq '^config-keeper .* [0-9]+ +2$' "$T/run.out" ||
+        { echo "config-keeper's LAST SEQ is not 2: $(grep '^config-keeper' "$T/run.out")"; return 1; }
+    grep -Eq '^release-keeper .* [0-9]+ +0$' "$T/run.out" ||
+        { echo "release-keeper's LAST SEQ is not 0: $(grep '^release-keeper' "$T/run.out")"; return 1; }
+}
+check status_table_last_seq table_last_seq
 
 finish

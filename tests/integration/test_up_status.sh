@@ -67,6 +67,7 @@ dynod journal --data {T}/bad extra
 dynod journal --data {T}/bad --bogus
 dynod protocol --bogus
 dyno --bogus
+dyno --broker
 dyno frobnicate
 dyno status extra
 dyno status --bogus
@@ -185,6 +186,23 @@ check status_wrong_token_env_refused wrong_token_env
 
 check ping_broker dyno ping broker
 check ping_actor dyno ping scheduler
+
+# Global options stop at the command ("+"); the command then parses its own,
+# also after its operand.
+ping_options_after_target() {
+    run dyno ping scheduler --count 2
+    expect_rc 0 || return 1
+    [ "$(grep -c '^pong from scheduler@' "$T/run.out")" = 2 ] ||
+        { echo "unexpected: $(tr '\n' '|' <"$T/run.out")"; return 1; }
+}
+check ping_options_after_target ping_options_after_target
+
+global_options() {
+    run dyno --broker "$BROKER_EP" --token "$(cat "$DATA/api-token")" --json status
+    expect_rc 0 || return 1
+    python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["actors"]))' "$T/run.out"
+}
+check global_options_before_command global_options
 
 # ---- SIGTERM stops everything --------------------------------------------------
 
