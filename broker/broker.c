@@ -447,18 +447,27 @@ s_stage (brk_t *self, brk_peer_t *from, msg_t *msg, zmq_msg_t *frame)
                        topic ? NULL : msg->to);
 }
 
-//  Acks a committed message to its sender and delivers it: to a topic's
-//  subscribers, else to the peer its address resolves to, which has it
-//  until `delivered`. One it cannot have now goes out with brk_redeliver.
+//  Acks a committed message to its sender, reusing `ack` (borrowed: a
+//  template whose id, addresses, time and seq are set here, so a batch's
+//  acks cost one allocation), and delivers it: to a topic's subscribers,
+//  else to the peer its address resolves to, which has it until
+//  `delivered`. One it cannot have now goes out with brk_redeliver.
 static void
-s_deliver_staged (brk_t *self, brk_staged_t *st)
+s_deliver_staged (brk_t *self, brk_staged_t *st, msg_t *ack)
 {
     brk_peer_t *sender = brk_directory_by_rid (self->dir, st->rid, st->rid_len);
     if (sender) {
-        msg_t *ack = brk_msg_new (self, MSG_TYPE_ACK, sender->address);
+        act_rng_id (&self->rng, ack->id);
+        msg_set_to (ack, sender->address);
         msg_set_corr (ack, st->id);
-        msg_set_int (ack, "seq", (int64_t) st->seq);
-        brk_send_msg (self, st->rid, st->rid_len, &ack);
+        ack->ts = act_wall_ms ();
+        json_integer_set (json_object_get (ack->body, "seq"), (json_int_t) st->seq);
+        char *frame;
+        size_t frame_len;
+        if (msg_encode (ack, &frame, &frame_len, NULL) == 0) {
+            s_send_peer (self, sender, frame, frame_len);
+            free (frame);
+        }
     }
     const void *data = zmq_msg_data (&st->frame);
     size_t len = zmq_msg_size (&st->frame);
@@ -487,6 +496,8 @@ s_commit (brk_t *self)
     int rc = brk_journal_commit (self->journal, durable && !self->cfg.no_sync, reason, sizeof reason);
     if (rc)
         act_log_error ("%s", reason);
+    msg_t *ack = brk_msg_new (self, MSG_TYPE_ACK, NULL);
+    msg_set_int (ack, "seq", 0);
     for (size_t i = 0; i < self->staged_count; i++) {
         brk_staged_t *st = &self->staged [i];
         if (rc) {
@@ -495,9 +506,10 @@ s_commit (brk_t *self)
                         "the journal could not be written", NULL);
         }
         else
-            s_deliver_staged (self, st);
+            s_deliver_staged (self, st, ack);
         zmq_msg_close (&st->frame);
     }
+    msg_destroy (&ack);
     self->staged_count = 0;
 }
 
