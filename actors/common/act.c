@@ -328,6 +328,16 @@ s_on_runtime (act_t *self, msg_t *msg)
                 if (hb > 0 && hb < self->cfg.heartbeat_ms)
                     self->cfg.heartbeat_ms = (int) hb;
                 act_log_info ("registered with broker as %s", self->address);
+                //  Sequence numbers belong to one journal: after the broker
+                //  starts on a new one, what we applied says nothing of it.
+                const char *journal = msg_str (msg, "broker", "");
+                if (self->broker_id [0] && strcmp (self->broker_id, journal) != 0) {
+                    act_log_warn ("the broker's journal changed (%s, was %s): sequence numbers start again",
+                                  journal, self->broker_id);
+                    self->restored_seq = 0;
+                    self->last_seq = 0;
+                }
+                snprintf (self->broker_id, sizeof self->broker_id, "%s", journal);
                 act_restore_start (self);
                 act_durable_resend (self);
                 s_flush_outq (self);

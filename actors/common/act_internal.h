@@ -56,6 +56,7 @@ struct act {
     size_t unacked_len;
     uint64_t last_seq;                  // highest durable seq applied
     uint64_t restored_seq;              // seq of the snapshot restored
+    char broker_id [MSG_ID_LEN + 1];    // journal that numbered those seqs
     uint64_t delivered_mark;            // last durable seq received, in order
     bool delivered_dirty;               // mark not yet told to the broker
     bool replaying;                     // dispatching journal entries

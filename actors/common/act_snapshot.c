@@ -65,6 +65,9 @@ act_restore_load (act_t *self)
     if (rc == 0) {
         self->last_seq = (uint64_t) json_integer_value (json_object_get (snap, "seq"));
         self->restored_seq = self->last_seq;
+        json_t *broker = json_object_get (snap, "broker");
+        if (json_is_string (broker))
+            snprintf (self->broker_id, sizeof self->broker_id, "%s", json_string_value (broker));
         self->rng.state = strtoull (json_string_value (json_object_get (snap, "rng")) ? json_string_value (json_object_get (snap, "rng")) : "0", NULL, 16);
         act_log_info ("restored snapshot at seq %llu", (unsigned long long) self->last_seq);
     }
@@ -176,8 +179,8 @@ act_snapshot_write (act_t *self)
     }
     char rng [24];
     snprintf (rng, sizeof rng, "%llx", (unsigned long long) self->rng.state);
-    json_t *snap = json_pack ("{s:I, s:s, s:o}", "seq", (json_int_t) self->last_seq,
-                              "rng", rng, "state", state);
+    json_t *snap = json_pack ("{s:I, s:s, s:s, s:o}", "seq", (json_int_t) self->last_seq,
+                              "rng", rng, "broker", self->broker_id, "state", state);
     char *text = json_dumps (snap, JSON_COMPACT);
     char *path = s_path (self);
     int rc = act_write_file (path, text, strlen (text), 0600);
