@@ -7,10 +7,15 @@
 #include "directory.h"
 #include "../actors/common/act_base.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define DIRECTORY_TAG      0x64697221u  // "dir!"
+#define DIRECTORY_TAG_DEAD 0xdeadbeefu
+
 struct brk_directory {
+    uint32_t tag;                       // DIRECTORY_TAG; asserted on entry
     brk_peer_t *peers;
     size_t peer_count;
     size_t rotate;                      // round-robin cursor for pick
@@ -23,6 +28,7 @@ brk_directory_t *
 brk_directory_new (void)
 {
     brk_directory_t *self = act_calloc (1, sizeof *self);
+    self->tag = DIRECTORY_TAG;
     self->peers = act_calloc (BRK_PEERS_MAX, sizeof *self->peers);
     self->held_cap = 1024;
     self->held = act_calloc (self->held_cap, sizeof *self->held);
@@ -35,6 +41,8 @@ brk_directory_destroy (brk_directory_t **self_p)
     if (!self_p || !*self_p)
         return;
     brk_directory_t *self = *self_p;
+    assert (self->tag == DIRECTORY_TAG);
+    self->tag = DIRECTORY_TAG_DEAD;
     for (size_t i = self->held_start; i < self->held_end; i++) {
         free (self->held [i].dest);
         free (self->held [i].assigned);
@@ -90,6 +98,7 @@ brk_directory_other (brk_directory_t *self, const char *name, const brk_peer_t *
 brk_peer_t *
 brk_directory_add (brk_directory_t *self)
 {
+    assert (self->tag == DIRECTORY_TAG);
     if (self->peer_count >= BRK_PEERS_MAX)
         return NULL;
     brk_peer_t *peer = &self->peers [self->peer_count++];
@@ -121,6 +130,7 @@ brk_peer_subscribed (const brk_peer_t *peer, const char *topic)
 int
 brk_held_push (brk_directory_t *self, uint64_t seq, const char *dest)
 {
+    assert (self->tag == DIRECTORY_TAG);
     if (self->held_end - self->held_start >= BRK_HELD_MAX)
         return ACT_EFULL;
     if (self->held_end == self->held_cap) {

@@ -5,13 +5,18 @@
 #include "journal.h"
 #include "../actors/common/act_base.h"
 
+#include <assert.h>
 #include <leveldb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#define JOURNAL_TAG      0x6a726e6cu    // "jrnl"
+#define JOURNAL_TAG_DEAD 0xdeadbeefu
+
 struct brk_journal {
+    uint32_t tag;                       // JOURNAL_TAG; asserted on entry
     leveldb_t *db;
     leveldb_options_t *options;
     leveldb_writeoptions_t *sync_write;
@@ -84,6 +89,7 @@ brk_journal_open (const char *dir, bool create, char *reason, size_t reason_len)
         return NULL;
     }
     brk_journal_t *self = act_calloc (1, sizeof *self);
+    self->tag = JOURNAL_TAG;
     self->options = leveldb_options_create ();
     leveldb_options_set_create_if_missing (self->options, create);
     leveldb_options_set_write_buffer_size (self->options, 32 << 20);
@@ -134,6 +140,8 @@ brk_journal_destroy (brk_journal_t **self_p)
     if (!self_p || !*self_p)
         return;
     brk_journal_t *self = *self_p;
+    assert (self->tag == JOURNAL_TAG);
+    self->tag = JOURNAL_TAG_DEAD;
     if (self->db)
         leveldb_close (self->db);
     leveldb_writebatch_destroy (self->batch);
@@ -153,6 +161,7 @@ bool brk_journal_has_staged (brk_journal_t *self) { return self->staged > 0; }
 void
 brk_journal_stage (brk_journal_t *self, uint64_t seq, const void *data, size_t len, const char *dest)
 {
+    assert (self->tag == JOURNAL_TAG);
     char key [9];
     s_key (key, 'j', seq);
     leveldb_writebatch_put (self->batch, key, 9, data, len);
@@ -178,6 +187,7 @@ brk_journal_stage_release (brk_journal_t *self, uint64_t seq)
 int
 brk_journal_commit (brk_journal_t *self, bool sync, char *reason, size_t reason_len)
 {
+    assert (self->tag == JOURNAL_TAG);
     if (!self->staged)
         return 0;
     char *err = NULL;

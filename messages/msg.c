@@ -6,6 +6,7 @@
 #include "msg_pack.h"
 #include "../actors/common/act_base.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ msg_t *
 msg_new (msg_type_id_t type)
 {
     msg_t *self = act_calloc (1, sizeof *self);
+    self->tag = MSG_TAG;
     self->type = msg_type_by_id (type);
     if (!self->type) {
         act_log_error ("msg_new called with unknown type %d", (int) type);
@@ -49,6 +51,8 @@ msg_destroy (msg_t **self_p)
     if (!self_p || !*self_p)
         return;
     msg_t *self = *self_p;
+    assert (self->tag == MSG_TAG);
+    self->tag = MSG_TAG_DEAD;
     json_decref (self->body);
     free (self);
     *self_p = NULL;
@@ -57,6 +61,7 @@ msg_destroy (msg_t **self_p)
 msg_t *
 msg_dup (const msg_t *self)
 {
+    assert (self->tag == MSG_TAG);
     msg_t *copy = act_malloc (sizeof *copy);
     *copy = *self;
     copy->body = self->body ? json_deep_copy (self->body) : NULL;
@@ -73,8 +78,8 @@ s_set_addr (char *field, const char *addr)
     return 0;
 }
 
-int msg_set_to (msg_t *self, const char *to) { return s_set_addr (self->to, to); }
-int msg_set_from (msg_t *self, const char *from) { return s_set_addr (self->from, from); }
+int msg_set_to (msg_t *self, const char *to) { assert (self->tag == MSG_TAG); return s_set_addr (self->to, to); }
+int msg_set_from (msg_t *self, const char *from) { assert (self->tag == MSG_TAG); return s_set_addr (self->from, from); }
 
 //  Copies at most MSG_ID_LEN characters and terminates.
 static void
@@ -144,6 +149,7 @@ s_pack_cstr (msgpack_packer *pk, const char *s)
 int
 msg_encode (const msg_t *self, char **buf_p, size_t *len_p, msg_error_t *err)
 {
+    assert (self->tag == MSG_TAG);
     int rc = msg_pack_check_json (self->body, self->type, err);
     if (rc)
         return rc;
@@ -335,6 +341,7 @@ s_decode_object (const msgpack_object *root, msg_decode_mode_t mode, msg_error_t
         return NULL;
     }
     msg_t *self = act_calloc (1, sizeof *self);
+    self->tag = MSG_TAG;
     const msgpack_object *body = NULL;
     unsigned seen = 0;
     for (uint32_t i = 0; i < root->via.map.size; i++) {

@@ -58,7 +58,11 @@ enum {
     MSG_ELAST       = -1112,
 };
 
+#define MSG_TAG         0x6d736721u     // "msg!": a live msg_t
+#define MSG_TAG_DEAD    0xdeadbeefu     // written by msg_destroy
+
 typedef struct {
+    uint32_t tag;                   // MSG_TAG; asserted on entry (STYLE §3)
     uint64_t seq;                   // broker sequence, 0 when not journaled
     char id [MSG_ID_LEN + 1];
     const msg_type_t *type;         // borrowed from the static type table

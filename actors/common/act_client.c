@@ -5,6 +5,7 @@
 #include "act_client.h"
 #include "act.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,11 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#define CLIENT_TAG      0x636c6921u     // "cli!"
+#define CLIENT_TAG_DEAD 0xdeadbeefu
+
 struct act_client {
+    uint32_t tag;                       // CLIENT_TAG; asserted on entry
     void *zctx;
     void *sock;
     act_rng_t rng;
@@ -31,6 +36,7 @@ act_client_msg_new (act_client_t *self, msg_type_id_t type, const char *to)
 int
 act_client_send (act_client_t *self, msg_t **msg_p)
 {
+    assert (self->tag == CLIENT_TAG);
     char *data;
     size_t len;
     int rc = msg_encode (*msg_p, &data, &len, NULL);
@@ -46,6 +52,7 @@ act_client_send (act_client_t *self, msg_t **msg_p)
 msg_t *
 act_client_recv (act_client_t *self, int timeout_ms, int *rc)
 {
+    assert (self->tag == CLIENT_TAG);
     int64_t deadline = act_mono_ms () + timeout_ms;
     for (;;) {
         int64_t now = act_mono_ms ();
@@ -146,6 +153,7 @@ act_client_t *
 act_client_new (const char *endpoint, const char *token, const char *name, int timeout_ms, int *rc)
 {
     act_client_t *self = act_calloc (1, sizeof *self);
+    self->tag = CLIENT_TAG;
     act_rng_init (&self->rng, act_seed_from_os ());
     self->heartbeat_ms = ACT_HEARTBEAT_MS;
     char instance [17];
@@ -198,6 +206,7 @@ act_client_destroy (act_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     act_client_t *self = *self_p;
+    assert (self->tag == CLIENT_TAG);
     if (self->sock) {
         if (self->registered) {
             msg_t *bye = act_client_msg_new (self, MSG_TYPE_BYE, "broker");
@@ -206,6 +215,7 @@ act_client_destroy (act_client_t **self_p)
         zmq_close (self->sock);
     }
     zmq_ctx_term (self->zctx);
+    self->tag = CLIENT_TAG_DEAD;
     free (self);
     *self_p = NULL;
 }
