@@ -38,5 +38,10 @@ void cli_format_duration (int64_t ms, char *out, size_t len);
 
 int cli_cmd_status (cli_t *cli, int argc, char **argv);
 int cli_cmd_ping (cli_t *cli, int argc, char **argv);
+//  apps.c: the apps release-keeper owns.
+int cli_cmd_apps (cli_t *cli, int argc, char **argv);
+int cli_cmd_apps_create (cli_t *cli, int argc, char **argv);
+int cli_cmd_apps_info (cli_t *cli, int argc, char **argv);
+int cli_cmd_apps_destroy (cli_t *cli, int argc, char **argv);
 
 #endif

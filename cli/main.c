@@ -22,6 +22,10 @@ typedef struct {
 static const cli_command_t s_commands [] = {
     { "status", cli_cmd_status, "show the broker and every actor: state, uptime, traffic, journal head" },
     { "ping",   cli_cmd_ping,   "check that an actor or the broker answers (optionally through the journal)" },
+    { "apps",         cli_cmd_apps,         "list the apps" },
+    { "apps:create",  cli_cmd_apps_create,  "create an app (NAME, or a random one) for this directory" },
+    { "apps:info",    cli_cmd_apps_info,    "show an app: created, by, releases" },
+    { "apps:destroy", cli_cmd_apps_destroy, "destroy an app (--confirm APP)" },
 };
 
 static void
@@ -29,7 +33,7 @@ s_usage (FILE *out)
 {
     fprintf (out, "usage: dyno [--broker EP] [--token T] [--json] COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands [0]; i++)
-        fprintf (out, "  %-10s %s\n", s_commands [i].name, s_commands [i].summary);
+        fprintf (out, "  %-13s %s\n", s_commands [i].name, s_commands [i].summary);
     fprintf (out, "\nEvery command takes --help and --json. Exit codes: 0 ok, 1 failure, 2 usage\n"
                   "error, 3 cannot reach the broker.\n");
 }

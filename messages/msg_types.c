@@ -91,6 +91,26 @@ static const msg_field_t s_journal_batch [] = {
 static const msg_field_t s_ping [] = {
     { "data", MSG_FIELD_ANY, false, "echoed back unchanged in the pong" },
 };
+static const msg_field_t s_app_create [] = {
+    { "name", MSG_FIELD_STR, false, "app name, `[a-z][a-z0-9-]{2,29}`; a readable random one (`sharp-rain-8712`) when absent" },
+    { "by",   MSG_FIELD_STR, false, "who asks (recorded as the app's creator)" },
+};
+static const msg_field_t s_app_name [] = {
+    { "name", MSG_FIELD_STR, true, "app name" },
+};
+static const msg_field_t s_app_destroy [] = {
+    { "name",    MSG_FIELD_STR, true, "app name" },
+    { "confirm", MSG_FIELD_STR, true, "must equal `name` (`--confirm APP`)" },
+};
+static const msg_field_t s_app_info [] = {
+    { "name",       MSG_FIELD_STR, true, "app name" },
+    { "created_ms", MSG_FIELD_INT, true, "when it was created, ms since epoch (the `ts` of its `app.create`)" },
+    { "by",         MSG_FIELD_STR, true, "who created it (empty when not said)" },
+    { "releases",   MSG_FIELD_INT, true, "number of releases (0 until deploys exist)" },
+};
+static const msg_field_t s_app_list_reply [] = {
+    { "apps", MSG_FIELD_ARRAY, true, "maps with the fields of `app.info`, sorted by name" },
+};
 
 static const msg_type_t s_types [] = {
     { MSG_TYPE_HELLO, "hello", MSG_KIND_CONTROL, false,
@@ -143,6 +163,23 @@ static const msg_type_t s_types [] = {
       "Answer to `ping`, carrying its `data`.", FIELDS (s_ping) },
     { MSG_TYPE_STOP, "stop", MSG_KIND_COMMAND, false,
       "Asks an actor to stop cleanly, as SIGTERM does.", NULL, 0 },
+    { MSG_TYPE_APP_CREATE, "app.create", MSG_KIND_COMMAND, true,
+      "Asks release-keeper to create an app; answered by `app.info`, or `error` "
+      "(name taken or not valid).", FIELDS (s_app_create) },
+    { MSG_TYPE_APP_GET, "app.get", MSG_KIND_COMMAND, false,
+      "Asks release-keeper for one app; answered by `app.info`, or `error` "
+      "(`ACT_ENOTFOUND`).", FIELDS (s_app_name) },
+    { MSG_TYPE_APP_LIST, "app.list", MSG_KIND_COMMAND, false,
+      "Asks release-keeper for every app; answered by `app.list.reply`.", NULL, 0 },
+    { MSG_TYPE_APP_DESTROY, "app.destroy", MSG_KIND_COMMAND, true,
+      "Asks release-keeper to destroy an app; answered by `app.destroyed`, or `error` "
+      "(unknown app, `confirm` not equal to `name`).", FIELDS (s_app_destroy) },
+    { MSG_TYPE_APP_INFO, "app.info", MSG_KIND_REPLY, false,
+      "One app, answering `app.create` or `app.get`.", FIELDS (s_app_info) },
+    { MSG_TYPE_APP_LIST_REPLY, "app.list.reply", MSG_KIND_REPLY, false,
+      "Every app, answering `app.list`.", FIELDS (s_app_list_reply) },
+    { MSG_TYPE_APP_DESTROYED, "app.destroyed", MSG_KIND_REPLY, false,
+      "The app is gone, answering `app.destroy`.", FIELDS (s_app_name) },
 };
 
 _Static_assert (sizeof (s_types) / sizeof (s_types [0]) == MSG_TYPE_COUNT,

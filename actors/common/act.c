@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,16 +272,38 @@ s_flush_outq (act_t *self)
         s_send_frame (self, self->outq [i].data, self->outq [i].len, false);
 }
 
+int
+act_reply_error (act_t *self, const msg_t *request, int code, const char *fmt, ...)
+{
+    char reason [ACT_REASON_MAX];
+    va_list ap;
+    va_start (ap, fmt);
+    int n = vsnprintf (reason, sizeof reason, fmt, ap);
+    va_end (ap);
+    if (n >= (int) sizeof reason) {
+        //  Cut short: end before the character the cut fell in, so the
+        //  reason stays valid UTF-8 (a str field; the encoder refuses it
+        //  otherwise). Drops a whole last character at worst.
+        size_t len = strlen (reason);
+        while (len > 0 && ((unsigned char) reason [len - 1] & 0xc0) == 0x80)
+            len--;
+        if (len > 0 && (unsigned char) reason [len - 1] >= 0xc0)
+            len--;
+        reason [len] = 0;
+    }
+    msg_t *err = act_msg_new (self, MSG_TYPE_ERROR, NULL);
+    msg_set_int (err, "code", code);
+    msg_set_str (err, "reason", reason);
+    msg_set_str (err, "type", request->type->name);
+    return act_reply (self, request, &err);
+}
+
 static void
 s_send_error (act_t *self, const msg_t *to, int code)
 {
     if (to->type->kind != MSG_KIND_COMMAND)
         return;                 // never answer an answer or a control: no error storms
-    msg_t *err = act_msg_new (self, MSG_TYPE_ERROR, NULL);
-    msg_set_int (err, "code", code);
-    msg_set_str (err, "reason", act_strerror (code));
-    msg_set_str (err, "type", to->type->name);
-    act_reply (self, to, &err);
+    act_reply_error (self, to, code, "%s", act_strerror (code));
 }
 
 static int
@@ -372,6 +395,26 @@ s_on_runtime (act_t *self, msg_t *msg)
     }
 }
 
+//  Calls the actor's handler for `msg`; a failure is logged and answered
+//  with an `error`.
+static void
+s_route (act_t *self, msg_t *msg)
+{
+    act_handler_fn *fn = NULL;
+    for (size_t i = 0; i < self->def->route_count; i++)
+        if (self->def->routes [i].type == msg->type->id)
+            fn = self->def->routes [i].fn;
+    int rc = fn ? fn (self->state, self, msg) : ACT_ENOROUTE;
+    if (rc) {
+        if (!fn)
+            act_log_warn ("no handler for '%s' from %s", msg->type->name, msg->from);
+        else
+            act_log_warn ("handling '%s' from %s failed: %s", msg->type->name,
+                          msg->from, act_strerror (rc));
+        s_send_error (self, msg, rc);
+    }
+}
+
 void
 act_dispatch (act_t *self, msg_t *msg)
 {
@@ -382,28 +425,25 @@ act_dispatch (act_t *self, msg_t *msg)
     bool duplicate = act_seen_add (&self->seen, msg->id);
     if (msg->seq && msg->seq <= self->restored_seq)
         duplicate = true;
+    //  A journaled message is handled at its own timestamp, live as on a
+    //  replay (which can only know the recorded one), so that act_now, and
+    //  the state handlers derive from it, come out the same both times.
+    bool pinned = msg->seq && !self->replaying;
+    if (pinned) {
+        act_clock_fixed_init (&self->replay_clock, msg->ts);
+        self->clock = &self->replay_clock;
+    }
     if (!duplicate && !s_on_runtime (self, msg)) {
         act_pending_t pending;
         if (msg->corr [0] && s_take_request (self, msg->corr, &pending)) {
             int rc = msg->type->id == MSG_TYPE_ERROR ? (int) msg_int (msg, "code", ACT_EPROTO) : 0;
             pending.fn (self->state, self, msg, rc, pending.arg);
         }
-        else {
-            act_handler_fn *fn = NULL;
-            for (size_t i = 0; i < self->def->route_count; i++)
-                if (self->def->routes [i].type == msg->type->id)
-                    fn = self->def->routes [i].fn;
-            int rc = fn ? fn (self->state, self, msg) : ACT_ENOROUTE;
-            if (rc) {
-                if (!fn)
-                    act_log_warn ("no handler for '%s' from %s", msg->type->name, msg->from);
-                else
-                    act_log_warn ("handling '%s' from %s failed: %s", msg->type->name,
-                                  msg->from, act_strerror (rc));
-                s_send_error (self, msg, rc);
-            }
-        }
+        else
+            s_route (self, msg);
     }
+    if (pinned)
+        self->clock = self->cfg.clock;
     if (msg->seq) {
         if (!duplicate && msg->seq > self->last_seq)
             self->last_seq = msg->seq;

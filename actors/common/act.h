@@ -72,6 +72,7 @@ typedef struct {
 #define ACT_BACKOFF_MAX_MS   5000
 #define ACT_OUTQ_MAX         10000      // messages held while disconnected
 #define ACT_REQUEST_MAX      4096       // outstanding requests
+#define ACT_REASON_MAX       512        // bytes of an error reason, with NUL
 
 //  Runs the actor until SIGTERM/SIGINT or a `stop` message. Returns 0 on a
 //  clean stop, or a negative code when it could not start.
@@ -92,6 +93,12 @@ msg_t *act_msg_new (act_t *self, msg_type_id_t type, const char *to);
 int act_send (act_t *self, msg_t **msg_p);
 //  Replies to `request`: sets `to` and `corr`, then as act_send.
 int act_reply (act_t *self, const msg_t *request, msg_t **reply_p);
+//  Replies to `request` with an `error` whose body carries `code`, a reason
+//  (printf-style, one line) and the request's type; then as act_send. A
+//  handler that answers this way returns 0, so the runtime sends no second
+//  error.
+int act_reply_error (act_t *self, const msg_t *request, int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
 //  Sends and calls `fn` once with the reply or a timeout.
 int act_request (act_t *self, msg_t **msg_p, int timeout_ms, act_reply_fn *fn, void *arg);
 

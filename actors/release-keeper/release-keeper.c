@@ -1,17 +1,206 @@
 //  release-keeper - owns apps, slugs and releases
 //
-//  Accepts: status, ping, stop (answered by the runtime).
-//  Emits:   status.reply, pong.
-//  State:   none yet; its domain messages arrive with the issues that
-//           build them, each added to s_routes below.
+//  Accepts: app.create (durable), app.get, app.list, app.destroy (durable),
+//           plus status, ping, stop (answered by the runtime).
+//  Emits:   app.info (answering app.create and app.get), app.list.reply,
+//           app.destroyed, error (name taken or not valid, unknown app,
+//           confirmation that does not match), status.reply, pong.
+//  State:   the apps, name -> { created_ms, by }, in one JSON object that is
+//           also the snapshot (`{"apps": {...}}`); restored from it plus the
+//           journal after a restart. Slugs and releases arrive with the
+//           deploy and release slices of issue 3.
+//
+//  Every handler is a pure function of the state and the message (time from
+//  act_now, which the runtime pins to a journaled message's timestamp), so
+//  a replay of the journal rebuilds the same apps.
 
 #include "release-keeper.h"
+#include "apps.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REL_SNAPSHOT_EVERY    100       // durable messages between snapshots
+#define REL_RANDOM_ATTEMPTS   64        // random names tried before giving up
+
+typedef struct {
+    json_t *apps;               // owned; object: name -> { created_ms, by }
+} rel_state_t;
+
+static void *
+s_create (act_t *act)
+{
+    (void) act;
+    rel_state_t *self = act_calloc (1, sizeof *self);
+    self->apps = json_object ();
+    return self;
+}
+
+static void
+s_destroy (void **state_p)
+{
+    rel_state_t *self = *state_p;
+    json_decref (self->apps);
+    free (self);
+    *state_p = NULL;
+}
+
+//  The public view of one app (fields of app.info). Caller owns result.
+static json_t *
+s_app_view (const char *name, const json_t *app)
+{
+    return json_pack ("{s:s, s:O, s:O, s:i}", "name", name,
+                      "created_ms", json_object_get (app, "created_ms"),
+                      "by", json_object_get (app, "by"), "releases", 0);
+}
+
+static int
+s_reply_info (act_t *act, const msg_t *request, const char *name, const json_t *app)
+{
+    msg_t *reply = act_msg_new (act, MSG_TYPE_APP_INFO, NULL);
+    json_decref (reply->body);
+    reply->body = s_app_view (name, app);
+    return act_reply (act, request, &reply);
+}
+
+//  Picks a free random name for the app `msg` creates into `name`.
+//  Returns 0, or -EEXIST when every attempt was taken.
+static int
+s_random_name (rel_state_t *self, const msg_t *msg, char *name, size_t len)
+{
+    uint64_t seed = rel_app_seed_from_id (msg->id);
+    for (unsigned attempt = 0; attempt < REL_RANDOM_ATTEMPTS; attempt++) {
+        rel_app_name_random (seed, attempt, name, len);
+        if (!json_object_get (self->apps, name))
+            return 0;
+    }
+    return -EEXIST;
+}
+
+static int
+s_on_app_create (void *state, act_t *act, msg_t *msg)
+{
+    rel_state_t *self = state;
+    char name [REL_APP_NAME_MAX + 1];
+    const char *given = msg_str (msg, "name", NULL);
+    if (given) {
+        char why [REL_APP_WHY_MAX];
+        if (!rel_app_name_valid (given, why))
+            return act_reply_error (act, msg, -EINVAL, "'%s' is not a valid app name: %s",
+                                    given, why);
+        if (json_object_get (self->apps, given))
+            return act_reply_error (act, msg, -EEXIST, "app '%s' already exists", given);
+        snprintf (name, sizeof name, "%s", given);
+    }
+    else if (s_random_name (self, msg, name, sizeof name))
+        return act_reply_error (act, msg, -EEXIST, "no free random app name; pass a name");
+    json_t *app = json_pack ("{s:I, s:s}", "created_ms", (json_int_t) act_now (act),
+                             "by", msg_str (msg, "by", ""));
+    json_object_set_new (self->apps, name, app);
+    act_log_info ("created app '%s'", name);
+    return s_reply_info (act, msg, name, app);
+}
+
+static int
+s_on_app_get (void *state, act_t *act, msg_t *msg)
+{
+    rel_state_t *self = state;
+    const char *name = msg_str (msg, "name", "");
+    json_t *app = json_object_get (self->apps, name);
+    if (!app)
+        return act_reply_error (act, msg, ACT_ENOTFOUND, "app '%s' does not exist", name);
+    return s_reply_info (act, msg, name, app);
+}
+
+static int
+s_by_name (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static int
+s_on_app_list (void *state, act_t *act, msg_t *msg)
+{
+    rel_state_t *self = state;
+    size_t n = json_object_size (self->apps), i = 0;
+    const char **names = act_calloc (n + 1, sizeof *names);
+    const char *key;
+    json_t *app;
+    json_object_foreach (self->apps, key, app)
+        names [i++] = key;
+    qsort (names, n, sizeof *names, s_by_name);
+    json_t *list = json_array ();
+    for (i = 0; i < n; i++)
+        json_array_append_new (list, s_app_view (names [i], json_object_get (self->apps, names [i])));
+    free (names);
+    msg_t *reply = act_msg_new (act, MSG_TYPE_APP_LIST_REPLY, NULL);
+    msg_set_json (reply, "apps", list);
+    return act_reply (act, msg, &reply);
+}
+
+static int
+s_on_app_destroy (void *state, act_t *act, msg_t *msg)
+{
+    rel_state_t *self = state;
+    const char *name = msg_str (msg, "name", "");
+    const char *confirm = msg_str (msg, "confirm", "");
+    if (!json_object_get (self->apps, name))
+        return act_reply_error (act, msg, ACT_ENOTFOUND, "app '%s' does not exist", name);
+    if (strcmp (confirm, name) != 0)
+        return act_reply_error (act, msg, -EINVAL,
+                                "confirmation '%s' does not match app '%s'", confirm, name);
+    json_object_del (self->apps, name);
+    act_log_info ("destroyed app '%s'", name);
+    msg_t *reply = act_msg_new (act, MSG_TYPE_APP_DESTROYED, NULL);
+    msg_set_str (reply, "name", name);
+    return act_reply (act, msg, &reply);
+}
+
+static void
+s_status (void *state, json_t *detail)
+{
+    rel_state_t *self = state;
+    json_object_set_new (detail, "apps", json_integer ((json_int_t) json_object_size (self->apps)));
+}
+
+static json_t *
+s_snapshot (void *state)
+{
+    rel_state_t *self = state;
+    return json_pack ("{s:o}", "apps", json_deep_copy (self->apps));
+}
+
+static int
+s_restore (void *state, const json_t *snapshot)
+{
+    rel_state_t *self = state;
+    json_t *apps = json_object_get (snapshot, "apps");
+    if (!json_is_object (apps))
+        return ACT_ESTORE;
+    json_decref (self->apps);
+    self->apps = json_deep_copy (apps);
+    return 0;
+}
+
+static const act_route_t s_routes [] = {
+    { MSG_TYPE_APP_CREATE,  s_on_app_create },
+    { MSG_TYPE_APP_GET,     s_on_app_get },
+    { MSG_TYPE_APP_LIST,    s_on_app_list },
+    { MSG_TYPE_APP_DESTROY, s_on_app_destroy },
+};
 
 static const act_def_t s_def = {
     .name = "release-keeper",
     .singleton = true,
-    .routes = NULL,
-    .route_count = 0,
+    .routes = s_routes,
+    .route_count = sizeof s_routes / sizeof s_routes [0],
+    .create = s_create,
+    .destroy = s_destroy,
+    .status = s_status,
+    .snapshot = s_snapshot,
+    .restore = s_restore,
+    .snapshot_every = REL_SNAPSHOT_EVERY,
 };
 
 const act_def_t *
