@@ -313,6 +313,22 @@ cli_cmd_apps (cli_t *cli, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
+//  The start of a command that works on one app: options, no stray
+//  arguments, then the app. Returns -1 with *app_p set (caller owns it), or
+//  the exit code to stop with.
+static int
+s_app_command (cli_t *cli, int argc, char **argv, apps_args_t *args, char **app_p)
+{
+    *app_p = NULL;
+    int code = s_parse (cli, argc, argv, args);
+    if (code >= 0)
+        return code;
+    if (optind != argc)
+        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind]);
+    code = s_resolve_app (cli, args, app_p);
+    return code ? code : -1;
+}
+
 int
 cli_cmd_apps_info (cli_t *cli, int argc, char **argv)
 {
@@ -322,22 +338,19 @@ cli_cmd_apps_info (cli_t *cli, int argc, char **argv)
                  "The app: -a APP, else DYNOD_APP, else the app recorded for this directory.\n",
         .takes_app = true,
     };
-    int code = s_parse (cli, argc, argv, &args);
+    char *app;
+    int code = s_app_command (cli, argc, argv, &args, &app);
     if (code >= 0)
         return code;
-    if (optind != argc)
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind]);
-    char *app;
-    if ((code = s_resolve_app (cli, &args, &app)))
-        return code;
     act_client_t *client = cli_client (cli);
-    msg_t *req = client ? act_client_msg_new (client, MSG_TYPE_APP_GET, APPS_ACTOR) : NULL;
-    if (req)
-        msg_set_str (req, "name", app);
+    if (!client) {
+        free (app);
+        return CLI_EXIT_NOBROKER;
+    }
+    msg_t *req = act_client_msg_new (client, MSG_TYPE_APP_GET, APPS_ACTOR);
+    msg_set_str (req, "name", app);
     free (app);
     msg_t *reply;
-    if (!req)
-        return CLI_EXIT_NOBROKER;
     if ((code = s_call (cli, &req, &reply)))
         return code;
     if (cli->json)
@@ -382,13 +395,9 @@ cli_cmd_apps_destroy (cli_t *cli, int argc, char **argv)
         .takes_app = true,
         .takes_confirm = true,
     };
-    int code = s_parse (cli, argc, argv, &args);
-    if (code >= 0)
-        return code;
-    if (optind != argc)
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind]);
     char *app;
-    if ((code = s_resolve_app (cli, &args, &app)))
+    int code = s_app_command (cli, argc, argv, &args, &app);
+    if (code >= 0)
         return code;
     if (!args.confirm) {
         code = cli_fail (cli, CLI_EXIT_USAGE, "destroying %s is permanent: pass --confirm %s",

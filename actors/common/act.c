@@ -428,7 +428,7 @@ act_dispatch (act_t *self, msg_t *msg)
     //  A journaled message is handled at its own timestamp, live as on a
     //  replay (which can only know the recorded one), so that act_now, and
     //  the state handlers derive from it, come out the same both times.
-    bool pinned = msg->seq && !self->replaying;
+    bool pinned = msg->seq != 0;
     if (pinned) {
         act_clock_fixed_init (&self->replay_clock, msg->ts);
         self->clock = &self->replay_clock;

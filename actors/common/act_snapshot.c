@@ -129,12 +129,10 @@ act_restore_on_batch (act_t *self, msg_t *msg)
             act_log_warn ("skipping unreadable journal entry: %s", err.reason);
             continue;
         }
-        act_clock_fixed_init (&self->replay_clock, old->ts);
-        self->clock = &self->replay_clock;
+        //  act_dispatch handles it at its recorded timestamp.
         self->replaying = true;
         act_dispatch (self, old);
         self->replaying = false;
-        self->clock = self->cfg.clock;
         msg_destroy (&old);
     }
     uint64_t next = (uint64_t) msg_int (msg, "next", 0);
