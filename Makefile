@@ -2,7 +2,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := libzmq msgpack leveldb jansson
+PKGS     := libzmq msgpack leveldb jansson libarchive libcrypto
 # Debian ships no leveldb.pc; scripts/pkgconfig has one for the system copy.
 PKGCONF  := PKG_CONFIG_PATH=$(CURDIR)/scripts/pkgconfig:$(PKG_CONFIG_PATH) pkg-config
 

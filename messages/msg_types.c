@@ -106,10 +106,136 @@ static const msg_field_t s_app_info [] = {
     { "name",       MSG_FIELD_STR, true, "app name" },
     { "created_ms", MSG_FIELD_INT, true, "when it was created, ms since epoch (the `ts` of its `app.create`)" },
     { "by",         MSG_FIELD_STR, true, "who created it (empty when not said)" },
-    { "releases",   MSG_FIELD_INT, true, "number of releases (0 until deploys exist)" },
+    { "releases",   MSG_FIELD_INT, true, "number of releases" },
+    { "buildpacks", MSG_FIELD_ARRAY, false, "maps of `blob` and `name`: the buildpacks builds run (empty: the built-in one)" },
 };
 static const msg_field_t s_app_list_reply [] = {
     { "apps", MSG_FIELD_ARRAY, true, "maps with the fields of `app.info`, sorted by name" },
+};
+
+static const msg_field_t s_app_created [] = {
+    { "name", MSG_FIELD_STR, true,  "app name" },
+    { "by",   MSG_FIELD_STR, false, "who created it" },
+};
+static const msg_field_t s_buildpacks_set [] = {
+    { "app",        MSG_FIELD_STR,   true,  "app name" },
+    { "buildpacks", MSG_FIELD_ARRAY, true,  "maps of `blob` (sha256 of an uploaded buildpack archive) and `name`, in the order they run; empty: the built-in buildpack" },
+    { "by",         MSG_FIELD_STR,   false, "who asks" },
+};
+static const msg_field_t s_config_set [] = {
+    { "app",  MSG_FIELD_STR, true,  "app name" },
+    { "vars", MSG_FIELD_MAP, true,  "KEY -> value; keys `[A-Za-z_][A-Za-z0-9_]*`, not `__*` or `DYNOD_*`; values any bytes but NUL" },
+    { "by",   MSG_FIELD_STR, false, "who asks" },
+};
+static const msg_field_t s_config_unset [] = {
+    { "app",  MSG_FIELD_STR,   true,  "app name" },
+    { "keys", MSG_FIELD_ARRAY, true,  "keys to remove (strings)" },
+    { "by",   MSG_FIELD_STR,   false, "who asks" },
+};
+static const msg_field_t s_config_get [] = {
+    { "app",     MSG_FIELD_STR, true,  "app name" },
+    { "version", MSG_FIELD_INT, false, "config version wanted (default: the current one)" },
+};
+static const msg_field_t s_config_vars [] = {
+    { "app",     MSG_FIELD_STR, true, "app name" },
+    { "version", MSG_FIELD_INT, true, "config version (0: nothing set yet)" },
+    { "vars",    MSG_FIELD_MAP, true, "KEY -> value" },
+};
+static const msg_field_t s_config_rollback [] = {
+    { "app",     MSG_FIELD_STR, true,  "app name" },
+    { "version", MSG_FIELD_INT, true,  "config version whose vars become current again" },
+    { "release", MSG_FIELD_INT, true,  "the rollback release that asks for it" },
+    { "by",      MSG_FIELD_STR, false, "who asked for the rollback" },
+};
+static const msg_field_t s_release_create [] = {
+    { "app",            MSG_FIELD_STR,   true,  "app name" },
+    { "kind",           MSG_FIELD_STR,   true,  "`config` (from config-keeper) or `deploy` (a finished build)" },
+    { "description",    MSG_FIELD_STR,   true,  "`Set FOO, BAR config vars`, `Remove FOO config vars`, `Deploy 1a2b3c4`" },
+    { "by",             MSG_FIELD_STR,   false, "who asked for the change" },
+    { "config_version", MSG_FIELD_INT,   false, "kind `config`: the config version the change made (a repeat of one already released is ignored)" },
+    { "slug",           MSG_FIELD_MAP,   false, "kind `deploy`: `blob` (sha256), `size` (bytes), `buildpacks` (names)" },
+    { "process_types",  MSG_FIELD_MAP,   false, "kind `deploy`: type -> command, from the Procfile" },
+    { "commit",         MSG_FIELD_STR,   false, "kind `deploy`: the git commit deployed, when known" },
+    { "reply_to",       MSG_FIELD_STR,   false, "address to send the resulting `release.info` to (the CLI that asked)" },
+    { "reply_corr",     MSG_FIELD_STR,   false, "`corr` for that `release.info`: the id of the CLI's request" },
+};
+static const msg_field_t s_app_only [] = {
+    { "app", MSG_FIELD_STR, true, "app name" },
+};
+static const msg_field_t s_release_list_reply [] = {
+    { "app",      MSG_FIELD_STR,   true, "app name" },
+    { "releases", MSG_FIELD_ARRAY, true, "maps with the fields of `release.info`, newest first" },
+};
+static const msg_field_t s_release_get [] = {
+    { "app",     MSG_FIELD_STR, true,  "app name" },
+    { "version", MSG_FIELD_INT, false, "release number (default: the current release)" },
+};
+static const msg_field_t s_release_info [] = {
+    { "app",            MSG_FIELD_STR, true,  "app name" },
+    { "version",        MSG_FIELD_INT, true,  "release number, 1, 2, ... per app" },
+    { "description",    MSG_FIELD_STR, true,  "what changed" },
+    { "by",             MSG_FIELD_STR, true,  "who changed it" },
+    { "created_ms",     MSG_FIELD_INT, true,  "when, ms since epoch" },
+    { "config_version", MSG_FIELD_INT, true,  "config version the release runs with" },
+    { "slug",           MSG_FIELD_MAP, false, "`blob`, `size`, `buildpacks`; absent before the first deploy" },
+    { "process_types",  MSG_FIELD_MAP, true,  "type -> command" },
+    { "commit",         MSG_FIELD_STR, false, "git commit deployed, when known" },
+    { "current",        MSG_FIELD_BOOL, false, "this is the app's newest release" },
+};
+static const msg_field_t s_release_rollback [] = {
+    { "app",     MSG_FIELD_STR, true,  "app name" },
+    { "version", MSG_FIELD_INT, false, "release to go back to (default: the one before the current)" },
+    { "by",      MSG_FIELD_STR, false, "who asks" },
+};
+static const msg_field_t s_upload_start [] = {
+    { "app",     MSG_FIELD_STR, true, "app name" },
+    { "purpose", MSG_FIELD_STR, true, "`source` (a .tar.gz to deploy) or `buildpack` (a .tar.gz buildpack)" },
+};
+static const msg_field_t s_upload_ready [] = {
+    { "upload",    MSG_FIELD_STR, true, "upload id, named by the chunks" },
+    { "chunk_max", MSG_FIELD_INT, true, "largest chunk accepted, bytes" },
+    { "window",    MSG_FIELD_INT, true, "chunks the sender may have unanswered" },
+};
+static const msg_field_t s_upload_chunk [] = {
+    { "upload", MSG_FIELD_STR, true, "upload id" },
+    { "offset", MSG_FIELD_INT, true, "byte offset of this chunk; chunks come in order" },
+    { "data",   MSG_FIELD_BIN, true, "the bytes" },
+};
+static const msg_field_t s_upload_progress [] = {
+    { "upload",   MSG_FIELD_STR, true, "upload id" },
+    { "received", MSG_FIELD_INT, true, "bytes stored so far" },
+};
+static const msg_field_t s_upload_finish [] = {
+    { "upload", MSG_FIELD_STR, true, "upload id" },
+    { "size",   MSG_FIELD_INT, true, "total bytes sent" },
+    { "sha256", MSG_FIELD_STR, true, "SHA-256 of those bytes, 64 hex digits" },
+};
+static const msg_field_t s_upload_done [] = {
+    { "upload", MSG_FIELD_STR, true, "upload id" },
+    { "blob",   MSG_FIELD_STR, true, "content address: the sha256" },
+    { "size",   MSG_FIELD_INT, true, "bytes" },
+};
+static const msg_field_t s_deploy_start [] = {
+    { "app",         MSG_FIELD_STR, true,  "app name" },
+    { "blob",        MSG_FIELD_STR, true,  "the uploaded source (`upload.done`'s `blob`)" },
+    { "commit",      MSG_FIELD_STR, false, "git commit of the source, when it came from a work tree" },
+    { "description", MSG_FIELD_STR, false, "release description (default `Deploy <short commit or blob>`)" },
+    { "by",          MSG_FIELD_STR, false, "who deploys" },
+};
+static const msg_field_t s_deploy_output [] = {
+    { "line", MSG_FIELD_STR, true, "one line of build output" },
+};
+static const msg_field_t s_log_batch [] = {
+    { "app",   MSG_FIELD_STR,   true, "app name" },
+    { "lines", MSG_FIELD_ARRAY, true, "maps of `ts` (ms, or us when `ts_us`), `source` (`app`, `dynod`), `process` (`web.1`, `api`, `router`), `text`" },
+};
+static const msg_field_t s_log_get [] = {
+    { "app", MSG_FIELD_STR, true,  "app name" },
+    { "n",   MSG_FIELD_INT, false, "how many of the newest lines (default 100, at most 1500)" },
+};
+static const msg_field_t s_log_lines [] = {
+    { "app",   MSG_FIELD_STR,   true, "app name" },
+    { "lines", MSG_FIELD_ARRAY, true, "formatted lines, oldest first: `<RFC 3339 time> <source>[<process>]: <text>`" },
 };
 
 static const msg_type_t s_types [] = {
@@ -180,6 +306,71 @@ static const msg_type_t s_types [] = {
       "Every app, answering `app.list`.", FIELDS (s_app_list_reply) },
     { MSG_TYPE_APP_DESTROYED, "app.destroyed", MSG_KIND_REPLY, false,
       "The app is gone, answering `app.destroy`.", FIELDS (s_app_name) },
+    { MSG_TYPE_APP_CREATED, "app.created", MSG_KIND_EVENT, true,
+      "release-keeper created an app; sent to config-keeper, which then accepts config for it.",
+      FIELDS (s_app_created) },
+    { MSG_TYPE_BUILDPACKS_SET, "buildpacks.set", MSG_KIND_COMMAND, true,
+      "Sets the buildpacks an app's builds run; answered by `app.info`.", FIELDS (s_buildpacks_set) },
+    { MSG_TYPE_CONFIG_SET, "config.set", MSG_KIND_COMMAND, true,
+      "Asks config-keeper to set config vars (one new config version); release-keeper answers "
+      "with the `release.info` of the release it makes, or config-keeper with `error` (unknown app, "
+      "bad key, over 64 kB).", FIELDS (s_config_set) },
+    { MSG_TYPE_CONFIG_UNSET, "config.unset", MSG_KIND_COMMAND, true,
+      "Asks config-keeper to remove config vars; answered as `config.set`.", FIELDS (s_config_unset) },
+    { MSG_TYPE_CONFIG_GET, "config.get", MSG_KIND_COMMAND, false,
+      "Asks config-keeper for an app's config vars; answered by `config.vars`.", FIELDS (s_config_get) },
+    { MSG_TYPE_CONFIG_VARS, "config.vars", MSG_KIND_REPLY, false,
+      "An app's config vars at one version.", FIELDS (s_config_vars) },
+    { MSG_TYPE_CONFIG_ROLLBACK, "config.rollback", MSG_KIND_COMMAND, true,
+      "release-keeper made a rollback release: config-keeper makes the vars of `version` current "
+      "again, as a new config version that makes no release of its own.", FIELDS (s_config_rollback) },
+    { MSG_TYPE_RELEASE_CREATE, "release.create", MSG_KIND_COMMAND, true,
+      "Asks release-keeper to cut the next release: from config-keeper after a config change, or "
+      "from release-keeper itself after a build. It answers `reply_to` with `release.info`.",
+      FIELDS (s_release_create) },
+    { MSG_TYPE_RELEASE_LIST, "release.list", MSG_KIND_COMMAND, false,
+      "Asks release-keeper for an app's releases; answered by `release.list.reply`.",
+      FIELDS (s_app_only) },
+    { MSG_TYPE_RELEASE_LIST_REPLY, "release.list.reply", MSG_KIND_REPLY, false,
+      "An app's releases.", FIELDS (s_release_list_reply) },
+    { MSG_TYPE_RELEASE_GET, "release.get", MSG_KIND_COMMAND, false,
+      "Asks release-keeper for one release; answered by `release.info`.", FIELDS (s_release_get) },
+    { MSG_TYPE_RELEASE_INFO, "release.info", MSG_KIND_REPLY, false,
+      "One release: answers `release.get`, `release.rollback`, `deploy.start`, and `config.set` / "
+      "`config.unset` (through `release.create`'s `reply_to`).", FIELDS (s_release_info) },
+    { MSG_TYPE_RELEASE_ROLLBACK, "release.rollback", MSG_KIND_COMMAND, true,
+      "Asks release-keeper for a new release with an earlier release's slug and config; "
+      "answered by `release.info`, or `error` (no such release).", FIELDS (s_release_rollback) },
+    { MSG_TYPE_RELEASE_CREATED, "release.created", MSG_KIND_EVENT, true,
+      "A new release exists; sent to the scheduler, which runs the app's dynos on it.",
+      FIELDS (s_release_info) },
+    { MSG_TYPE_UPLOAD_START, "upload.start", MSG_KIND_COMMAND, false,
+      "Begins streaming an archive to release-keeper; answered by `upload.ready`.",
+      FIELDS (s_upload_start) },
+    { MSG_TYPE_UPLOAD_READY, "upload.ready", MSG_KIND_REPLY, false,
+      "release-keeper takes the upload.", FIELDS (s_upload_ready) },
+    { MSG_TYPE_UPLOAD_CHUNK, "upload.chunk", MSG_KIND_STREAM, false,
+      "A piece of an upload; answered by `upload.progress`, or `error` (unknown upload, out of "
+      "order, over the size limit).", FIELDS (s_upload_chunk) },
+    { MSG_TYPE_UPLOAD_PROGRESS, "upload.progress", MSG_KIND_REPLY, false,
+      "A chunk is stored.", FIELDS (s_upload_progress) },
+    { MSG_TYPE_UPLOAD_FINISH, "upload.finish", MSG_KIND_COMMAND, false,
+      "Ends an upload; release-keeper checks the size and SHA-256 and stores the blob under its "
+      "hash. Answered by `upload.done`, or `error` (truncated, corrupt).", FIELDS (s_upload_finish) },
+    { MSG_TYPE_UPLOAD_DONE, "upload.done", MSG_KIND_REPLY, false,
+      "The upload is stored.", FIELDS (s_upload_done) },
+    { MSG_TYPE_DEPLOY_START, "deploy.start", MSG_KIND_COMMAND, false,
+      "Builds an uploaded source into a slug and releases it. release-keeper streams "
+      "`deploy.output` lines while the build runs, then answers with `release.info`, or `error` "
+      "saying why the build failed.", FIELDS (s_deploy_start) },
+    { MSG_TYPE_DEPLOY_OUTPUT, "deploy.output", MSG_KIND_STREAM, false,
+      "A line of build output; `corr` is the `deploy.start`.", FIELDS (s_deploy_output) },
+    { MSG_TYPE_LOG_BATCH, "log.batch", MSG_KIND_STREAM, false,
+      "Log lines for log-plex.", FIELDS (s_log_batch) },
+    { MSG_TYPE_LOG_GET, "log.get", MSG_KIND_COMMAND, false,
+      "Asks log-plex for an app's newest lines; answered by `log.lines`.", FIELDS (s_log_get) },
+    { MSG_TYPE_LOG_LINES, "log.lines", MSG_KIND_REPLY, false,
+      "An app's log lines.", FIELDS (s_log_lines) },
 };
 
 _Static_assert (sizeof (s_types) / sizeof (s_types [0]) == MSG_TYPE_COUNT,

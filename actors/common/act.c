@@ -77,6 +77,38 @@ int64_t act_now (act_t *self) { return self->clock->now_ms (self->clock); }
 act_rng_t *act_rng (act_t *self) { return &self->rng; }
 const char *act_address (act_t *self) { return self->address; }
 void act_stop (act_t *self) { self->stopping = true; }
+const char *act_data_dir (act_t *self) { return self->cfg.data_dir; }
+bool act_replaying (act_t *self) { return self->replaying; }
+
+int
+act_watch_fd (act_t *self, int fd, act_fd_fn *fn, void *arg)
+{
+    if (self->watch_count >= ACT_WATCH_MAX)
+        return ACT_EFULL;
+    self->watches [self->watch_count++] = (act_watch_t) { fd, fn, arg };
+    return 0;
+}
+
+//  True when `watch` is still registered (an earlier callback in the same
+//  turn may have removed it).
+static bool
+s_watched (act_t *self, const act_watch_t *watch)
+{
+    for (size_t i = 0; i < self->watch_count; i++)
+        if (self->watches [i].fd == watch->fd && self->watches [i].fn == watch->fn)
+            return true;
+    return false;
+}
+
+void
+act_unwatch_fd (act_t *self, int fd)
+{
+    for (size_t i = 0; i < self->watch_count; i++)
+        if (self->watches [i].fd == fd) {
+            self->watches [i] = self->watches [--self->watch_count];
+            return;
+        }
+}
 
 static msg_t *
 s_msg_new (act_t *self, act_rng_t *ids, msg_type_id_t type, const char *to)
@@ -88,6 +120,25 @@ msg_t *
 act_msg_new (act_t *self, msg_type_id_t type, const char *to)
 {
     return s_msg_new (self, &self->rng, type, to);
+}
+
+#define FOLLOW_FNV_OFFSET 0xcbf29ce484222325ULL     // FNV-1a, 64-bit
+#define FOLLOW_FNV_PRIME  0x100000001b3ULL
+
+msg_t *
+act_msg_follow (act_t *self, msg_type_id_t type, const char *to, const msg_t *cause)
+{
+    msg_t *msg = s_msg_new (self, &self->rng, type, to);
+    uint64_t hash = FOLLOW_FNV_OFFSET;
+    for (const char *p = cause->id; *p; p++)
+        hash = (hash ^ (unsigned char) *p) * FOLLOW_FNV_PRIME;
+    act_rng_t ids;
+    act_rng_init (&ids, hash + self->follow_n++);
+    char id [MSG_ID_LEN + 1];
+    act_rng_id (&ids, id);
+    msg_set_id (msg, id);
+    msg_set_corr (msg, cause->id);
+    return msg;
 }
 
 msg_t *
@@ -130,6 +181,21 @@ act_send_internal (act_t *self, msg_t **msg_p, bool control)
 {
     msg_t *msg = *msg_p;
     *msg_p = NULL;
+    if (self->offline) {
+        if (self->capture_len == self->capture_cap) {
+            self->capture_cap = self->capture_cap ? self->capture_cap * 2 : 16;
+            self->capture = act_realloc (self->capture, self->capture_cap * sizeof *self->capture);
+        }
+        self->capture [self->capture_len++] = msg;
+        return 0;
+    }
+    //  Replies and stream messages were sent when the message was first
+    //  handled; durable follow-ons go again, in case they never reached the
+    //  broker (receivers drop them by id, or apply them idempotently).
+    if (self->replaying && !msg->durable && !control) {
+        msg_destroy (&msg);
+        return 0;
+    }
     char *data;
     size_t len;
     //  An encoding failure is returned: a handler's caller logs it.
@@ -298,6 +364,22 @@ act_reply_error (act_t *self, const msg_t *request, int code, const char *fmt, .
     return act_reply (self, request, &err);
 }
 
+int
+act_emit_log (act_t *self, const char *app, const char *process, const char *fmt, ...)
+{
+    char text [ACT_REASON_MAX];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof text, fmt, ap);
+    va_end (ap);
+    msg_t *batch = act_msg_new (self, MSG_TYPE_LOG_BATCH, "log-plex");
+    msg_set_str (batch, "app", app);
+    json_t *line = json_pack ("{s:I, s:s, s:s, s:s}", "ts", (json_int_t) act_now (self),
+                              "source", "dynod", "process", process, "text", text);
+    msg_set_json (batch, "lines", json_pack ("[o]", line));
+    return act_send (self, &batch);
+}
+
 static void
 s_send_error (act_t *self, const msg_t *to, int code)
 {
@@ -433,6 +515,7 @@ act_dispatch (act_t *self, msg_t *msg)
         act_clock_fixed_init (&self->replay_clock, msg->ts);
         self->clock = &self->replay_clock;
     }
+    self->follow_n = 0;
     if (!duplicate && !s_on_runtime (self, msg)) {
         act_pending_t pending;
         if (msg->corr [0] && s_take_request (self, msg->corr, &pending)) {
@@ -500,8 +583,8 @@ s_tick (act_t *self)
     s_expire_requests (self, now);
 }
 
-static int
-s_init (act_t *self, const act_def_t *def, const act_config_t *cfg)
+int
+act_init (act_t *self, const act_def_t *def, const act_config_t *cfg)
 {
     self->def = def;
     self->cfg = *cfg;
@@ -541,9 +624,12 @@ s_init (act_t *self, const act_def_t *def, const act_config_t *cfg)
     return 0;
 }
 
-static void
-s_release (act_t *self)
+void
+act_release (act_t *self)
 {
+    for (size_t i = 0; i < self->capture_len; i++)
+        msg_destroy (&self->capture [i]);
+    free (self->capture);
     if (self->state && self->def->destroy)
         self->def->destroy (&self->state);
     for (size_t i = 0; i < self->outq_len; i++)
@@ -565,7 +651,7 @@ act_run (const act_def_t *def, const act_config_t *cfg)
     act_t self_storage;
     act_t *self = &self_storage;
     memset (self, 0, sizeof *self);
-    int rc = s_init (self, def, cfg);
+    int rc = act_init (self, def, cfg);
     if (rc) {
         act_log_error ("bad actor address '%s@%s'", def->name, cfg->instance ? cfg->instance : "(host)");
         return rc;
@@ -574,18 +660,29 @@ act_run (const act_def_t *def, const act_config_t *cfg)
     self->state = def->create ? def->create (self) : NULL;
     rc = act_restore_load (self);
     if (rc) {
-        s_release (self);
+        act_release (self);
         return rc;
     }
     s_connect (self);
     while (!self->stopping) {
-        zmq_pollitem_t items [2] = {
+        zmq_pollitem_t items [2 + ACT_WATCH_MAX] = {
             { NULL, sigfd, ZMQ_POLLIN, 0 },
             { self->sock, 0, ZMQ_POLLIN, 0 },
         };
         int count = self->sock ? 2 : 1;
-        if (zmq_poll (items, count, self->cfg.heartbeat_ms / 4) < 0 && errno != EINTR)
+        //  Watched fds follow at 2 whether or not there is a socket.
+        size_t watched = self->watch_count;
+        act_watch_t watches [ACT_WATCH_MAX];
+        memcpy (watches, self->watches, watched * sizeof *watches);
+        for (size_t i = 0; i < watched; i++)
+            items [2 + i] = (zmq_pollitem_t) { NULL, watches [i].fd, ZMQ_POLLIN, 0 };
+        if (count == 1)
+            items [1] = (zmq_pollitem_t) { NULL, -1, 0, 0 };
+        if (zmq_poll (items, 2 + (int) watched, self->cfg.heartbeat_ms / 4) < 0 && errno != EINTR)
             break;
+        for (size_t i = 0; i < watched; i++)
+            if ((items [2 + i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) && s_watched (self, &watches [i]))
+                watches [i].fn (self->state, self, watches [i].fd, watches [i].arg);
         if (items [0].revents & ZMQ_POLLIN) {
             unsigned char b;
             while (read (sigfd, &b, 1) == 1)
@@ -597,6 +694,8 @@ act_run (const act_def_t *def, const act_config_t *cfg)
             s_recv_all (self);
         if (!self->stopping)
             s_tick (self);
+        if (!self->stopping && self->def->tick)
+            self->def->tick (self->state, self);
     }
     act_snapshot_write (self);
     if (self->conn == ACT_CONN_READY) {
@@ -604,6 +703,6 @@ act_run (const act_def_t *def, const act_config_t *cfg)
         act_send_internal (self, &bye, true);
     }
     act_log_info ("stopped");
-    s_release (self);
+    act_release (self);
     return 0;
 }

@@ -52,6 +52,9 @@ typedef struct {
     json_t *(*snapshot) (void *state);
     int (*restore) (void *state, const json_t *snapshot);
     int snapshot_every;                 // durable messages between snapshots
+    //  Optional: called on every turn of the loop, at least every
+    //  heartbeat_ms / 4 (timeouts, reaping children).
+    void (*tick) (void *state, act_t *act);
 } act_def_t;
 
 typedef struct {
@@ -101,6 +104,33 @@ int act_reply_error (act_t *self, const msg_t *request, int code, const char *fm
     __attribute__ ((format (printf, 4, 5)));
 //  Sends and calls `fn` once with the reply or a timeout.
 int act_request (act_t *self, msg_t **msg_p, int timeout_ms, act_reply_fn *fn, void *arg);
+
+//  Called when `fd` (watched with act_watch_fd) is readable or closed.
+typedef void (act_fd_fn) (void *state, act_t *act, int fd, void *arg);
+#define ACT_WATCH_MAX 32                // fds watched at once
+
+//  Watches `fd` (borrowed: the caller closes it, after act_unwatch_fd) for
+//  input on the actor's loop. Returns 0 or ACT_EFULL.
+int act_watch_fd (act_t *self, int fd, act_fd_fn *fn, void *arg);
+void act_unwatch_fd (act_t *self, int fd);
+
+//  A message that follows from `cause` (a follow-on event or command, not a
+//  reply): `corr` is cause's id, and the id is derived from cause's id and
+//  how many follow-ons the handler made before, so a replay of `cause`
+//  emits the same ids and receivers drop the repeat. Caller owns result.
+msg_t *act_msg_follow (act_t *self, msg_type_id_t type, const char *to, const msg_t *cause);
+
+//  The data directory (act_config_t.data_dir), or NULL. Borrowed.
+const char *act_data_dir (act_t *self);
+//  True while the runtime replays journaled messages (restore, `dynod
+//  replay`): side effects beyond state and messages must not happen.
+bool act_replaying (act_t *self);
+
+//  Sends one log line for `app` to log-plex (a `log.batch` stream message,
+//  not journaled; nothing during a replay): source `dynod`, process e.g.
+//  `api`, text printf-style. Returns 0 or a negative code.
+int act_emit_log (act_t *self, const char *app, const char *process, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
 
 //  The actor's clock (wall ms) and its seeded random source. The rng is
 //  borrowed, valid while the runtime runs.

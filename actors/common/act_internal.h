@@ -28,6 +28,12 @@ typedef struct {
     void *arg;
 } act_pending_t;
 
+typedef struct {
+    int fd;
+    act_fd_fn *fn;
+    void *arg;
+} act_watch_t;
+
 struct act {
     const act_def_t *def;               // borrowed, static
     act_config_t cfg;                   // strings borrowed from the caller
@@ -67,6 +73,12 @@ struct act {
     msg_t **restore_held;               // durable deliveries held meanwhile
     size_t restore_held_len;
     bool stopping;
+    act_watch_t watches [ACT_WATCH_MAX];
+    size_t watch_count;
+    unsigned follow_n;                  // follow-ons made by the current handler
+    msg_t **capture;                    // offline: every message sent, owned
+    size_t capture_len, capture_cap;
+    bool offline;                       // no broker: act_offline_*
 };
 
 //  Dispatches one decoded message (borrowed) through the runtime and the
@@ -97,6 +109,10 @@ int act_send_internal (act_t *self, msg_t **msg_p, bool control);
 //  the actor sends afterwards from one run to the next, and a replay would
 //  not reproduce them. Caller owns result.
 msg_t *act_control_msg_new (act_t *self, msg_type_id_t type, const char *to);
+
+//  Sets up / tears down an act_t (act_run and act_offline_new).
+int act_init (act_t *self, const act_def_t *def, const act_config_t *cfg);
+void act_release (act_t *self);
 
 //  Snapshot and restore (act_snapshot.c).
 int act_restore_load (act_t *self);

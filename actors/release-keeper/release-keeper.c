@@ -1,14 +1,19 @@
 //  release-keeper - owns apps, slugs and releases
 //
 //  Accepts: app.create (durable), app.get, app.list, app.destroy (durable),
-//           plus status, ping, stop (answered by the runtime).
-//  Emits:   app.info (answering app.create and app.get), app.list.reply,
-//           app.destroyed, error (name taken or not valid, unknown app,
-//           confirmation that does not match), status.reply, pong.
-//  State:   the apps, name -> { created_ms, by }, in one JSON object that is
-//           also the snapshot (`{"apps": {...}}`); restored from it plus the
-//           journal after a restart. Slugs and releases arrive with the
-//           deploy and release slices of issue 3.
+//           buildpacks.set (durable), release.create (durable), release.list,
+//           release.get, release.rollback (durable), upload.start,
+//           upload.chunk, upload.finish, deploy.start, plus status, ping,
+//           stop (answered by the runtime).
+//  Emits:   app.info (answering app.create, app.get, buildpacks.set),
+//           app.list.reply, app.destroyed; app.created and app.destroyed
+//           (durable, to config-keeper); release.* (releases.c); upload.*,
+//           deploy.output, release.create to itself (deploy.c); log.batch
+//           API lines to log-plex; error, status.reply, pong.
+//  State:   rel_state_t (rel_state.h): the apps with their buildpacks and
+//           releases, in one JSON object that is also the snapshot
+//           (`{"apps": {...}}`), restored from it plus the journal after a
+//           restart; uploads and builds in flight are not durable.
 //
 //  Every handler is a pure function of the state and the message (time from
 //  act_now, which the runtime pins to a journaled message's timestamp), so
@@ -16,6 +21,7 @@
 
 #include "release-keeper.h"
 #include "apps.h"
+#include "rel_state.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -24,16 +30,12 @@
 #define REL_SNAPSHOT_EVERY    100       // durable messages between snapshots
 #define REL_RANDOM_ATTEMPTS   64        // random names tried before giving up
 
-typedef struct {
-    json_t *apps;               // owned; object: name -> { created_ms, by }
-} rel_state_t;
-
 static void *
 s_create (act_t *act)
 {
-    (void) act;
     rel_state_t *self = act_calloc (1, sizeof *self);
     self->apps = json_object ();
+    self->deploys = rel_deploys_new (act);
     return self;
 }
 
@@ -41,18 +43,42 @@ static void
 s_destroy (void **state_p)
 {
     rel_state_t *self = *state_p;
+    rel_deploys_destroy (&self->deploys);
     json_decref (self->apps);
     free (self);
     *state_p = NULL;
+}
+
+json_t *
+rel_app (rel_state_t *self, const char *name)
+{
+    return json_object_get (self->apps, name);
 }
 
 //  The public view of one app (fields of app.info). Caller owns result.
 static json_t *
 s_app_view (const char *name, const json_t *app)
 {
-    return json_pack ("{s:s, s:O, s:O, s:i}", "name", name,
+    json_t *buildpacks = json_object_get (app, "buildpacks");
+    return json_pack ("{s:s, s:O, s:O, s:I, s:o}", "name", name,
                       "created_ms", json_object_get (app, "created_ms"),
-                      "by", json_object_get (app, "by"), "releases", 0);
+                      "by", json_object_get (app, "by"),
+                      "releases", (json_int_t) json_array_size (json_object_get (app, "releases")),
+                      "buildpacks", buildpacks ? json_deep_copy (buildpacks) : json_array ());
+}
+
+//  Tells config-keeper an app came or went (durable, so it is told even
+//  when it is down now).
+static void
+s_tell_config_keeper (act_t *act, const msg_t *cause, msg_type_id_t type, const char *name,
+                      const char *by)
+{
+    msg_t *event = act_msg_follow (act, type, "config-keeper", cause);
+    event->durable = true;
+    msg_set_str (event, "name", name);
+    if (by)
+        msg_set_str (event, "by", by);
+    act_send (act, &event);
 }
 
 static int
@@ -95,10 +121,13 @@ s_on_app_create (void *state, act_t *act, msg_t *msg)
     }
     else if (s_random_name (self, msg, name, sizeof name))
         return act_reply_error (act, msg, -EEXIST, "no free random app name; pass a name");
-    json_t *app = json_pack ("{s:I, s:s}", "created_ms", (json_int_t) act_now (act),
-                             "by", msg_str (msg, "by", ""));
+    json_t *app = json_pack ("{s:I, s:s, s:[], s:[], s:i}", "created_ms", (json_int_t) act_now (act),
+                             "by", msg_str (msg, "by", ""), "buildpacks", "releases",
+                             "config_seen", 0);
     json_object_set_new (self->apps, name, app);
     act_log_info ("created app '%s'", name);
+    s_tell_config_keeper (act, msg, MSG_TYPE_APP_CREATED, name, msg_str (msg, "by", ""));
+    act_emit_log (act, name, "api", "Create app by %s", msg_str (msg, "by", "unknown"));
     return s_reply_info (act, msg, name, app);
 }
 
@@ -152,6 +181,7 @@ s_on_app_destroy (void *state, act_t *act, msg_t *msg)
                                 "confirmation '%s' does not match app '%s'", confirm, name);
     json_object_del (self->apps, name);
     act_log_info ("destroyed app '%s'", name);
+    s_tell_config_keeper (act, msg, MSG_TYPE_APP_DESTROYED, name, NULL);
     msg_t *reply = act_msg_new (act, MSG_TYPE_APP_DESTROYED, NULL);
     msg_set_str (reply, "name", name);
     return act_reply (act, msg, &reply);
@@ -183,11 +213,26 @@ s_restore (void *state, const json_t *snapshot)
     return 0;
 }
 
+static void
+s_tick (void *state, act_t *act)
+{
+    rel_deploys_tick (state, act);
+}
+
 static const act_route_t s_routes [] = {
-    { MSG_TYPE_APP_CREATE,  s_on_app_create },
-    { MSG_TYPE_APP_GET,     s_on_app_get },
-    { MSG_TYPE_APP_LIST,    s_on_app_list },
-    { MSG_TYPE_APP_DESTROY, s_on_app_destroy },
+    { MSG_TYPE_APP_CREATE,       s_on_app_create },
+    { MSG_TYPE_APP_GET,          s_on_app_get },
+    { MSG_TYPE_APP_LIST,         s_on_app_list },
+    { MSG_TYPE_APP_DESTROY,      s_on_app_destroy },
+    { MSG_TYPE_BUILDPACKS_SET,   rel_on_buildpacks_set },
+    { MSG_TYPE_RELEASE_CREATE,   rel_on_release_create },
+    { MSG_TYPE_RELEASE_LIST,     rel_on_release_list },
+    { MSG_TYPE_RELEASE_GET,      rel_on_release_get },
+    { MSG_TYPE_RELEASE_ROLLBACK, rel_on_release_rollback },
+    { MSG_TYPE_UPLOAD_START,     rel_on_upload_start },
+    { MSG_TYPE_UPLOAD_CHUNK,     rel_on_upload_chunk },
+    { MSG_TYPE_UPLOAD_FINISH,    rel_on_upload_finish },
+    { MSG_TYPE_DEPLOY_START,     rel_on_deploy_start },
 };
 
 static const act_def_t s_def = {
@@ -201,6 +246,7 @@ static const act_def_t s_def = {
     .snapshot = s_snapshot,
     .restore = s_restore,
     .snapshot_every = REL_SNAPSHOT_EVERY,
+    .tick = s_tick,
 };
 
 const act_def_t *

@@ -1,0 +1,50 @@
+//  rel_state - release-keeper's state, shared by its handler files
+//
+//  release-keeper.c owns the struct (create, destroy, snapshot, restore)
+//  and the handler table; apps are handled there, releases in releases.c,
+//  uploads, builds and deploys in deploy.c.
+//
+//  `apps` is the durable state: what the snapshot holds and what a replay
+//  of the journal rebuilds. For each app:
+//      { "created_ms": INT, "by": STR,
+//        "buildpacks": [ { "blob": SHA256, "name": STR } ... ],
+//        "releases": [ RELEASE ... ],          oldest first; v = index + 1
+//        "config_seen": INT }                  newest config version released
+//  where RELEASE holds the fields of `release.info` but `app` and `current`.
+//
+//  `deploys` is not durable: uploads and builds in progress die with the
+//  process (the CLI sees an error or a timeout); blobs on disk stay.
+
+#ifndef REL_STATE_H
+#define REL_STATE_H
+
+#include "../common/act.h"
+
+typedef struct rel_deploys rel_deploys_t;
+
+typedef struct {
+    json_t *apps;               // owned; see above
+    rel_deploys_t *deploys;     // owned; deploy.c
+} rel_state_t;
+
+//  The app `name`, or NULL. Borrowed from self->apps.
+json_t *rel_app (rel_state_t *self, const char *name);
+
+//  releases.c: release.create, release.list, release.get, release.rollback.
+act_handler_fn rel_on_release_create;
+act_handler_fn rel_on_release_list;
+act_handler_fn rel_on_release_get;
+act_handler_fn rel_on_release_rollback;
+
+//  deploy.c: uploads, builds, deploys, buildpacks.
+rel_deploys_t *rel_deploys_new (act_t *act);
+void rel_deploys_destroy (rel_deploys_t **self_p);
+//  Timeouts and finished builds; called from the actor's tick.
+void rel_deploys_tick (rel_state_t *self, act_t *act);
+act_handler_fn rel_on_upload_start;
+act_handler_fn rel_on_upload_chunk;
+act_handler_fn rel_on_upload_finish;
+act_handler_fn rel_on_deploy_start;
+act_handler_fn rel_on_buildpacks_set;
+
+#endif
