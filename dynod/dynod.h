@@ -9,6 +9,7 @@
 #define DND_DYNOD_H
 
 #include "../actors/common/act.h"
+#include "../broker/journal.h"
 
 #define DND_EXIT_OK       0
 #define DND_EXIT_FAIL     1
@@ -25,6 +26,15 @@ int dnd_cmd_broker (int argc, char **argv);
 int dnd_cmd_actor (int argc, char **argv);
 int dnd_cmd_journal (int argc, char **argv);
 int dnd_cmd_protocol (int argc, char **argv);
+int dnd_cmd_replay (int argc, char **argv);
+
+//  Calls `fn` for each journal entry from `from` on (seq 0 when read
+//  through a broker: the entry carries its own), reading DIR (a data
+//  directory, or a journal directory) directly, or through the broker that
+//  holds its lock (`broker`, else dnd_broker_endpoint). Errors are printed
+//  as `dynod WHO: ...`. Returns an exit code.
+int dnd_journal_read (const char *who, const char *dir, const char *broker, uint64_t from,
+                      brk_journal_fn *fn, void *arg);
 
 //  The actor definitions by name, in start order. Borrowed, static.
 const act_def_t *dnd_actor_find (const char *name);

@@ -1,10 +1,9 @@
 //  dnd journal - print the durable journal
 //
-//  Reads the LevelDB journal in DIR directly; when a running broker holds
-//  its lock, asks that broker with `journal.read` instead.
+//  Reads the journal in DIR through journal_src.c: LevelDB directly, or the
+//  running broker that holds its lock.
 
 #include "dynod.h"
-#include "../actors/common/act_client.h"
 #include "../broker/journal.h"
 
 #include <getopt.h>
@@ -57,46 +56,6 @@ s_print (void *arg, uint64_t seq, const void *data, size_t len)
     }
     msg_destroy (&m);
     return true;
-}
-
-//  Reads through a running broker. Returns an exit code.
-static int
-s_via_broker (jr_t *jr, const char *endpoint, const char *token, uint64_t from)
-{
-    int rc;
-    act_client_t *client = act_client_new (endpoint, token, "cli", 3000, &rc);
-    if (!client) {
-        fprintf (stderr, "dynod journal: the journal is locked and the broker at %s did not answer: %s\n",
-                 endpoint, act_strerror (rc));
-        return DND_EXIT_NOBROKER;
-    }
-    for (;;) {
-        msg_t *req = act_client_msg_new (client, MSG_TYPE_JOURNAL_READ, "broker");
-        msg_set_int (req, "from", (int64_t) from);
-        msg_set_int (req, "limit", 10000);
-        if (jr->type)
-            msg_set_str (req, "type", jr->type);
-        msg_t *reply = NULL;
-        rc = act_client_call (client, &req, 5000, &reply);
-        if (rc) {
-            fprintf (stderr, "dynod journal: %s\n", act_strerror (rc));
-            msg_destroy (&reply);
-            act_client_destroy (&client);
-            return DND_EXIT_FAIL;
-        }
-        size_t i;
-        json_t *entry;
-        json_array_foreach (json_object_get (reply->body, "entries"), i, entry)
-            s_print (jr, 0, json_string_value (entry), json_string_length (entry));
-        uint64_t next = (uint64_t) msg_int (reply, "next", 0);
-        uint64_t head = (uint64_t) msg_int (reply, "head", 0);
-        msg_destroy (&reply);
-        if (next <= from || next > head)
-            break;
-        from = next;
-    }
-    act_client_destroy (&client);
-    return DND_EXIT_OK;
 }
 
 typedef struct {
@@ -158,34 +117,6 @@ s_parse (jr_args_t *args, jr_t *jr, int argc, char **argv)
     return 0;
 }
 
-//  Prints the journal in `dir` from LevelDB directly or, when a running
-//  broker holds its lock, through that broker. Returns an exit code.
-static int
-s_read (jr_t *jr, const jr_args_t *args, const char *dir)
-{
-    char *path = act_sprintf ("%s/journal", dir);
-    char reason [512];
-    int code = DND_EXIT_OK;
-    brk_journal_t *journal = brk_journal_open (path, false, reason, sizeof reason);
-    if (journal) {
-        brk_journal_scan (journal, args->from, s_print, jr);
-        brk_journal_destroy (&journal);
-    }
-    else if (strstr (reason, "lock")) {
-        char *token = dnd_token_for (dir);
-        char *endpoint = args->broker ? act_strdup (args->broker) : dnd_broker_endpoint ();
-        code = s_via_broker (jr, endpoint, token, args->from);
-        free (endpoint);
-        free (token);
-    }
-    else {
-        fprintf (stderr, "dynod journal: %s\n", reason);
-        code = DND_EXIT_FAIL;
-    }
-    free (path);
-    return code;
-}
-
 int
 dnd_cmd_journal (int argc, char **argv)
 {
@@ -196,7 +127,7 @@ dnd_cmd_journal (int argc, char **argv)
         return code < 0 ? DND_EXIT_OK : code;
     char *dir = args.data ? act_strdup (args.data) : dnd_default_data_dir ();
     jr.out = json_array ();
-    code = s_read (&jr, &args, dir);
+    code = dnd_journal_read ("journal", dir, args.broker, args.from, s_print, &jr);
     if (code == DND_EXIT_OK && jr.json) {
         char *text = json_dumps (jr.out, JSON_INDENT (2));
         puts (text);

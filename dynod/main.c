@@ -6,6 +6,7 @@
 //      actor     run one actor alone
 //      journal   print the durable journal
 //      protocol  print the message type reference (docs/protocol.md)
+//      replay    replay an actor's journaled inputs, compare its outputs
 //  Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 cannot reach the
 //  broker.
 
@@ -27,6 +28,7 @@ static const struct {
     { "actor",    dnd_cmd_actor,    "run one actor on its own" },
     { "journal",  dnd_cmd_journal,  "print the durable journal" },
     { "protocol", dnd_cmd_protocol, "print the message type reference in markdown" },
+    { "replay",   dnd_cmd_replay,   "replay an actor's journaled inputs and compare its outputs" },
 };
 
 static void
