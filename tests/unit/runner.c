@@ -29,13 +29,14 @@ extern const unit_suite_t unit_suite_broker_limits;
 extern const unit_suite_t unit_suite_act;
 extern const unit_suite_t unit_suite_act_fake;
 extern const unit_suite_t unit_suite_rel_apps;
+extern const unit_suite_t unit_suite_replay;
 
 static const unit_suite_t *const s_suites [] = {
     &unit_suite_msg,     &unit_suite_msg_reject,     &unit_suite_msg_body,
     &unit_suite_journal, &unit_suite_directory,
     &unit_suite_broker,  &unit_suite_broker_durable, &unit_suite_broker_limits,
     &unit_suite_act,     &unit_suite_act_fake,
-    &unit_suite_rel_apps,
+    &unit_suite_rel_apps, &unit_suite_replay,
 };
 
 //  Set in the forked child before the test runs; the child is one test.
