@@ -8,7 +8,16 @@
 //  replays them through the handler table, each with the clock set to the
 //  entry's timestamp, before it handles new durable deliveries (held
 //  meanwhile). Outbound messages produced by a replay carry the same ids as
-//  the first time, so their receivers drop them as duplicates.
+//  the first time, so their receivers drop them as duplicates; replies are
+//  not sent again (act_send_internal).
+//
+//  Where the replay stops: the broker redelivers what this actor has not
+//  acknowledged (`delivered` is cumulative, so that is every message from
+//  some sequence number on) right after the welcome, before it answers the
+//  first journal.read, and holds new ones meanwhile the same way. Those
+//  are handled live once the replay ends, replies and all, so the replay
+//  covers only the journal before the lowest of them: a request that
+//  arrived while the actor was down gets its answer.
 
 #include "act_internal.h"
 
@@ -112,6 +121,18 @@ s_finish (act_t *self)
     act_flush_delivered (self);
 }
 
+//  The lowest sequence number among the deliveries held during the
+//  restore, or 0 when there are none.
+static uint64_t
+s_live_from (act_t *self)
+{
+    uint64_t low = 0;
+    for (size_t i = 0; i < self->restore_held_len; i++)
+        if (!low || self->restore_held [i]->seq < low)
+            low = self->restore_held [i]->seq;
+    return low;
+}
+
 bool
 act_restore_on_batch (act_t *self, msg_t *msg)
 {
@@ -119,6 +140,8 @@ act_restore_on_batch (act_t *self, msg_t *msg)
     ||  strncmp (msg->from, "broker@", 7) != 0)
         return true;            // late, stray or forged: nothing to do
     json_t *entries = json_object_get (msg->body, "entries");
+    uint64_t live_from = s_live_from (self);
+    bool reached_live = false;
     size_t i;
     json_t *entry;
     json_array_foreach (entries, i, entry) {
@@ -128,6 +151,11 @@ act_restore_on_batch (act_t *self, msg_t *msg)
         if (!old) {
             act_log_warn ("skipping unreadable journal entry: %s", err.reason);
             continue;
+        }
+        if (live_from && old->seq >= live_from) {
+            msg_destroy (&old);
+            reached_live = true;
+            break;
         }
         //  act_dispatch handles it at its recorded timestamp.
         self->replaying = true;
@@ -139,7 +167,7 @@ act_restore_on_batch (act_t *self, msg_t *msg)
     uint64_t head = (uint64_t) msg_int (msg, "head", 0);
     //  The broker skips entries for other actors; `next` says where its scan
     //  stopped, so a batch may be empty and still not be the last.
-    if (next > self->restore_next && next <= head) {
+    if (!reached_live && next > self->restore_next && next <= head) {
         self->restore_next = next;
         s_request_batch (self);
     }
