@@ -32,6 +32,7 @@ DYNOD_SRC  := $(wildcard broker/*.c dynod/*.c router/*.c) \
 CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 BENCH_SRC  := $(wildcard bench/broker/*.c)
+BENCH_REL_SRC := $(wildcard bench/releases/*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -46,7 +47,7 @@ else
 OUTBIN     := $(BUILD)/bin
 endif
 
-.PHONY: all up test check run-tests fuzz format clean bench-broker help deps
+.PHONY: all up test check run-tests fuzz format clean bench-broker bench-releases help deps
 all: $(OUTBIN)/dynod $(OUTBIN)/dyno
 
 $(BUILD)/%.o: %.c
@@ -70,6 +71,10 @@ $(BUILD)/tests/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# Decoders outside LIB_SRC that fuzz targets link (the Procfile parser).
+FUZZ_EXTRA_SRC := actors/release-keeper/procfile.c
+$(BUILD)/tests/fuzz-procfile: $(call obj,$(FUZZ_EXTRA_SRC))
+
 $(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay_main.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -78,6 +83,10 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 FUZZ_REPLAY := $(foreach f,$(FUZZ_NAMES),$(BUILD)/tests/fuzz-$(f))
 
 $(OUTBIN)/bench-broker: $(call obj,$(BENCH_SRC)) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTBIN)/bench-releases: $(call obj,$(BENCH_REL_SRC)) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -116,13 +125,16 @@ fuzz:
 	@for f in $(FUZZ_NAMES); do \
 	  echo "clang fuzz_$$f"; \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -MMD -MP -O2,$(CFLAGS_BASE)) \
-	    $$($(PKGCONF) --cflags $(PKGS)) tests/fuzz/fuzz_$$f.c $(LIB_SRC) \
+	    $$($(PKGCONF) --cflags $(PKGS)) tests/fuzz/fuzz_$$f.c $(LIB_SRC) $(FUZZ_EXTRA_SRC) \
 	    $$($(PKGCONF) --libs $(PKGS)) -lpthread -o build-fuzz/fuzz-$$f || exit 1; \
 	done
 	@echo "run: build-fuzz/fuzz-envelope tests/fuzz/corpus/envelope"
 
 bench-broker: all $(OUTBIN)/bench-broker
 	@$(OUTBIN)/bench-broker --dynod $(OUTBIN)/dynod
+
+bench-releases: all $(OUTBIN)/bench-releases
+	@$(OUTBIN)/bench-releases --dynod $(OUTBIN)/dynod --dyno $(OUTBIN)/dyno
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -131,7 +143,7 @@ clean:
 	rm -rf build build-check build-fuzz bin
 
 help:
-	@echo "make | make up | make test | make check | make fuzz | make bench-broker | make format | make clean"
+	@echo "make | make up | make test | make check | make fuzz | make bench-broker | make bench-releases | make format | make clean"
 
 # Keep intermediate objects (the fuzz replay objects) between runs.
 .SECONDARY:

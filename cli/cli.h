@@ -71,5 +71,21 @@ int cli_cmd_apps (cli_t *cli, int argc, char **argv);
 int cli_cmd_apps_create (cli_t *cli, int argc, char **argv);
 int cli_cmd_apps_info (cli_t *cli, int argc, char **argv);
 int cli_cmd_apps_destroy (cli_t *cli, int argc, char **argv);
+//  deploy.c: deploys and buildpacks (release-keeper).
+int cli_cmd_deploy (cli_t *cli, int argc, char **argv);
+int cli_cmd_buildpacks (cli_t *cli, int argc, char **argv);
+int cli_cmd_buildpacks_set (cli_t *cli, int argc, char **argv);
+int cli_cmd_buildpacks_clear (cli_t *cli, int argc, char **argv);
+//  config.c: an app's config vars (config-keeper).
+int cli_cmd_config (cli_t *cli, int argc, char **argv);
+int cli_cmd_config_get (cli_t *cli, int argc, char **argv);
+int cli_cmd_config_set (cli_t *cli, int argc, char **argv);
+int cli_cmd_config_unset (cli_t *cli, int argc, char **argv);
+//  releases.c: an app's releases (release-keeper).
+int cli_cmd_releases (cli_t *cli, int argc, char **argv);
+int cli_cmd_releases_info (cli_t *cli, int argc, char **argv);
+int cli_cmd_rollback (cli_t *cli, int argc, char **argv);
+//  logs.c: an app's log lines (log-plex).
+int cli_cmd_logs (cli_t *cli, int argc, char **argv);
 
 #endif

@@ -26,6 +26,18 @@ static const cli_command_t s_commands [] = {
     { "apps:create",  cli_cmd_apps_create,  "create an app (NAME, or a random one) for this directory" },
     { "apps:info",    cli_cmd_apps_info,    "show an app: created, by, releases" },
     { "apps:destroy", cli_cmd_apps_destroy, "destroy an app (--confirm APP)" },
+    { "deploy",           cli_cmd_deploy,           "build and release a folder, git work tree or .tar.gz" },
+    { "buildpacks",       cli_cmd_buildpacks,       "list an app's buildpacks" },
+    { "buildpacks:set",   cli_cmd_buildpacks_set,   "set an app's buildpacks (folders or .tar.gz)" },
+    { "buildpacks:clear", cli_cmd_buildpacks_clear, "go back to the built-in buildpack" },
+    { "config",         cli_cmd_config,         "show an app's config vars (--shell: KEY='value' lines)" },
+    { "config:get",     cli_cmd_config_get,     "print one config var's value" },
+    { "config:set",     cli_cmd_config_set,     "set config vars KEY=VALUE ... (one release)" },
+    { "config:unset",   cli_cmd_config_unset,   "remove config vars KEY ... (one release)" },
+    { "releases",      cli_cmd_releases,      "list an app's releases, newest first" },
+    { "releases:info", cli_cmd_releases_info, "show one release: change, by, when, config, slug" },
+    { "rollback",      cli_cmd_rollback,      "make a new release with an earlier release's code and config" },
+    { "logs",          cli_cmd_logs,          "show an app's newest log lines" },
 };
 
 static void

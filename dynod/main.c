@@ -11,6 +11,7 @@
 //  broker.
 
 #include "dynod.h"
+#include "build_cmd.h"
 #include "../broker/broker.h"
 
 #include <getopt.h>
@@ -29,6 +30,7 @@ static const struct {
     { "journal",  dnd_cmd_journal,  "print the durable journal" },
     { "protocol", dnd_cmd_protocol, "print the message type reference in markdown" },
     { "replay",   dnd_cmd_replay,   "replay an actor's journaled inputs and compare its outputs" },
+    { "build",    dnd_cmd_build,    NULL },     // hidden: one build, for release-keeper
 };
 
 static void
@@ -36,7 +38,8 @@ s_usage (FILE *out)
 {
     fprintf (out, "usage: dynod COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands [0]; i++)
-        fprintf (out, "  %-9s %s\n", s_commands [i].name, s_commands [i].summary);
+        if (s_commands [i].summary)
+            fprintf (out, "  %-9s %s\n", s_commands [i].name, s_commands [i].summary);
     fprintf (out, "\n`dynod COMMAND --help` describes each. Exit codes: 0 ok, 1 failure, "
                   "2 usage error, 3 cannot reach the broker.\n");
 }

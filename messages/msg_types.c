@@ -181,6 +181,8 @@ static const msg_field_t s_release_info [] = {
     { "process_types",  MSG_FIELD_MAP, true,  "type -> command" },
     { "commit",         MSG_FIELD_STR, false, "git commit deployed, when known" },
     { "current",        MSG_FIELD_BOOL, false, "this is the app's newest release" },
+    { "kind",           MSG_FIELD_STR, false, "`config`, `deploy` or `rollback`: what made the release" },
+    { "app_created_ms", MSG_FIELD_INT, false, "when the app was created: tells it from an earlier app of the same name" },
 };
 static const msg_field_t s_release_rollback [] = {
     { "app",     MSG_FIELD_STR, true,  "app name" },

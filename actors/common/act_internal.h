@@ -68,6 +68,7 @@ struct act {
     bool replaying;                     // dispatching journal entries
     char restore_req [MSG_ID_LEN + 1];  // id of the outstanding journal.read
     int since_snapshot;
+    size_t snapshot_bytes;              // size of the last snapshot written
     bool restoring;                     // replaying the journal after a snapshot
     uint64_t restore_next;              // next seq to ask the broker for
     msg_t **restore_held;               // durable deliveries held meanwhile

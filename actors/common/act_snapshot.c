@@ -29,6 +29,7 @@
 #define RESTORE_BATCH       1000
 #define RESTORE_HELD_MAX    100000
 #define SNAPSHOT_EVERY      100
+#define SNAPSHOT_BYTES_PER_MSG 200      // snapshot bytes per message between two
 
 static bool
 s_stateful (act_t *self)
@@ -213,6 +214,7 @@ act_snapshot_write (act_t *self)
     if (rc)
         act_log_error ("cannot write snapshot '%s': %s", path, act_strerror (rc));
     self->since_snapshot = 0;
+    self->snapshot_bytes = strlen (text);
     free (path);
     free (text);
     json_decref (snap);
@@ -221,7 +223,15 @@ act_snapshot_write (act_t *self)
 void
 act_snapshot_maybe (act_t *self)
 {
-    int every = self->def->snapshot_every ? self->def->snapshot_every : SNAPSHOT_EVERY;
+    //  A snapshot costs its size to write, and one every `every` messages
+    //  would cost more and more as the state grows: past the first, the
+    //  interval grows with it (one more message per SNAPSHOT_BYTES_PER_MSG
+    //  bytes), so the cost per message stays bounded, and so does what a
+    //  restore replays relative to what it loads.
+    int64_t every = self->def->snapshot_every ? self->def->snapshot_every : SNAPSHOT_EVERY;
+    int64_t by_size = (int64_t) (self->snapshot_bytes / SNAPSHOT_BYTES_PER_MSG);
+    if (by_size > every)
+        every = by_size;
     if (s_stateful (self) && ++self->since_snapshot >= every)
         act_snapshot_write (self);
 }

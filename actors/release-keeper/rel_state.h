@@ -29,6 +29,9 @@ typedef struct {
 
 //  The app `name`, or NULL. Borrowed from self->apps.
 json_t *rel_app (rel_state_t *self, const char *name);
+//  Answers `req` with the app.info of app `name` (release-keeper.c).
+//  Returns act_reply's code.
+int rel_reply_app_info (act_t *act, const msg_t *req, const char *name, const json_t *app);
 
 //  releases.c: release.create, release.list, release.get, release.rollback.
 act_handler_fn rel_on_release_create;

@@ -90,6 +90,12 @@ s_reply_info (act_t *act, const msg_t *request, const char *name, const json_t *
     return act_reply (act, request, &reply);
 }
 
+int
+rel_reply_app_info (act_t *act, const msg_t *req, const char *name, const json_t *app)
+{
+    return s_reply_info (act, req, name, app);
+}
+
 //  Picks a free random name for the app `msg` creates into `name`.
 //  Returns 0, or -EEXIST when every attempt was taken.
 static int
@@ -198,7 +204,8 @@ static json_t *
 s_snapshot (void *state)
 {
     rel_state_t *self = state;
-    return json_pack ("{s:o}", "apps", json_deep_copy (self->apps));
+    //  Shared, not copied: the runtime writes it out before any handler runs again.
+    return json_pack ("{s:O}", "apps", self->apps);
 }
 
 static int

@@ -29,6 +29,15 @@ extern const unit_suite_t unit_suite_broker_limits;
 extern const unit_suite_t unit_suite_act;
 extern const unit_suite_t unit_suite_act_fake;
 extern const unit_suite_t unit_suite_rel_apps;
+extern const unit_suite_t unit_suite_procfile;
+extern const unit_suite_t unit_suite_rel_deploy;
+extern const unit_suite_t unit_suite_rel_releases;
+extern const unit_suite_t unit_suite_sch_releases;
+extern const unit_suite_t unit_suite_lpx_ring;
+extern const unit_suite_t unit_suite_lpx_line;
+extern const unit_suite_t unit_suite_lpx_plex;
+extern const unit_suite_t unit_suite_cfg_vars;
+extern const unit_suite_t unit_suite_cfg_keeper;
 extern const unit_suite_t unit_suite_replay;
 
 static const unit_suite_t *const s_suites [] = {
@@ -37,6 +46,10 @@ static const unit_suite_t *const s_suites [] = {
     &unit_suite_broker,  &unit_suite_broker_durable, &unit_suite_broker_limits,
     &unit_suite_act,     &unit_suite_act_fake,
     &unit_suite_rel_apps, &unit_suite_replay,
+    &unit_suite_procfile, &unit_suite_rel_deploy,
+    &unit_suite_rel_releases, &unit_suite_sch_releases,
+    &unit_suite_lpx_ring, &unit_suite_lpx_line, &unit_suite_lpx_plex,
+    &unit_suite_cfg_vars, &unit_suite_cfg_keeper,
 };
 
 //  Set in the forked child before the test runs; the child is one test.

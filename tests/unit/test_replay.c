@@ -5,12 +5,18 @@
 //  sends captured) and dynod/replay.c: a journal recorded from one run
 //  replays with every output matched; a deliberately changed handler, a
 //  missing output and an extra one are each reported as a divergence at
-//  the right sequence number.
+//  the right sequence number. Then the same over the recorded fixture
+//  tests/journals/basic: both keepers replay it clean, and a config-keeper
+//  whose config.set handler was deliberately changed is caught.
 
 #include "unit.h"
 #include "../../actors/common/act_offline.h"
 #include "../../actors/release-keeper/release-keeper.h"
+#include "../../actors/config-keeper/config-keeper.h"
+#include "../../broker/journal.h"
 #include "../../dynod/replay.h"
+
+#include <libgen.h>
 
 #define T0 1764288000000LL      // 2025-11-28T00:00:00Z
 
@@ -245,7 +251,105 @@ test_replay_missing_and_extra_outputs (void)
     s_journal_free (&j);
 }
 
+static bool
+s_fixture_add (void *arg, uint64_t seq, const void *data, size_t len)
+{
+    (void) seq;
+    CHECK (dnd_replay_add (arg, data, len));
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+//  The recorded fixture tests/journals/basic (a real dynod up run)
+
+//  Copies the fixture journal into the test's temp dir (LevelDB writes into
+//  a journal it opens) and loads it into a replay of `def`.
+static dnd_replay_t *
+s_fixture_replay (const act_def_t *def)
+{
+    char src [512];
+    snprintf (src, sizeof src, "%s", __FILE__);
+    char *cmd = act_sprintf ("cp -r '%s/../journals/basic/journal' '%s/journal'",
+                             dirname (src), unit_tmpdir ());
+    CHECK_OK (system (cmd));
+    free (cmd);
+    char *path = act_sprintf ("%s/journal", unit_tmpdir ());
+    char reason [256];
+    brk_journal_t *journal = brk_journal_open (path, false, reason, sizeof reason);
+    if (!journal)
+        UNIT_FAIL ("cannot open the fixture: %s", reason);
+    dnd_replay_t *replay = dnd_replay_new (def, 1, 0);
+    brk_journal_scan (journal, 1, s_fixture_add, replay);
+    brk_journal_destroy (&journal);
+    free (path);
+    return replay;
+}
+
+static void
+test_fixture_replays_clean (void)
+{
+    const act_def_t *defs [] = { rel_actor_def (), cfg_actor_def () };
+    for (size_t i = 0; i < 2; i++) {
+        dnd_replay_t *replay = s_fixture_replay (defs [i]);
+        dnd_replay_result_t result;
+        if (dnd_replay_run (replay, &result))
+            UNIT_FAIL ("%s diverges at seq %llu", defs [i]->name, (unsigned long long) result.seq);
+        CHECK (result.inputs > 5);
+        CHECK (result.matched > 3);
+        dnd_replay_result_release (&result);
+        dnd_replay_destroy (&replay);
+    }
+}
+
+//  A changed config-keeper: config.set drops the last key it is given, as
+//  a careless refactoring of the key loop might.
+static int
+s_changed_config_set (void *state, act_t *act, msg_t *msg)
+{
+    const act_def_t *real = cfg_actor_def ();
+    json_t *vars = json_object_get (msg->body, "vars");
+    if (json_object_size (vars) > 1) {
+        const char *last = NULL, *key;
+        json_t *value;
+        json_object_foreach (vars, key, value)
+            last = key;
+        json_object_del (vars, last);
+    }
+    for (size_t i = 0; i < real->route_count; i++)
+        if (real->routes [i].type == MSG_TYPE_CONFIG_SET)
+            return real->routes [i].fn (state, act, msg);
+    return ACT_ENOROUTE;
+}
+
+static void
+test_fixture_catches_changed_config_keeper (void)
+{
+    const act_def_t *real = cfg_actor_def ();
+    act_route_t routes [32];
+    CHECK (real->route_count <= 32);
+    memcpy (routes, real->routes, real->route_count * sizeof *routes);
+    for (size_t i = 0; i < real->route_count; i++)
+        if (routes [i].type == MSG_TYPE_CONFIG_SET)
+            routes [i].fn = s_changed_config_set;
+    act_def_t changed = *real;
+    changed.routes = routes;
+    dnd_replay_t *replay = s_fixture_replay (&changed);
+    dnd_replay_result_t result;
+    CHECK_EQ (dnd_replay_run (replay, &result), 1);
+    //  The fixture's first config.set sets two vars: that is where it shows.
+    CHECK (strncmp (result.input, "config.set ", 11) == 0);
+    CHECK_EQ (result.matched, 0);
+    CHECK_NOT_NULL (result.expected);
+    CHECK_NOT_NULL (result.got);
+    CHECK_STR_EQ (json_string_value (json_object_get (result.expected, "type")), "release.create");
+    CHECK (!json_equal (json_object_get (result.expected, "body"), json_object_get (result.got, "body")));
+    dnd_replay_result_release (&result);
+    dnd_replay_destroy (&replay);
+}
+
 static const unit_test_t s_tests [] = {
+    UNIT_TEST (test_fixture_replays_clean),
+    UNIT_TEST (test_fixture_catches_changed_config_keeper),
     UNIT_TEST (test_follow_ids_from_cause),
     UNIT_TEST (test_replay_matches_recording),
     UNIT_TEST (test_replay_catches_changed_handler),

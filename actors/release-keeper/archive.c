@@ -1,0 +1,519 @@
+//  archive - safe .tar.gz reading and slug writing for the build runner
+//
+//  See archive.h for the rules. Entry names are normalised first (leading
+//  `./` dropped, repeated `/` collapsed), then checked; the symlinks seen
+//  are kept in a map (path -> target) so that every entry's path can be
+//  checked for running through one, and at the end every symlink's target
+//  is resolved through the others as the kernel would, hop by hop.
+
+#include "archive.h"
+#include "procfile.h"
+#include "../common/act_base.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ARC_READ_BLOCK    (1024 * 1024)    // bytes libarchive reads at a time
+#define ARC_COPY_BLOCK    (256 * 1024)     // bytes copied per call when writing
+#define ARC_QUOTE_MAX     120              // bytes of an entry name in a refusal
+#define ARC_HOPS_MAX      40               // symlinks followed, as the kernel's limit
+#define ARC_GZIP_LEVEL    "1"              // fastest: slugs are written on every build
+
+//  Writes `text` (any bytes) cut and made valid UTF-8 into `out`.
+static void
+s_quote (const char *text, char out [ARC_QUOTE_MAX + 4])
+{
+    size_t len = strlen (text);
+    size_t n = len > ARC_QUOTE_MAX ? ARC_QUOTE_MAX : len;
+    rel_utf8_clean (text, n, out);
+    if (n < len)
+        strcat (out, "...");
+}
+
+//  Normalises an entry name into `out` (PATH_MAX): drops leading `./`,
+//  collapses `//` and a trailing `/`. An absolute name keeps its `/`.
+static void
+s_normalise (const char *name, char out [PATH_MAX])
+{
+    size_t o = 0;
+    if (name [0] == '/')
+        out [o++] = '/';
+    const char *p = name;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *end = strchr (p, '/');
+        size_t len = end ? (size_t) (end - p) : strlen (p);
+        bool dot = len == 1 && p [0] == '.';
+        if (len && !dot && o + len + 2 < PATH_MAX) {
+            if (o && out [o - 1] != '/')
+                out [o++] = '/';
+            memcpy (out + o, p, len);
+            o += len;
+        }
+        p += len;
+    }
+    out [o] = 0;
+}
+
+//  True when a component of `path` is `..`.
+static bool
+s_has_dotdot (const char *path)
+{
+    const char *p = path;
+    while ((p = strstr (p, "..")) != NULL) {
+        bool start = p == path || p [-1] == '/';
+        bool end = p [2] == 0 || p [2] == '/';
+        if (start && end)
+            return true;
+        p += 2;
+    }
+    return false;
+}
+
+//  Checks a normalised path: relative, no `..`, not under a symlink the
+//  archive made. Returns 0 or -1 with `why` filled, naming `entry`.
+static int
+s_check_path (const char *path, const char *entry, json_t *links, char *why)
+{
+    char q [ARC_QUOTE_MAX + 4];
+    s_quote (entry, q);
+    if (path [0] == '/') {
+        snprintf (why, REL_ARCHIVE_WHY_MAX, "tarball entry '%s' is an absolute path", q);
+        return -1;
+    }
+    if (s_has_dotdot (path)) {
+        snprintf (why, REL_ARCHIVE_WHY_MAX, "tarball entry '%s' escapes the build directory", q);
+        return -1;
+    }
+    char prefix [PATH_MAX];
+    snprintf (prefix, sizeof prefix, "%s", path);
+    for (char *slash = strchr (prefix, '/'); slash; slash = strchr (slash + 1, '/')) {
+        *slash = 0;
+        bool link = json_object_get (links, prefix) != NULL;
+        *slash = '/';
+        if (link) {
+            snprintf (why, REL_ARCHIVE_WHY_MAX,
+                      "tarball entry '%s' goes through a symlink and could escape the build directory", q);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+//  Follows `path` from the folder `cur` (the resolved path so far, "" for
+//  the top; PATH_MAX bytes, updated) through the archive's symlinks.
+//  Returns 0 when it stays inside, -1 when it leaves (or loops).
+static int
+s_resolve (json_t *links, char *cur, const char *path, int *hops)
+{
+    if (path [0] == '/')
+        return -1;
+    const char *p = path;
+    while (*p) {
+        const char *end = strchr (p, '/');
+        size_t len = end ? (size_t) (end - p) : strlen (p);
+        const char *next = end ? end + 1 : p + len;
+        if (len == 0 || (len == 1 && p [0] == '.')) {
+            p = next;
+            continue;
+        }
+        if (len == 2 && p [0] == '.' && p [1] == '.') {
+            if (!cur [0])
+                return -1;
+            char *slash = strrchr (cur, '/');
+            *(slash ? slash : cur) = 0;
+            p = next;
+            continue;
+        }
+        size_t o = strlen (cur);
+        if (o + len + 2 >= PATH_MAX)
+            return -1;
+        if (o)
+            cur [o++] = '/';
+        memcpy (cur + o, p, len);
+        cur [o + len] = 0;
+        json_t *target = json_object_get (links, cur);
+        if (target) {
+            if (++*hops > ARC_HOPS_MAX)
+                return -1;
+            char *slash = strrchr (cur, '/');
+            *(slash ? slash : cur) = 0;
+            if (s_resolve (links, cur, json_string_value (target), hops))
+                return -1;
+        }
+        p = next;
+    }
+    return 0;
+}
+
+//  Checks every symlink's target with all of the archive's links known.
+static int
+s_check_links (json_t *links, char *why)
+{
+    const char *path;
+    json_t *target;
+    json_object_foreach (links, path, target) {
+        char cur [PATH_MAX];
+        snprintf (cur, sizeof cur, "%s", path);
+        char *slash = strrchr (cur, '/');
+        *(slash ? slash : cur) = 0;
+        int hops = 0;
+        if (s_resolve (links, cur, json_string_value (target), &hops)) {
+            char q [ARC_QUOTE_MAX + 4], t [ARC_QUOTE_MAX + 4];
+            s_quote (path, q);
+            s_quote (json_string_value (target), t);
+            snprintf (why, REL_ARCHIVE_WHY_MAX,
+                      "tarball entry '%s' is a symlink to '%s', outside the build directory", q, t);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+//  Checks one entry and records it in `links`; rewrites its names to the
+//  normalised ones. Returns 0, 1 to skip it (the top folder), -1 refused.
+static int
+s_check_entry (struct archive_entry *entry, json_t *links, char *why)
+{
+    const char *name = archive_entry_pathname (entry);
+    if (!name) {
+        snprintf (why, REL_ARCHIVE_WHY_MAX, "tarball has an entry without a name");
+        return -1;
+    }
+    char path [PATH_MAX], q [ARC_QUOTE_MAX + 4];
+    s_normalise (name, path);
+    if (!path [0])
+        return 1;
+    if (s_check_path (path, name, links, why))
+        return -1;
+    s_quote (name, q);
+    mode_t type = archive_entry_filetype (entry);
+    if (type == AE_IFCHR || type == AE_IFBLK) {
+        snprintf (why, REL_ARCHIVE_WHY_MAX, "tarball entry '%s' is a device node", q);
+        return -1;
+    }
+    if (type == AE_IFIFO || type == AE_IFSOCK) {
+        snprintf (why, REL_ARCHIVE_WHY_MAX, "tarball entry '%s' is a FIFO or socket", q);
+        return -1;
+    }
+    const char *hardlink = archive_entry_hardlink (entry);
+    if (hardlink) {
+        char target [PATH_MAX], t [ARC_QUOTE_MAX + 4];
+        s_normalise (hardlink, target);
+        if (!target [0] || s_check_path (target, hardlink, links, why)) {
+            s_quote (hardlink, t);
+            snprintf (why, REL_ARCHIVE_WHY_MAX,
+                      "tarball entry '%s' is a hard link to '%s', outside the build directory", q, t);
+            return -1;
+        }
+        archive_entry_set_hardlink (entry, target);
+    }
+    json_object_del (links, path);
+    if (type == AE_IFLNK) {
+        const char *target = archive_entry_symlink (entry);
+        if (!target || !target [0]) {
+            snprintf (why, REL_ARCHIVE_WHY_MAX, "tarball entry '%s' is a symlink to nothing", q);
+            return -1;
+        }
+        json_object_set_new_nocheck (links, path, json_stringn_nocheck (target, strlen (target)));
+    }
+    archive_entry_set_pathname (entry, path);
+    return 0;
+}
+
+//  Reads the current entry's data (a `want` file) into `out`.
+static int
+s_read_want (struct archive *a, size_t max, rel_extract_t *out, char *why)
+{
+    out->data = act_malloc (max + 2);
+    out->len = 0;
+    while (out->len < max + 1) {
+        la_ssize_t n = archive_read_data (a, out->data + out->len, max + 1 - out->len);
+        if (n < 0) {
+            snprintf (why, REL_ARCHIVE_WHY_MAX, "tarball is corrupt or truncated: %s",
+                      archive_error_string (a));
+            return -1;
+        }
+        if (n == 0)
+            break;
+        out->len += (size_t) n;
+    }
+    out->data [out->len] = 0;
+    return 0;
+}
+
+static struct archive *
+s_reader_new (void)
+{
+    struct archive *a = archive_read_new ();
+    archive_read_support_filter_gzip (a);
+    archive_read_support_filter_none (a);
+    archive_read_support_format_tar (a);
+    archive_read_support_format_gnutar (a);
+    return a;
+}
+
+static struct archive *
+s_disk_new (void)
+{
+    struct archive *disk = archive_write_disk_new ();
+    archive_write_disk_set_options (disk, ARCHIVE_EXTRACT_SECURE_NODOTDOT
+                                    | ARCHIVE_EXTRACT_SECURE_SYMLINKS
+                                    | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS
+                                    | ARCHIVE_EXTRACT_TIME);
+    return disk;
+}
+
+//  Handles one entry's data: extracted, read into `out`, or skipped.
+static int
+s_entry_data (struct archive *a, struct archive *disk, struct archive_entry *entry,
+              const rel_extract_opts_t *opts, rel_extract_t *out, char *why)
+{
+    out->bytes += archive_entry_size (entry);
+    if (disk) {
+        if (archive_read_extract2 (a, entry, disk) != ARCHIVE_OK) {
+            char q [ARC_QUOTE_MAX + 4], e [ARC_QUOTE_MAX + 4];
+            s_quote (archive_entry_pathname (entry), q);
+            s_quote (archive_error_string (a) ? archive_error_string (a) : "unknown error", e);
+            snprintf (why, REL_ARCHIVE_WHY_MAX, "cannot extract tarball entry '%s': %s", q, e);
+            return -1;
+        }
+        return 0;
+    }
+    if (opts->want && strcmp (archive_entry_pathname (entry), opts->want) == 0) {
+        free (out->data);
+        out->data = NULL;
+        out->found = true;
+        out->is_link = archive_entry_filetype (entry) == AE_IFLNK;
+        if (archive_entry_filetype (entry) == AE_IFREG)
+            return s_read_want (a, opts->want_max, out, why);
+    }
+    if (archive_read_data_skip (a) != ARCHIVE_OK) {
+        char e [ARC_QUOTE_MAX + 4];
+        s_quote (archive_error_string (a) ? archive_error_string (a) : "unknown error", e);
+        snprintf (why, REL_ARCHIVE_WHY_MAX, "tarball is corrupt or truncated: %s", e);
+        return -1;
+    }
+    return 0;
+}
+
+//  The loop over entries of an opened reader.
+static int
+s_extract_entries (struct archive *a, struct archive *disk, const rel_extract_opts_t *opts,
+                   rel_extract_t *out, char *why)
+{
+    json_t *links = json_object ();
+    struct archive_entry *entry;
+    int rc = 0;
+    for (;;) {
+        int r = archive_read_next_header (a, &entry);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            char e [ARC_QUOTE_MAX + 4];
+            s_quote (archive_error_string (a) ? archive_error_string (a) : "unknown error", e);
+            //  EILSEQ: libarchive's (private) ARCHIVE_ERRNO_FILE_FORMAT, "not
+            //  an archive"; anything else is a damaged one.
+            bool format = !out->entries && archive_errno (a) == EILSEQ;
+            snprintf (why, REL_ARCHIVE_WHY_MAX, format ? "tarball is not a valid .tar.gz: %s"
+                                                       : "tarball is corrupt or truncated: %s", e);
+            rc = -1;
+            break;
+        }
+        out->entries++;
+        int check = s_check_entry (entry, links, why);
+        if (check < 0 || (check == 0 && s_entry_data (a, disk, entry, opts, out, why))) {
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0)
+        rc = s_check_links (links, why);
+    json_decref (links);
+    return rc;
+}
+
+int
+rel_archive_extract (const char *path, const rel_extract_opts_t *opts, rel_extract_t *out,
+                     char why [REL_ARCHIVE_WHY_MAX])
+{
+    memset (out, 0, sizeof *out);
+    struct archive *a = s_reader_new ();
+    if (archive_read_open_filename (a, path, ARC_READ_BLOCK) != ARCHIVE_OK) {
+        char e [ARC_QUOTE_MAX + 4];
+        s_quote (archive_error_string (a) ? archive_error_string (a) : "unknown error", e);
+        snprintf (why, REL_ARCHIVE_WHY_MAX, archive_errno (a) == EILSEQ
+                  ? "tarball is not a valid .tar.gz: %s" : "tarball is corrupt or truncated: %s", e);
+        archive_read_free (a);
+        return -1;
+    }
+    //  Entry names are relative: extract from inside the destination.
+    int cwd = -1;
+    struct archive *disk = NULL;
+    if (opts->dest) {
+        cwd = open (".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cwd < 0 || chdir (opts->dest)) {
+            snprintf (why, REL_ARCHIVE_WHY_MAX, "cannot enter '%s': %s", opts->dest, strerror (errno));
+            if (cwd >= 0)
+                close (cwd);
+            archive_read_free (a);
+            return -1;
+        }
+        disk = s_disk_new ();
+    }
+    int rc = s_extract_entries (a, disk, opts, out, why);
+    if (disk) {
+        if (archive_write_close (disk) != ARCHIVE_OK && rc == 0) {
+            snprintf (why, REL_ARCHIVE_WHY_MAX, "cannot finish extracting: %s",
+                      archive_error_string (disk));
+            rc = -1;
+        }
+        archive_write_free (disk);
+        if (fchdir (cwd) != 0 && rc == 0) {
+            snprintf (why, REL_ARCHIVE_WHY_MAX, "cannot return to the work folder");
+            rc = -1;
+        }
+        close (cwd);
+    }
+    archive_read_free (a);
+    if (rc) {
+        free (out->data);
+        out->data = NULL;
+    }
+    return rc;
+}
+
+//  The slug writer's sink: the fd, the hash, the size and its limit.
+typedef struct {
+    int fd;
+    rel_sha_t *sha;
+    int64_t size;
+    int64_t max;
+    bool over;
+} arc_sink_t;
+
+static la_ssize_t
+s_sink_write (struct archive *a, void *arg, const void *buf, size_t len)
+{
+    arc_sink_t *sink = arg;
+    if (sink->size + (int64_t) len > sink->max) {
+        sink->over = true;
+        archive_set_error (a, EFBIG, "slug over the size limit");
+        return -1;
+    }
+    const char *p = buf;
+    size_t left = len;
+    while (left) {
+        ssize_t n = write (sink->fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            archive_set_error (a, errno, "cannot write the slug: %s", strerror (errno));
+            return -1;
+        }
+        p += n;
+        left -= (size_t) n;
+    }
+    rel_sha_update (sink->sha, buf, len);
+    sink->size += (int64_t) len;
+    return (la_ssize_t) len;
+}
+
+//  Copies one file's data from the disk reader to the writer.
+static int
+s_copy_data (struct archive *disk, struct archive *w, char *buf)
+{
+    for (;;) {
+        la_ssize_t n = archive_read_data (disk, buf, ARC_COPY_BLOCK);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 0;
+        if (archive_write_data (w, buf, (size_t) n) < 0)
+            return -1;
+    }
+}
+
+//  Walks `dir` into the writer `w`, names relative to `dir`.
+static int
+s_write_tree (const char *dir, struct archive *w, char *why)
+{
+    struct archive *disk = archive_read_disk_new ();
+    archive_read_disk_set_symlink_physical (disk);
+    int rc = archive_read_disk_open (disk, dir) == ARCHIVE_OK ? 0 : -1;
+    size_t prefix = strlen (dir);
+    char *buf = act_malloc (ARC_COPY_BLOCK);
+    struct archive_entry *entry = archive_entry_new ();
+    while (rc == 0) {
+        int r = archive_read_next_header2 (disk, entry);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            rc = -1;
+            break;
+        }
+        if (archive_read_disk_can_descend (disk))
+            archive_read_disk_descend (disk);
+        const char *name = archive_entry_pathname (entry);
+        if (strlen (name) <= prefix + 1)
+            continue;               // the top folder itself
+        archive_entry_set_pathname (entry, name + prefix + 1);
+        if (archive_write_header (w, entry) != ARCHIVE_OK) {
+            rc = -2;
+            break;
+        }
+        if (archive_entry_filetype (entry) == AE_IFREG && archive_entry_size (entry) > 0
+            && s_copy_data (disk, w, buf))
+            rc = archive_errno (w) ? -2 : -1;
+    }
+    if (rc == -1)
+        snprintf (why, REL_ARCHIVE_WHY_MAX, "cannot read the build directory: %s",
+                  archive_error_string (disk) ? archive_error_string (disk) : "unknown error");
+    else if (rc == -2)
+        snprintf (why, REL_ARCHIVE_WHY_MAX, "cannot write the slug: %s",
+                  archive_error_string (w) ? archive_error_string (w) : "unknown error");
+    archive_entry_free (entry);
+    free (buf);
+    archive_read_free (disk);
+    return rc ? -1 : 0;
+}
+
+int
+rel_archive_write_dir (const char *dir, int fd, int64_t max_bytes, char sha [REL_SHA_HEX + 1],
+                       int64_t *size_p, char why [REL_ARCHIVE_WHY_MAX])
+{
+    arc_sink_t sink = { .fd = fd, .sha = rel_sha_new (), .max = max_bytes };
+    struct archive *w = archive_write_new ();
+    archive_write_set_format_pax_restricted (w);
+    archive_write_add_filter_gzip (w);
+    archive_write_set_filter_option (w, "gzip", "compression-level", ARC_GZIP_LEVEL);
+    archive_write_set_bytes_per_block (w, ARC_COPY_BLOCK);
+    archive_write_set_bytes_in_last_block (w, 1);
+    int rc = archive_write_open2 (w, &sink, NULL, s_sink_write, NULL, NULL) == ARCHIVE_OK ? 0 : -1;
+    if (rc)
+        snprintf (why, REL_ARCHIVE_WHY_MAX, "cannot start the slug: %s", archive_error_string (w));
+    else
+        rc = s_write_tree (dir, w, why);
+    if (archive_write_close (w) != ARCHIVE_OK && rc == 0) {
+        snprintf (why, REL_ARCHIVE_WHY_MAX, "cannot write the slug: %s", archive_error_string (w));
+        rc = -1;
+    }
+    archive_write_free (w);
+    if (sink.over)
+        snprintf (why, REL_ARCHIVE_WHY_MAX, "slug is over the limit of %lld MB",
+                  (long long) (max_bytes / (1024 * 1024)));
+    rel_sha_final (sink.sha, sha);
+    rel_sha_destroy (&sink.sha);
+    *size_p = sink.size;
+    return rc || sink.over ? -1 : 0;
+}

@@ -1,0 +1,101 @@
+//  test_lpx_line - unit tests for log-plex's line format
+//
+//  Covers actors/log-plex/line.h: Logplex's `<RFC 3339 UTC with
+//  microseconds> <source>[<process>]: <text>`, times at the epoch and at
+//  the clamps, control characters escaped (tab kept, NUL and DEL too),
+//  other bytes untouched, and the cuts at LPX_TEXT_MAX / LPX_NAME_MAX that
+//  never split a UTF-8 character.
+
+#include "unit.h"
+#include "../../actors/log-plex/line.h"
+
+#include <stdint.h>
+
+//  Formats `text` and returns the line (caller owns it) after checking its
+//  length is what strlen says (no NUL inside).
+static char *
+s_format (int64_t ts_us, const char *source, const char *process, const char *text,
+          size_t text_len)
+{
+    size_t len;
+    char *line = lpx_line_format (ts_us, source, process, text, text_len, &len);
+    CHECK_EQ (strlen (line), len);
+    return line;
+}
+
+static void
+test_lpx_line_format (void)
+{
+    //  2026-11-28T10:15:30.123 UTC.
+    char *line = s_format (1795860930123000LL, "dynod", "api", "Release v2 created by ann", 25);
+    CHECK_STR_EQ (line, "2026-11-28T10:15:30.123000+00:00 dynod[api]: Release v2 created by ann");
+    free (line);
+    line = s_format (1795860930123456LL, "app", "web.1", "", 0);
+    CHECK_STR_EQ (line, "2026-11-28T10:15:30.123456+00:00 app[web.1]: ");
+    free (line);
+}
+
+static void
+test_lpx_line_time (void)
+{
+    char out [LPX_TIME_LEN + 1];
+    lpx_line_time (0, out);
+    CHECK_STR_EQ (out, "1970-01-01T00:00:00.000000+00:00");
+    lpx_line_time (-5, out);
+    CHECK_STR_EQ (out, "1970-01-01T00:00:00.000000+00:00");
+    lpx_line_time (INT64_MAX, out);
+    CHECK_STR_EQ (out, "9999-12-31T23:59:59.999999+00:00");
+    lpx_line_time (999999, out);
+    CHECK_STR_EQ (out, "1970-01-01T00:00:00.999999+00:00");
+}
+
+static void
+test_lpx_line_escapes (void)
+{
+    static const char text [] = "a\tb\nc\rd\x01" "e\x7f" "f\0g\xc3\xa9\xff\\";
+    char *line = s_format (0, "app", "web.1", text, sizeof text - 1);
+    CHECK_STR_EQ (line, "1970-01-01T00:00:00.000000+00:00 app[web.1]: "
+                        "a\tb\\nc\\rd\\x01e\\x7ff\\x00g\xc3\xa9\xff\\");
+    free (line);
+    line = s_format (0, "a\nb", "w]\x1b", "x", 1);
+    CHECK_STR_EQ (line, "1970-01-01T00:00:00.000000+00:00 a\\nb[w]\\x1b]: x");
+    free (line);
+}
+
+static void
+test_lpx_line_cut (void)
+{
+    //  LPX_TEXT_MAX - 1 ASCII bytes, then a 2-byte character across the cut.
+    size_t len = LPX_TEXT_MAX + 10;
+    char *text = malloc (len);
+    memset (text, 'a', len);
+    text [LPX_TEXT_MAX - 1] = (char) 0xc3;
+    text [LPX_TEXT_MAX] = (char) 0xa9;
+    char *line = s_format (0, "app", "web.1", text, len);
+    size_t prefix = strlen ("1970-01-01T00:00:00.000000+00:00 app[web.1]: ");
+    CHECK_EQ (strlen (line), prefix + LPX_TEXT_MAX - 1);
+    CHECK_EQ (line [strlen (line) - 1], 'a');
+    free (line);
+    //  Exactly LPX_TEXT_MAX: kept whole.
+    text [LPX_TEXT_MAX - 1] = 'b';
+    line = s_format (0, "app", "web.1", text, LPX_TEXT_MAX);
+    CHECK_EQ (strlen (line), prefix + LPX_TEXT_MAX);
+    free (line);
+    free (text);
+    //  A long process name is cut too.
+    char process [LPX_NAME_MAX + 20];
+    memset (process, 'p', sizeof process - 1);
+    process [sizeof process - 1] = 0;
+    line = s_format (0, "app", process, "x", 1);
+    CHECK_EQ (strlen (line), strlen ("1970-01-01T00:00:00.000000+00:00 app[]: x") + LPX_NAME_MAX);
+    free (line);
+}
+
+static const unit_test_t s_tests [] = {
+    UNIT_TEST (test_lpx_line_format),
+    UNIT_TEST (test_lpx_line_time),
+    UNIT_TEST (test_lpx_line_escapes),
+    UNIT_TEST (test_lpx_line_cut),
+};
+
+UNIT_SUITE (unit_suite_lpx_line, s_tests);

@@ -1,0 +1,385 @@
+//  test_rel_deploy - unit tests for release-keeper's upload, blob store and
+//  archive checks (actors/release-keeper/upload.h, blobs.h, archive.h)
+//
+//  Uploads driven directly: chunks in order land as a blob under their
+//  SHA-256 (the same content twice is one blob); a wrong hash (`upload
+//  corrupt: sha256 mismatch`), a short upload (`upload truncated: got X of
+//  Y bytes`), an out-of-order chunk and an upload over its limit are each
+//  refused with their reason and leave no blob and no temp file.
+//  Archives built here with libarchive: a good one is checked without
+//  extracting (its Procfile read) and extracted; hostile ones (`..`,
+//  absolute paths, symlinks out directly and through other symlinks,
+//  entries through a symlink, hard links out, device nodes, FIFOs) and
+//  corrupt or truncated ones are refused with one line naming the entry,
+//  and extracting them writes nothing outside the folder. A folder written
+//  as a slug reads back with the same files and its hash is its address.
+
+#include "unit.h"
+#include "../../actors/release-keeper/archive.h"
+#include "../../actors/release-keeper/blobs.h"
+#include "../../actors/release-keeper/upload.h"
+#include "../../actors/common/act_base.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+//  The SHA-256 of `len` bytes, as hex.
+static void
+s_sha (const void *data, size_t len, char hex [REL_SHA_HEX + 1])
+{
+    rel_sha_t *sha = rel_sha_new ();
+    rel_sha_update (sha, data, len);
+    rel_sha_final (sha, hex);
+    rel_sha_destroy (&sha);
+}
+
+//  Files in <store>/tmp (temp files left behind).
+static int
+s_temp_files (const char *store)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/tmp", store);
+    DIR *d = opendir (path);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir (d)) != NULL)
+        n += e->d_name [0] != '.';
+    if (d)
+        closedir (d);
+    return n;
+}
+
+static char *
+s_store (void)
+{
+    static char store [512];
+    snprintf (store, sizeof store, "%s/blobs", unit_tmpdir ());
+    return store;
+}
+
+static void
+test_upload_good (void)
+{
+    const char *store = s_store ();
+    char data [3000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data [i] = (char) (i * 7);
+    char want [REL_SHA_HEX + 1], blob [REL_SHA_HEX + 1], why [REL_UPLOAD_WHY_MAX];
+    s_sha (data, sizeof data, want);
+    for (int round = 0; round < 2; round++) {
+        int rc;
+        rel_upload_t *up = rel_upload_new (store, 10000, &rc);
+        CHECK_NOT_NULL (up);
+        CHECK_OK (rel_upload_append (up, 0, data, 1000, why));
+        CHECK_OK (rel_upload_append (up, 1000, data + 1000, 2000, why));
+        CHECK_EQ (rel_upload_received (up), 3000);
+        CHECK_OK (rel_upload_finish (up, 3000, want, blob, why));
+        CHECK_STR_EQ (blob, want);
+        rel_upload_destroy (&up);
+        CHECK_NULL (up);
+    }
+    int64_t size = 0;
+    CHECK (rel_blob_exists (store, want, &size));
+    CHECK_EQ (size, 3000);
+    CHECK_EQ (s_temp_files (store), 0);
+    char *path = rel_blob_path (store, want);
+    char *got;
+    size_t len;
+    CHECK_OK (act_read_file (path, &got, &len));
+    CHECK_EQ (len, 3000);
+    CHECK (memcmp (got, data, len) == 0);
+    free (got);
+    free (path);
+}
+
+//  An upload of "hello world" finished with (size, sha): refused with `want`.
+static void
+s_upload_refused (int64_t size, const char *sha, const char *want)
+{
+    const char *store = s_store ();
+    char blob [REL_SHA_HEX + 1], why [REL_UPLOAD_WHY_MAX] = "";
+    int rc;
+    rel_upload_t *up = rel_upload_new (store, 100, &rc);
+    CHECK_OK (rel_upload_append (up, 0, "hello world", 11, why));
+    CHECK (rel_upload_finish (up, size, sha, blob, why) < 0);
+    if (strcmp (why, want) != 0)
+        UNIT_FAIL ("reason '%s', wanted '%s'", why, want);
+    //  Finished: no more chunks.
+    CHECK (rel_upload_append (up, 11, "x", 1, why) < 0);
+    rel_upload_destroy (&up);
+    CHECK_EQ (s_temp_files (store), 0);
+    CHECK (!rel_blob_exists (store, sha, NULL));
+}
+
+static void
+test_upload_corrupt_and_truncated (void)
+{
+    char good [REL_SHA_HEX + 1], other [REL_SHA_HEX + 1];
+    s_sha ("hello world", 11, good);
+    s_sha ("hello worle", 11, other);
+    s_upload_refused (11, other, "upload corrupt: sha256 mismatch");
+    s_upload_refused (11, "not a hash", "upload corrupt: sha256 mismatch");
+    s_upload_refused (20, good, "upload truncated: got 11 of 20 bytes");
+    CHECK (!rel_blob_exists (s_store (), good, NULL));
+}
+
+static void
+test_upload_order_and_limit (void)
+{
+    const char *store = s_store ();
+    char why [REL_UPLOAD_WHY_MAX];
+    int rc;
+    rel_upload_t *up = rel_upload_new (store, 10, &rc);
+    CHECK_OK (rel_upload_append (up, 0, "abcd", 4, why));
+    CHECK (rel_upload_append (up, 2, "efgh", 4, why) < 0);
+    CHECK (strstr (why, "out of order: offset 2, expected 4") != NULL);
+    CHECK (rel_upload_append (up, 4, "efghijklm", 9, why) < 0);
+    CHECK (strstr (why, "upload too large") != NULL);
+    CHECK_EQ (rel_upload_received (up), 4);
+    rel_upload_destroy (&up);
+    CHECK_EQ (s_temp_files (store), 0);
+}
+
+// ---- archives ---------------------------------------------------------------
+
+typedef struct {
+    const char *name;
+    mode_t type;                // AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFCHR, AE_IFIFO
+    const char *data;           // file content, or the symlink target
+    const char *hardlink;       // a hard link to this path, or NULL
+} entry_t;
+
+//  Writes `entries` as a .tar.gz at `path`.
+static void
+s_tarball (const char *path, const entry_t *entries, size_t n)
+{
+    struct archive *w = archive_write_new ();
+    archive_write_set_format_pax_restricted (w);
+    archive_write_add_filter_gzip (w);
+    CHECK_EQ (archive_write_open_filename (w, path), ARCHIVE_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct archive_entry *e = archive_entry_new ();
+        archive_entry_set_pathname (e, entries [i].name);
+        archive_entry_set_filetype (e, entries [i].type);
+        archive_entry_set_perm (e, entries [i].type == AE_IFDIR ? 0755 : 0644);
+        size_t len = 0;
+        if (entries [i].hardlink)
+            archive_entry_set_hardlink (e, entries [i].hardlink);
+        else if (entries [i].type == AE_IFLNK)
+            archive_entry_set_symlink (e, entries [i].data);
+        else if (entries [i].type == AE_IFREG && entries [i].data)
+            len = strlen (entries [i].data);
+        archive_entry_set_size (e, (la_int64_t) len);
+        CHECK_EQ (archive_write_header (w, e), ARCHIVE_OK);
+        if (len)
+            CHECK_EQ (archive_write_data (w, entries [i].data, len), (la_ssize_t) len);
+        archive_entry_free (e);
+    }
+    CHECK_EQ (archive_write_close (w), ARCHIVE_OK);
+    archive_write_free (w);
+}
+
+static char *
+s_path (const char *name)
+{
+    return act_sprintf ("%s/%s", unit_tmpdir (), name);
+}
+
+static void
+test_archive_good (void)
+{
+    static const entry_t good [] = {
+        { "./", AE_IFDIR, NULL, NULL },
+        { "./Procfile", AE_IFREG, "web: ./run.sh\n", NULL },
+        { "./bin", AE_IFDIR, NULL, NULL },
+        { "./bin/run.sh", AE_IFREG, "echo hi\n", NULL },
+        { "./current", AE_IFLNK, "bin", NULL },
+        { "./lib/a/up", AE_IFLNK, "../..", NULL },         // the top: inside
+        { "./lib/b", AE_IFLNK, "a/up/bin/run.sh", NULL },  // through a link: inside
+        { "./copy.sh", AE_IFREG, NULL, "bin/run.sh" },
+    };
+    char *tgz = s_path ("good.tgz");
+    s_tarball (tgz, good, sizeof good / sizeof good [0]);
+    rel_extract_opts_t opts = { .want = "Procfile", .want_max = 100 };
+    rel_extract_t out;
+    char why [REL_ARCHIVE_WHY_MAX] = "";
+    if (rel_archive_extract (tgz, &opts, &out, why))
+        UNIT_FAIL ("refused: %s", why);
+    CHECK (out.found);
+    CHECK (!out.is_link);
+    CHECK_STR_EQ (out.data, "web: ./run.sh\n");
+    CHECK_EQ (out.entries, 8);
+    free (out.data);
+    //  Extracted for real.
+    char *dest = s_path ("dest");
+    CHECK_OK (mkdir (dest, 0755));
+    rel_extract_opts_t xopts = { .dest = dest };
+    if (rel_archive_extract (tgz, &xopts, &out, why))
+        UNIT_FAIL ("extract refused: %s", why);
+    char *file = act_sprintf ("%s/lib/b", dest), *data;
+    size_t len;
+    CHECK_OK (act_read_file (file, &data, &len));
+    CHECK_STR_EQ (data, "echo hi\n");
+    free (data);
+    free (file);
+    free (dest);
+    free (tgz);
+}
+
+//  A tarball of `entries` is refused, with `want` in the reason, both when
+//  checked and when extracted; nothing lands next to the folder.
+static void
+s_hostile (const entry_t *entries, size_t n, const char *want)
+{
+    char *tgz = s_path ("hostile.tgz");
+    s_tarball (tgz, entries, n);
+    rel_extract_opts_t opts = { .want = "Procfile", .want_max = 100 };
+    rel_extract_t out;
+    char why [REL_ARCHIVE_WHY_MAX] = "";
+    CHECK (rel_archive_extract (tgz, &opts, &out, why) < 0);
+    if (!strstr (why, want))
+        UNIT_FAIL ("reason '%s' lacks '%s'", why, want);
+    char *dest = s_path ("box/dest");
+    char *box = s_path ("box");
+    mkdir (box, 0755);
+    mkdir (dest, 0755);
+    rel_extract_opts_t xopts = { .dest = dest };
+    CHECK (rel_archive_extract (tgz, &xopts, &out, why) < 0);
+    if (!strstr (why, want))
+        UNIT_FAIL ("extract reason '%s' lacks '%s'", why, want);
+    char *escaped = s_path ("box/x");
+    CHECK (access (escaped, F_OK) != 0);
+    free (escaped);
+    free (box);
+    free (dest);
+    free (tgz);
+}
+#define HOSTILE(want, ...) do { \
+    static const entry_t e_ [] = { __VA_ARGS__ }; \
+    s_hostile (e_, sizeof e_ / sizeof e_ [0], want); \
+} while (0)
+
+static void
+test_archive_hostile (void)
+{
+    HOSTILE ("tarball entry '../x' escapes the build directory",
+             { "Procfile", AE_IFREG, "web: x\n", NULL }, { "../x", AE_IFREG, "boom", NULL });
+    HOSTILE ("tarball entry 'a/../../x' escapes the build directory",
+             { "a/../../x", AE_IFREG, "boom", NULL });
+    HOSTILE ("tarball entry '/tmp/x' is an absolute path", { "/tmp/x", AE_IFREG, "boom", NULL });
+    HOSTILE ("tarball entry 'link' is a symlink to '../x', outside the build directory",
+             { "link", AE_IFLNK, "../x", NULL });
+    HOSTILE ("tarball entry 'link' is a symlink to '/etc/passwd', outside",
+             { "link", AE_IFLNK, "/etc/passwd", NULL });
+    //  Each link is inside on its own; followed together they leave.
+    HOSTILE ("is a symlink to 'up/..', outside",
+             { "d/up", AE_IFLNK, "..", NULL }, { "d/out", AE_IFLNK, "up/..", NULL });
+    HOSTILE ("tarball entry 'loop' is a symlink to 'loop', outside", { "loop", AE_IFLNK, "loop", NULL });
+    HOSTILE ("tarball entry 'dir/x' goes through a symlink",
+             { "dir", AE_IFLNK, ".", NULL }, { "dir/x", AE_IFREG, "boom", NULL });
+    HOSTILE ("tarball entry 'b' is a hard link to '../x', outside the build directory",
+             { "a", AE_IFREG, "a", NULL }, { "b", AE_IFREG, NULL, "../x" });
+    HOSTILE ("tarball entry 'dev' is a device node", { "dev", AE_IFCHR, NULL, NULL });
+    HOSTILE ("tarball entry 'fifo' is a FIFO or socket", { "fifo", AE_IFIFO, NULL, NULL });
+}
+
+static void
+test_archive_corrupt (void)
+{
+    static const entry_t good [] = {
+        { "Procfile", AE_IFREG, "web: x\n", NULL },
+        { "big", AE_IFREG, "0123456789012345678901234567890123456789", NULL },
+    };
+    char *tgz = s_path ("c.tgz");
+    s_tarball (tgz, good, 2);
+    char *data;
+    size_t len;
+    CHECK_OK (act_read_file (tgz, &data, &len));
+    rel_extract_opts_t opts = { 0 };
+    rel_extract_t out;
+    char why [REL_ARCHIVE_WHY_MAX];
+    //  Not an archive at all.
+    CHECK_OK (act_write_file (tgz, "this is not a tarball at all, just text\n", 40, 0644));
+    CHECK (rel_archive_extract (tgz, &opts, &out, why) < 0);
+    CHECK (strstr (why, "not a valid .tar.gz") != NULL);
+    //  Cut short.
+    CHECK_OK (act_write_file (tgz, data, len / 2, 0644));
+    CHECK (rel_archive_extract (tgz, &opts, &out, why) < 0);
+    CHECK (strstr (why, "tarball") != NULL);
+    //  Damaged in the middle of the compressed stream.
+    for (size_t i = len / 3; i < len / 3 + 16 && i < len; i++)
+        data [i] ^= 0x5a;
+    CHECK_OK (act_write_file (tgz, data, len, 0644));
+    CHECK (rel_archive_extract (tgz, &opts, &out, why) < 0);
+    CHECK (strlen (why) > 0 && strchr (why, '\n') == NULL);
+    free (data);
+    free (tgz);
+}
+
+static void
+test_archive_slug_round_trip (void)
+{
+    char *dir = s_path ("app");
+    char *sub = s_path ("app/sub");
+    CHECK_OK (mkdir (dir, 0755));
+    CHECK_OK (mkdir (sub, 0755));
+    char *file = s_path ("app/sub/f.txt"), *proc = s_path ("app/Procfile");
+    CHECK_OK (act_write_file (file, "content", 7, 0644));
+    CHECK_OK (act_write_file (proc, "web: ok\n", 8, 0644));
+    const char *store = s_store ();
+    char *tmp;
+    int fd = rel_blob_tmp_open (store, &tmp);
+    CHECK (fd >= 0);
+    char sha [REL_SHA_HEX + 1], why [REL_ARCHIVE_WHY_MAX];
+    int64_t size;
+    if (rel_archive_write_dir (dir, fd, 1 << 20, sha, &size, why))
+        UNIT_FAIL ("slug: %s", why);
+    CHECK_OK (rel_blob_commit (store, tmp, fd, sha));
+    close (fd);
+    free (tmp);
+    int64_t stored;
+    CHECK (rel_blob_exists (store, sha, &stored));
+    CHECK_EQ (stored, size);
+    char *blob = rel_blob_path (store, sha), *data;
+    size_t len;
+    CHECK_OK (act_read_file (blob, &data, &len));
+    char again [REL_SHA_HEX + 1];
+    s_sha (data, len, again);
+    CHECK_STR_EQ (again, sha);
+    free (data);
+    rel_extract_opts_t opts = { .want = "Procfile", .want_max = 100 };
+    rel_extract_t out;
+    if (rel_archive_extract (blob, &opts, &out, why))
+        UNIT_FAIL ("slug refused: %s", why);
+    CHECK (out.found);
+    CHECK_STR_EQ (out.data, "web: ok\n");
+    CHECK_EQ (out.entries, 3);
+    free (out.data);
+    //  Over the limit.
+    fd = rel_blob_tmp_open (store, &tmp);
+    CHECK (rel_archive_write_dir (dir, fd, 10, sha, &size, why) < 0);
+    CHECK (strstr (why, "over the limit") != NULL);
+    close (fd);
+    free (tmp);
+    free (blob);
+    free (file);
+    free (proc);
+    free (sub);
+    free (dir);
+}
+
+static const unit_test_t s_tests [] = {
+    UNIT_TEST (test_upload_good),
+    UNIT_TEST (test_upload_corrupt_and_truncated),
+    UNIT_TEST (test_upload_order_and_limit),
+    UNIT_TEST (test_archive_good),
+    UNIT_TEST (test_archive_hostile),
+    UNIT_TEST (test_archive_corrupt),
+    UNIT_TEST (test_archive_slug_round_trip),
+};
+
+UNIT_SUITE (unit_suite_rel_deploy, s_tests);
