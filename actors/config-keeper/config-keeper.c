@@ -14,8 +14,9 @@
 //           app.created / app.destroyed events applied per app name, so a
 //           re-sent event (release-keeper replaying its journal) is dropped
 //           even after the app was destroyed and created again. The whole
-//           state is the snapshot (`{"apps": ..., "events": ...}`), values
-//           that are not UTF-8 written as {"b64": ...} (vars.h).
+//           state is the snapshot (`{"apps": ..., "events": ...}`), each
+//           version written as its change from the one before (`set`,
+//           `unset`), values that are not UTF-8 as {"b64": ...} (vars.h).
 //
 //  Every handler is a pure function of the state and the message, so a
 //  replay of the journal rebuilds the same versions and re-sends the same
@@ -321,6 +322,52 @@ s_status (void *state, json_t *detail)
     json_object_set_new (detail, "config_versions", json_integer (versions));
 }
 
+//  The snapshot form of version `vars` as a change from `prev`: the keys
+//  set (new or different values, encoded with cfg_vars_encode) and the keys
+//  removed. A snapshot then grows with the changes made, not with versions
+//  times vars. Caller owns result.
+static json_t *
+s_change_encode (const json_t *prev, const json_t *vars)
+{
+    json_t *set = json_object ();
+    json_t *unset = json_array ();
+    const char *key;
+    json_t *value;
+    json_object_foreach ((json_t *) vars, key, value) {
+        json_t *before = json_object_get (prev, key);
+        if (!before || !json_equal (before, value))
+            json_object_set (set, key, value);
+    }
+    json_object_foreach ((json_t *) prev, key, value)
+        if (!json_object_get (vars, key))
+            json_array_append_new (unset, json_string (key));
+    json_t *change = json_pack ("{s:o, s:o}", "set", cfg_vars_encode (set), "unset", unset);
+    json_decref (set);
+    return change;
+}
+
+//  Applies a snapshot change to a copy of `prev`. Returns the vars (caller
+//  owns result), or NULL when `change` is malformed.
+static json_t *
+s_change_apply (const json_t *prev, const json_t *change)
+{
+    json_t *set = cfg_vars_decode (json_object_get (change, "set"));
+    const json_t *unset = json_object_get (change, "unset");
+    if (!set || !json_is_array (unset)) {
+        json_decref (set);
+        return NULL;
+    }
+    json_t *vars = json_copy ((json_t *) prev);
+    size_t i;
+    json_t *key;
+    json_array_foreach (unset, i, key)
+        if (json_is_string (key))
+            json_object_del (vars, json_string_value (key));
+    json_object_update (vars, set);
+    json_decref (set);
+    return vars;
+}
+
 static json_t *
 s_snapshot (void *state)
 {
@@ -329,12 +376,12 @@ s_snapshot (void *state)
     const char *name;
     json_t *app;
     json_object_foreach (self->apps, name, app) {
-        json_t *versions = json_array ();
-        size_t i;
-        json_t *vars;
-        json_array_foreach (s_versions (app), i, vars)
-            json_array_append_new (versions, cfg_vars_encode (vars));
-        json_object_set_new (apps, name, json_pack ("{s:o, s:O}", "versions", versions,
+        json_t *changes = json_array ();
+        const json_t *versions = s_versions (app);
+        for (size_t v = 1; v < json_array_size (versions); v++)
+            json_array_append_new (changes, s_change_encode (json_array_get (versions, v - 1),
+                                                             json_array_get (versions, v)));
+        json_object_set_new (apps, name, json_pack ("{s:o, s:O}", "changes", changes,
                                                     "last_rollback",
                                                     json_object_get (app, "last_rollback")));
     }
@@ -346,15 +393,15 @@ s_snapshot (void *state)
 static json_t *
 s_restore_app (const json_t *saved)
 {
-    const json_t *saved_versions = json_object_get (saved, "versions");
+    const json_t *changes = json_object_get (saved, "changes");
     const json_t *last = json_object_get (saved, "last_rollback");
-    if (json_array_size (saved_versions) == 0 || !json_is_integer (last))
+    if (!json_is_array (changes) || !json_is_integer (last))
         return NULL;
-    json_t *versions = json_array ();
+    json_t *versions = json_pack ("[{}]");
     size_t i;
-    json_t *encoded;
-    json_array_foreach (saved_versions, i, encoded) {
-        json_t *vars = cfg_vars_decode (encoded);
+    json_t *change;
+    json_array_foreach (changes, i, change) {
+        json_t *vars = s_change_apply (json_array_get (versions, i), change);
         if (!vars) {
             json_decref (versions);
             return NULL;
