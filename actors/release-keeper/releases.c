@@ -408,6 +408,7 @@ rel_on_release_rollback (void *state, act_t *act, msg_t *msg)
 
     s_append (act, msg, name, app, rel);
     act_emit_log (act, name, "api", "Rollback to v%lld by %s", to, by);
+    act_emit_log (act, name, "api", "Release v%lld created by %s", version, by);
     msg_t *info = s_info_msg (act, name, app, rel);
     return act_reply (act, msg, &info);
 }

@@ -269,6 +269,7 @@ texts = [re.sub(sys.argv[2], "", l) for l in lines]
 want = ["Create app by tester", "Set FOO config vars by tester", "Release v1 created by tester",
         "Release v2 created by tester", "Release v3 created by tester",
         "Rollback to v2 by tester", "Rollback to v1 by tester", "Rollback to v3 by tester",
+        "Release v4 created by tester", "Release v6 created by tester",
         "Set BAZ config vars by tester", "Release v7 created by tester"]
 missing = [w for w in want if w not in texts]
 if missing:
