@@ -442,8 +442,9 @@ test_rel_release_rollback_default (void)
     CHECK_NOT_NULL (created);
     CHECK (created->durable);
     CHECK_EQ (msg_int (created, "version", 0), 5);
-    CHECK_EQ (s_count (&t, MSG_TYPE_LOG_BATCH), 1);
+    CHECK_EQ (s_count (&t, MSG_TYPE_LOG_BATCH), 2);
     CHECK_STR_EQ (s_log_line (&t, 0), "Rollback to v3 by carl");
+    CHECK_STR_EQ (s_log_line (&t, 1), "Release v5 created by carl");
     //  Again: back to v4, the release before the rollback.
     s_rollback (&t, "app-one", 0);
     info = s_out (&t, MSG_TYPE_RELEASE_INFO);
