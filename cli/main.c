@@ -45,7 +45,7 @@ s_usage (FILE *out)
 {
     fprintf (out, "usage: dyno [--broker EP] [--token T] [--json] COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands [0]; i++)
-        fprintf (out, "  %-13s %s\n", s_commands [i].name, s_commands [i].summary);
+        fprintf (out, "  %-17s %s\n", s_commands [i].name, s_commands [i].summary);
     fprintf (out, "\nEvery command takes --help and --json. Exit codes: 0 ok, 1 failure, 2 usage\n"
                   "error, 3 cannot reach the broker.\n");
 }
