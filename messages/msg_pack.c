@@ -115,8 +115,8 @@ msg_pack_precheck (const unsigned char *data, size_t len, int max_depth)
     return pos == len ? 0 : MSG_ETRAILING;
 }
 
-bool
-msg_pack_utf8_valid (const char *str, size_t len)
+size_t
+msg_utf8_prefix (const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *) str;
     size_t i = 0;
@@ -128,21 +128,27 @@ msg_pack_utf8_valid (const char *str, size_t len)
         else if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; }
         else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; }
         else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; }
-        else return false;
+        else return i;
         if (len - i - 1 < n)
-            return false;
+            return i;
         for (size_t k = 1; k <= n; k++) {
             if ((s [i + k] & 0xc0) != 0x80)
-                return false;
+                return i;
             cp = (cp << 6) | (s [i + k] & 0x3f);
         }
         //  Reject overlong forms, surrogates and values past U+10FFFF.
         if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
         ||  (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-            return false;
+            return i;
         i += n + 1;
     }
-    return true;
+    return len;
+}
+
+bool
+msg_pack_utf8_valid (const char *str, size_t len)
+{
+    return msg_utf8_prefix (str, len) == len;
 }
 
 static int

@@ -20,7 +20,12 @@
 //  the input size. Returns 0 or a MSG_E* code.
 int msg_pack_precheck (const unsigned char *data, size_t len, int max_depth);
 
+//  True when the `len` bytes at `s` are valid UTF-8 (no overlong forms,
+//  surrogates or values past U+10FFFF; NUL is valid).
 bool msg_pack_utf8_valid (const char *s, size_t len);
+//  The length of the longest valid UTF-8 prefix of the `len` bytes at `s`
+//  (never cutting a character).
+size_t msg_utf8_prefix (const char *s, size_t len);
 
 //  Checks a decoded body against `type`'s schema (and UTF-8 everywhere).
 //  Returns 0 or MSG_EBODY / MSG_EUTF8 with the reason written to `err`.

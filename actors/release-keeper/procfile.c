@@ -4,6 +4,7 @@
 //  pairs: the inputs are file contents and may hold any bytes.
 
 #include "procfile.h"
+#include "../../messages/msg_pack.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,37 +14,9 @@
 size_t
 rel_utf8_valid_prefix (const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *) s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = p [i];
-        size_t n;
-        unsigned int cp;
-        if (c == 0)
-            return i;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        else if ((c & 0xe0) == 0xc0) { n = 2; cp = c & 0x1f; }
-        else if ((c & 0xf0) == 0xe0) { n = 3; cp = c & 0x0f; }
-        else if ((c & 0xf8) == 0xf0) { n = 4; cp = c & 0x07; }
-        else
-            return i;
-        if (i + n > len)
-            return i;
-        for (size_t k = 1; k < n; k++) {
-            if ((p [i + k] & 0xc0) != 0x80)
-                return i;
-            cp = (cp << 6) | (p [i + k] & 0x3f);
-        }
-        //  Overlong forms, surrogates and values past U+10FFFF are invalid.
-        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
-            || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return i;
-        i += n;
-    }
-    return len;
+    //  A NUL ends the valid text: these strings become C strings.
+    const char *nul = memchr (s, 0, len);
+    return msg_utf8_prefix (s, nul ? (size_t) (nul - s) : len);
 }
 
 void
