@@ -53,6 +53,7 @@ static const char *s_reject_names [] = {
     [BRK_REJ_BAD_CONTROL]    = "bad_control",
     [BRK_REJ_STORE]          = "store",
     [BRK_REJ_DURABLE_STREAM] = "durable_stream",
+    [BRK_REJ_REPEAT] = "repeat",
 };
 
 _Static_assert (sizeof s_reject_names / sizeof s_reject_names [0] == BRK_REJ_COUNT,
@@ -505,8 +506,10 @@ s_commit (brk_t *self)
             brk_reject (self, st->rid, st->rid_len, BRK_REJ_STORE, st->id, ACT_ESTORE,
                         "the journal could not be written", NULL);
         }
-        else
+        else {
+            act_seen_put (&self->journaled, st->id, st->seq, NULL);
             s_deliver_staged (self, st, ack);
+        }
         zmq_msg_close (&st->frame);
     }
     msg_destroy (&ack);
@@ -515,6 +518,20 @@ s_commit (brk_t *self)
 
 // ---------------------------------------------------------------------------
 //  Input
+
+//  A durable message whose id was journaled already (a sender's resend after
+//  a lost ack, or an actor's follow-on sent again when it replays its
+//  journal after a restart): acked with the sequence number it has, and
+//  neither journaled nor delivered again.
+static void
+s_ack_repeat (brk_t *self, brk_peer_t *peer, const msg_t *msg, uint64_t seq)
+{
+    self->rejected [BRK_REJ_REPEAT]++;
+    msg_t *ack = brk_msg_new (self, MSG_TYPE_ACK, peer->address);
+    msg_set_corr (ack, msg->id);
+    msg_set_int (ack, "seq", (int64_t) seq);
+    brk_send_msg (self, peer->rid, peer->rid_len, &ack);
+}
 
 //  Handles one frame from connection `rid`.
 static void
@@ -550,7 +567,10 @@ s_on_frame (brk_t *self, const void *rid, size_t rid_len, zmq_msg_t *frame)
     else {
         peer->msgs_in++;
         peer->last_seen = act_mono_ms ();
-        if (msg->durable)
+        uint64_t seq;
+        if (msg->durable && act_seen_get (&self->journaled, msg->id, &seq))
+            s_ack_repeat (self, peer, msg, seq);
+        else if (msg->durable)
             s_stage (self, peer, msg, frame);
         else
             s_forward (self, peer, msg, frame);
@@ -645,6 +665,20 @@ s_load_held (void *arg, uint64_t seq, const void *data, size_t len)
     return true;
 }
 
+//  Remembers the id of a journal entry (the newest ACT_SEEN_GEN are read at
+//  start), so a repeat that arrives after a broker restart is known too.
+static bool
+s_load_id (void *arg, uint64_t seq, const void *data, size_t len)
+{
+    brk_t *self = arg;
+    msg_error_t err;
+    msg_t *msg = msg_decode (data, len, MSG_DECODE_HEAD, &err);
+    if (msg)
+        act_seen_put (&self->journaled, msg->id, seq, NULL);
+    msg_destroy (&msg);
+    return true;
+}
+
 static int
 s_open_journal (brk_t *self)
 {
@@ -661,6 +695,9 @@ s_open_journal (brk_t *self)
         return ACT_ESTORE;
     }
     brk_journal_scan_held (self->journal, s_load_held, self);
+    uint64_t head = brk_journal_head (self->journal);
+    brk_journal_scan (self->journal, head > ACT_SEEN_GEN ? head - ACT_SEEN_GEN + 1 : 1,
+                      s_load_id, self);
     uint64_t dropped = self->rejected [BRK_REJ_HELD_FULL];
     if (dropped)
         act_log_warn ("%llu held messages not loaded: at most %d are held",
@@ -711,6 +748,7 @@ s_close (brk_t *self)
     brk_journal_destroy (&self->journal);
     brk_directory_destroy (&self->dir);
     free (self->staged);
+    act_seen_release (&self->journaled);
     free (self->flows);
 }
 
@@ -730,6 +768,7 @@ s_init (brk_t *self, const brk_config_t *cfg)
     self->started_mono = act_mono_ms ();
     self->dir = brk_directory_new ();
     self->staged = act_calloc (BRK_DRAIN_MAX, sizeof *self->staged);
+    act_seen_init (&self->journaled);
     self->flows = act_calloc (BRK_PEERS_MAX, sizeof *self->flows);
 }
 

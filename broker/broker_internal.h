@@ -8,6 +8,7 @@
 #include "broker.h"
 #include "directory.h"
 #include "journal.h"
+#include "../actors/common/act_seen.h"
 #include "../actors/common/act_base.h"
 #include "../messages/msg.h"
 
@@ -29,6 +30,7 @@ typedef enum {
     BRK_REJ_BAD_CONTROL,
     BRK_REJ_STORE,                      // the journal could not be written
     BRK_REJ_DURABLE_STREAM,             // `dur` on a stream type
+    BRK_REJ_REPEAT,                     // a durable message journaled already
     BRK_REJ_COUNT
 } brk_reject_t;
 
@@ -64,6 +66,7 @@ typedef struct {
     int64_t started_mono;
     uint64_t msgs_in, msgs_out;
     uint64_t rejected [BRK_REJ_COUNT];
+    act_seen_t journaled;               // recent durable ids -> their seq
     brk_staged_t *staged;               // BRK_DRAIN_MAX slots
     size_t staged_count;
     brk_flow_t *flows;                  // BRK_PEERS_MAX slots

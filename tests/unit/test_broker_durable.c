@@ -327,8 +327,48 @@ test_journal_read (void)
     ut_broker_stop (&b);
 }
 
+//  The same durable message twice (a sender's resend, an actor's follow-on
+//  sent again on a replay): the second is acked with the first's sequence
+//  number, and neither journaled nor delivered again; it is still known
+//  after a broker restart.
+static void
+test_durable_repeat_journaled_once (void)
+{
+    ut_broker_t b;
+    ut_broker_init (&b, 0);
+    act_client_t *client = ut_client_new (&b, "cli");
+    ut_raw_t *sink = ut_raw_actor (&b, "sink", "s", false, NULL);
+    msg_t *ping = ut_ping_new (client, "sink", "once");
+    msg_t *again = msg_dup (ping);
+    msg_t *third = msg_dup (ping);
+    uint64_t seq = 0, seq2 = 0, seq3 = 0;
+    CHECK_OK (act_client_send_durable (client, &ping, UT_WAIT_MS, &seq));
+    CHECK_EQ (seq, 1);
+    ut_raw_expect_ping (sink, "once", 1);
+    CHECK_OK (act_client_send_durable (client, &again, UT_WAIT_MS, &seq2));
+    CHECK_EQ (seq2, 1);
+    CHECK_EQ (ut_status_rejected (client, "repeat"), 1);
+    CHECK_EQ (ut_status_int (client, "journal_head"), 1);
+    //  Not delivered again: the next thing the sink gets is the marker.
+    CHECK_EQ (ut_durable_ping (client, "sink", "marker"), 2);
+    ut_raw_expect_ping (sink, "marker", 2);
+    ut_raw_delivered (sink, 2);
+    ut_raw_destroy (&sink);
+    act_client_destroy (&client);
+    ut_broker_stop (&b);
+    ut_broker_start (&b);
+    client = ut_client_new (&b, "cli");
+    msg_set_from (third, act_client_address (client));
+    CHECK_OK (act_client_send_durable (client, &third, UT_WAIT_MS, &seq3));
+    CHECK_EQ (seq3, 1);
+    CHECK_EQ (ut_status_int (client, "journal_head"), 2);
+    act_client_destroy (&client);
+    ut_broker_stop (&b);
+}
+
 static const unit_test_t s_tests [] = {
     UNIT_TEST (test_durable_ack_seq),
+    UNIT_TEST (test_durable_repeat_journaled_once),
     UNIT_TEST (test_held_until_registered),
     UNIT_TEST (test_delivered_is_cumulative),
     UNIT_TEST (test_moved_messages_stay_held),
