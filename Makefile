@@ -2,7 +2,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := libzmq msgpack leveldb jansson libarchive libcrypto
+PKGS     := libzmq msgpack leveldb jansson libarchive libcrypto yaml-0.1
 # Debian ships no leveldb.pc; scripts/pkgconfig has one for the system copy.
 PKGCONF  := PKG_CONFIG_PATH=$(CURDIR)/scripts/pkgconfig:$(PKG_CONFIG_PATH) pkg-config
 
@@ -71,9 +71,12 @@ $(BUILD)/tests/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# Decoders outside LIB_SRC that fuzz targets link (the Procfile parser).
-FUZZ_EXTRA_SRC := actors/release-keeper/procfile.c
-$(BUILD)/tests/fuzz-procfile: $(call obj,$(FUZZ_EXTRA_SRC))
+# Decoders outside LIB_SRC that fuzz targets link (the Procfile parser, the
+# archive checker and what it uses).
+FUZZ_EXTRA_SRC := actors/release-keeper/procfile.c actors/release-keeper/archive.c \
+                  actors/release-keeper/blobs.c
+$(BUILD)/tests/fuzz-procfile: $(call obj,actors/release-keeper/procfile.c)
+$(BUILD)/tests/fuzz-archive: $(call obj,$(FUZZ_EXTRA_SRC))
 
 $(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay_main.c
 	@mkdir -p $(dir $@)

@@ -23,48 +23,29 @@
 
 #define APPS_ACTOR      "release-keeper"
 
-//  What the options of one command may hold.
-typedef struct {
-    const char *usage;          // --help text, static
-    bool takes_app;             // -a/--app APP
-    bool takes_confirm;         // --confirm APP
-    const char *app;            // borrowed from argv; NULL when not given
-    const char *confirm;        // borrowed from argv; NULL when not given
-} apps_args_t;
-
-static const struct option s_opts [] = {
-    { "app", required_argument, NULL, 'a' },
-    { "confirm", required_argument, NULL, 'c' },
-    { "json", no_argument, NULL, 'j' },
-    { "broker", required_argument, NULL, 'b' },
-    { "token", required_argument, NULL, 't' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+//  --confirm APP, which only apps:destroy takes; apps and apps:create
+//  take no --app either (-a is an unknown option there).
+static const cli_option_t s_confirm [] = {
+    { "confirm", 'c', CLI_OPT_ARG | CLI_OPT_LONG_ONLY },
+    { NULL, 0, 0 },
+};
+static const cli_option_t s_no_confirm [] = {
+    { "confirm", 'c', CLI_OPT_ARG | CLI_OPT_LONG_ONLY | CLI_OPT_REFUSED },
+    { NULL, 0, 0 },
+};
+static const cli_option_t s_no_app [] = {
+    { "app", 'a', CLI_OPT_ARG | CLI_OPT_LONG_ONLY | CLI_OPT_REFUSED },
+    { "confirm", 'c', CLI_OPT_ARG | CLI_OPT_LONG_ONLY | CLI_OPT_REFUSED },
+    { NULL, 0, 0 },
 };
 
-//  Parses the options of one command into `args`. Returns -1 to go on, or
-//  the exit code to stop with (after --help, or a usage error).
+//  --confirm APP into `data` (const char **; borrowed from argv).
 static int
-s_parse (cli_t *cli, int argc, char **argv, apps_args_t *args)
+s_confirm_option (cli_t *cli, int key, const char *arg, void *data)
 {
-    int c;
-    //  0, not 1: glibc then also forgets the "+" of main's global parse.
-    optind = 0;
-    const char *shorts = args->takes_app ? "a:jb:t:h" : "jb:t:h";
-    while ((c = getopt_long (argc, argv, shorts, s_opts, NULL)) != -1) {
-        int code = -1;
-        if (c == 'a' && args->takes_app)
-            args->app = optarg;
-        else if (c == 'c' && args->takes_confirm)
-            args->confirm = optarg;
-        else if (c == 'a' || c == 'c')
-            code = cli_fail (cli, CLI_EXIT_USAGE, "this command takes no --%s",
-                             c == 'a' ? "app" : "confirm");
-        else
-            code = cli_common_option (cli, c, optarg, args->usage);
-        if (code >= 0)
-            return code;
-    }
+    (void) cli;
+    (void) key;
+    *(const char **) data = arg;
     return -1;
 }
 
@@ -78,17 +59,17 @@ s_call (cli_t *cli, msg_t **req_p, msg_t **reply_p)
 int
 cli_cmd_apps_create (cli_t *cli, int argc, char **argv)
 {
-    apps_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno apps:create [NAME] [--json]\n"
                  "Creates an app. NAME is [a-z][a-z0-9-]{2,29}; without one a readable random\n"
                  "name is chosen (sharp-rain-8712). The app is recorded for the current\n"
                  "directory, so app commands run here or below need no -a.\n",
+        .options = s_no_app,
+        .max_operands = 1,
     };
-    int code = s_parse (cli, argc, argv, &args);
+    int code = cli_parse (cli, argc, argv, &spec, NULL, NULL);
     if (code >= 0)
         return code;
-    if (argc - optind > 1)
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind + 1]);
     act_client_t *client = cli_client (cli);
     if (!client)
         return CLI_EXIT_NOBROKER;
@@ -139,15 +120,14 @@ s_print_list (const json_t *apps)
 int
 cli_cmd_apps (cli_t *cli, int argc, char **argv)
 {
-    apps_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno apps [--json]\n"
                  "Lists every app: name, when it was created (UTC) and by whom.\n",
+        .options = s_no_app,
     };
-    int code = s_parse (cli, argc, argv, &args);
+    int code = cli_parse (cli, argc, argv, &spec, NULL, NULL);
     if (code >= 0)
         return code;
-    if (optind != argc)
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind]);
     act_client_t *client = cli_client (cli);
     if (!client)
         return CLI_EXIT_NOBROKER;
@@ -164,43 +144,24 @@ cli_cmd_apps (cli_t *cli, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-//  The start of a command that works on one app: options, no stray
-//  arguments, then the app. Returns -1 with *app_p set (caller owns it), or
-//  the exit code to stop with.
-static int
-s_app_command (cli_t *cli, int argc, char **argv, apps_args_t *args, char **app_p)
-{
-    *app_p = NULL;
-    int code = s_parse (cli, argc, argv, args);
-    if (code >= 0)
-        return code;
-    if (optind != argc)
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind]);
-    code = cli_resolve_app (cli, args->app, app_p);
-    return code ? code : -1;
-}
-
 int
 cli_cmd_apps_info (cli_t *cli, int argc, char **argv)
 {
-    apps_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno apps:info [-a APP] [--json]\n"
                  "Shows an app: name, when it was created (UTC), by whom, number of releases.\n"
-                 "The app: -a APP, else DYNOD_APP, else the app recorded for this directory.\n",
+                 CLI_USAGE_APP,
         .takes_app = true,
+        .options = s_no_confirm,
     };
     char *app;
-    int code = s_app_command (cli, argc, argv, &args, &app);
+    int code = cli_parse (cli, argc, argv, &spec, NULL, &app);
     if (code >= 0)
         return code;
-    act_client_t *client = cli_client (cli);
-    if (!client) {
-        free (app);
-        return CLI_EXIT_NOBROKER;
-    }
-    msg_t *req = act_client_msg_new (client, MSG_TYPE_APP_GET, APPS_ACTOR);
-    msg_set_str (req, "name", app);
+    msg_t *req = cli_app_request (cli, MSG_TYPE_APP_GET, APPS_ACTOR, "name", app);
     free (app);
+    if (!req)
+        return CLI_EXIT_NOBROKER;
     msg_t *reply;
     if ((code = s_call (cli, &req, &reply)))
         return code;
@@ -219,31 +180,31 @@ cli_cmd_apps_info (cli_t *cli, int argc, char **argv)
 int
 cli_cmd_apps_destroy (cli_t *cli, int argc, char **argv)
 {
-    apps_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno apps:destroy [-a APP] --confirm APP [--json]\n"
                  "Destroys an app, permanently. --confirm must repeat the app's name.\n"
-                 "The app: -a APP, else DYNOD_APP, else the app recorded for this directory.\n",
+                 CLI_USAGE_APP,
         .takes_app = true,
-        .takes_confirm = true,
+        .options = s_confirm,
+        .option = s_confirm_option,
     };
+    const char *confirm = NULL;
     char *app;
-    int code = s_app_command (cli, argc, argv, &args, &app);
+    int code = cli_parse (cli, argc, argv, &spec, &confirm, &app);
     if (code >= 0)
         return code;
-    if (!args.confirm) {
+    if (!confirm) {
         code = cli_fail (cli, CLI_EXIT_USAGE, "destroying %s is permanent: pass --confirm %s",
                          app, app);
         free (app);
         return code;
     }
-    act_client_t *client = cli_client (cli);
+    msg_t *req = cli_app_request (cli, MSG_TYPE_APP_DESTROY, APPS_ACTOR, "name", app);
     msg_t *reply = NULL;
     code = CLI_EXIT_NOBROKER;
-    if (client) {
-        msg_t *req = act_client_msg_new (client, MSG_TYPE_APP_DESTROY, APPS_ACTOR);
+    if (req) {
         req->durable = true;
-        msg_set_str (req, "name", app);
-        msg_set_str (req, "confirm", args.confirm);
+        msg_set_str (req, "confirm", confirm);
         code = s_call (cli, &req, &reply);
     }
     if (code == CLI_EXIT_OK) {

@@ -36,15 +36,72 @@ void cli_print_json (const json_t *value);
 //  Formats a duration in ms as 3s / 4m12s / 2h05m / 3d04h into `out`.
 void cli_format_duration (int64_t ms, char *out, size_t len);
 
-//  common.c - shared by the app commands.
-//  Handles a global option getopt returned (`c` one of j b t h, `arg` its
-//  optarg). Returns -1 to go on, or the exit code to stop with (after
-//  printing `usage` for -h; CLI_EXIT_USAGE for anything else).
-int cli_common_option (cli_t *cli, int c, const char *arg, const char *usage);
+//  common.c - shared by the commands.
+
+//  cli_option_t flags.
+#define CLI_OPT_ARG        1    // takes a value: --name VALUE, -key VALUE
+#define CLI_OPT_LONG_ONLY  2    // --name only: -key is an unknown option
+#define CLI_OPT_REFUSED    4    // known, but this command takes none: a
+                                // usage error `this command takes no --name`
+
+//  One option a command has besides -a/--app and the common ones; a table
+//  of them ends with { NULL, 0, 0 }.
+typedef struct {
+    const char *name;           // the long form, --name
+    char key;                   // the short form -key, and what spec->option gets
+    int flags;                  // CLI_OPT_*
+} cli_option_t;
+
+#define CLI_OPERANDS_ANY   (-1) // max_operands: no limit
+
+//  The last line of the --help of a command that takes -a/--app.
+#define CLI_USAGE_APP \
+    "The app: -a APP, else DYNOD_APP, else the app recorded for this directory.\n"
+
+//  How a command parses its arguments; a static const one per command.
+typedef struct {
+    const char *usage;          // --help text, printed on stdout (exit 0)
+    bool takes_app;             // -a/--app APP: cli_parse resolves the app
+    const cli_option_t *options;    // the command's own, or NULL
+    //  Called for each of `options` given that is not refused, with its
+    //  value (NULL without CLI_OPT_ARG). Returns -1 to go on, or the exit
+    //  code to stop with after printing why. NULL when `options` is.
+    int (*option) (cli_t *cli, int key, const char *arg, void *data);
+    //  When not NULL, called once the options are parsed, before the
+    //  operands are counted and the app resolved: checks what the options
+    //  leave, and may take leading operands by advancing optind. Returns
+    //  -1 to go on, or the exit code to stop with after printing why.
+    int (*check) (cli_t *cli, int argc, char **argv, void *data);
+    int min_operands;           // fewer: the usage error `too_few`
+    int max_operands;           // more: `unexpected argument 'X'`; or CLI_OPERANDS_ANY
+    const char *too_few;        // set when min_operands > 0
+    bool app_first;             // resolve the app before counting the operands
+                                // (the order config's commands have always had)
+} cli_spec_t;
+
+//  Parses a command's arguments (argv [0] is `dyno COMMAND`) by `spec`:
+//  -a/--app when spec->takes_app, spec->options, and the common --json,
+//  --broker, --token (into `cli`) and --help (prints spec->usage). Then
+//  spec->check, the operand count, and the app (cli_resolve_app; before
+//  the count when spec->app_first).
+//  `data` is handed to spec->option and spec->check as it is.
+//  Returns -1 to go on, with optind at the first operand and, when
+//  spec->takes_app, *app_p set (caller owns it); else the exit code to
+//  stop with, after --help (CLI_EXIT_OK) or one line on stderr: getopt's
+//  for an unknown option or a missing value, `dyno COMMAND: ...` for the
+//  rest (CLI_EXIT_USAGE unless resolving the app says otherwise); then
+//  *app_p is NULL. Resets getopt first, so main's "+" parse is forgotten.
+int cli_parse (cli_t *cli, int argc, char **argv, const cli_spec_t *spec, void *data,
+               char **app_p);
 //  The app to work on: `given` (-a), else DYNOD_APP, else the app recorded
 //  for the current directory or one above. Returns 0 with *app_p set
 //  (caller owns it), or CLI_EXIT_USAGE after printing why.
 int cli_resolve_app (cli_t *cli, const char *given, char **app_p);
+//  A request of `type` to `actor` about one app: `key` (name or app) set
+//  to `app`; the caller adds the rest. Returns it (caller owns it), or NULL
+//  after printing why the broker cannot be reached (exit CLI_EXIT_NOBROKER).
+msg_t *cli_app_request (cli_t *cli, msg_type_id_t type, const char *actor, const char *key,
+                        const char *app);
 //  Sends *req_p (consumed) to `actor` and waits up to `timeout_ms` for the
 //  answer. Returns 0 with *reply_p set (caller owns it), or an exit code
 //  after printing one line: the reason of an `error`, or why none came.

@@ -25,51 +25,36 @@
 #define CONFIG_RELEASE_TIMEOUT_MS  10000
 #define CONFIG_REPLACEMENT  "\xef\xbf\xbd"      // U+FFFD in UTF-8
 
-//  What the options of one command may hold.
-typedef struct {
-    const char *usage;          // --help text, static
-    bool takes_shell;           // -s/--shell
-    bool shell;
-    const char *app;            // borrowed from argv; NULL when not given
-} config_args_t;
-
-static const struct option s_opts [] = {
-    { "app", required_argument, NULL, 'a' },
-    { "shell", no_argument, NULL, 's' },
-    { "json", no_argument, NULL, 'j' },
-    { "broker", required_argument, NULL, 'b' },
-    { "token", required_argument, NULL, 't' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+//  -s/--shell, which config and config:get take and config:set and
+//  config:unset refuse.
+static const cli_option_t s_shell [] = {
+    { "shell", 's', 0 },
+    { NULL, 0, 0 },
+};
+static const cli_option_t s_no_shell [] = {
+    { "shell", 's', CLI_OPT_REFUSED },
+    { NULL, 0, 0 },
 };
 
-//  Parses the options, then resolves the app. Returns -1 with *app_p set
-//  (caller owns it) and optind at the first operand, or the exit code to
-//  stop with (after --help, or a usage error).
+//  -s/--shell into `data` (bool *).
 static int
-s_start (cli_t *cli, int argc, char **argv, config_args_t *args, char **app_p)
+s_shell_option (cli_t *cli, int key, const char *arg, void *data)
 {
-    *app_p = NULL;
-    int c;
-    //  0, not 1: glibc then also forgets the "+" of main's global parse.
-    optind = 0;
-    while ((c = getopt_long (argc, argv, "a:sjb:t:h", s_opts, NULL)) != -1) {
-        int code = -1;
-        if (c == 'a')
-            args->app = optarg;
-        else if (c == 's' && args->takes_shell)
-            args->shell = true;
-        else if (c == 's')
-            code = cli_fail (cli, CLI_EXIT_USAGE, "this command takes no --shell");
-        else
-            code = cli_common_option (cli, c, optarg, args->usage);
-        if (code >= 0)
-            return code;
-    }
-    if (args->shell && cli->json)
+    (void) cli;
+    (void) key;
+    (void) arg;
+    *(bool *) data = true;
+    return -1;
+}
+
+static int
+s_check_shell (cli_t *cli, int argc, char **argv, void *data)
+{
+    (void) argc;
+    (void) argv;
+    if (*(bool *) data && cli->json)
         return cli_fail (cli, CLI_EXIT_USAGE, "--shell and --json do not go together");
-    int code = cli_resolve_app (cli, args->app, app_p);
-    return code ? code : -1;
+    return -1;
 }
 
 // ---------------------------------------------------------------------------
@@ -239,24 +224,26 @@ s_key_list (const json_t *vars)
 static int
 s_fetch (cli_t *cli, const char *app, msg_t **reply_p)
 {
-    act_client_t *client = cli_client (cli);
-    if (!client)
-        return CLI_EXIT_NOBROKER;
-    msg_t *req = act_client_msg_new (client, MSG_TYPE_CONFIG_GET, CONFIG_ACTOR);
-    msg_set_str (req, "app", app);
-    return cli_call (cli, CONFIG_ACTOR, &req, CLI_TIMEOUT_MS, reply_p);
+    msg_t *req = cli_app_request (cli, MSG_TYPE_CONFIG_GET, CONFIG_ACTOR, "app", app);
+    return req ? cli_call (cli, CONFIG_ACTOR, &req, CLI_TIMEOUT_MS, reply_p) : CLI_EXIT_NOBROKER;
 }
 
-//  Sends `req` (consumed; durable) and prints `VERB KEYS and restarting
-//  APP... done, vN` from release-keeper's answer, then `shown` (the vars
-//  set, or NULL).
+//  Sends a durable `type` for `app` with `field`: `value` (borrowed) and
+//  who asks, then prints `VERB KEYS and restarting APP... done, vN` from
+//  release-keeper's answer (KEYS: those of `keys_of`, in order), and
+//  `shown` (the vars set, or NULL).
 static int
-s_change (cli_t *cli, const char *verb, const char *app, const json_t *keys_of, msg_t **req_p,
-          const json_t *shown)
+s_change (cli_t *cli, msg_type_id_t type, const char *app, const char *field, json_t *value,
+          const char *verb, const json_t *keys_of, const json_t *shown)
 {
-    (*req_p)->durable = true;
+    msg_t *req = cli_app_request (cli, type, CONFIG_ACTOR, "app", app);
+    if (!req)
+        return CLI_EXIT_NOBROKER;
+    req->durable = true;
+    msg_set_json (req, field, json_incref (value));
+    msg_set_str (req, "by", cli_user ());
     msg_t *reply;
-    int code = cli_call (cli, CONFIG_ACTOR, req_p, CONFIG_RELEASE_TIMEOUT_MS, &reply);
+    int code = cli_call (cli, CONFIG_ACTOR, &req, CONFIG_RELEASE_TIMEOUT_MS, &reply);
     if (code)
         return code;
     if (cli->json)
@@ -279,22 +266,23 @@ s_change (cli_t *cli, const char *verb, const char *app, const json_t *keys_of, 
 int
 cli_cmd_config (cli_t *cli, int argc, char **argv)
 {
-    config_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno config [-a APP] [--shell] [--json]\n"
                  "Shows the app's config vars: `KEY: value` lines, keys sorted.\n"
                  "  -s, --shell  KEY='value' lines: eval \"$(dyno config --shell)\" sets them\n"
                  "  --json       a JSON map (bytes that are not UTF-8 show as U+FFFD)\n"
-                 "The app: -a APP, else DYNOD_APP, else the app recorded for this directory.\n",
-        .takes_shell = true,
+                 CLI_USAGE_APP,
+        .takes_app = true,
+        .app_first = true,
+        .options = s_shell,
+        .option = s_shell_option,
+        .check = s_check_shell,
     };
+    bool shell = false;
     char *app;
-    int code = s_start (cli, argc, argv, &args, &app);
+    int code = cli_parse (cli, argc, argv, &spec, &shell, &app);
     if (code >= 0)
         return code;
-    if (optind != argc) {
-        free (app);
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind]);
-    }
     msg_t *reply;
     code = s_fetch (cli, app, &reply);
     if (code == CLI_EXIT_OK) {
@@ -302,9 +290,9 @@ cli_cmd_config (cli_t *cli, int argc, char **argv)
         if (cli->json)
             s_print_json_safe (vars);
         else {
-            if (!args.shell)
+            if (!shell)
                 printf ("=== %s Config Vars\n", app);
-            s_print_vars (vars, true, args.shell);
+            s_print_vars (vars, true, shell);
         }
         msg_destroy (&reply);
     }
@@ -315,25 +303,27 @@ cli_cmd_config (cli_t *cli, int argc, char **argv)
 int
 cli_cmd_config_get (cli_t *cli, int argc, char **argv)
 {
-    config_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno config:get KEY [-a APP] [--shell] [--json]\n"
                  "Prints the value of one config var as it is, then a newline; nothing when\n"
                  "KEY is not set (exit 0 all the same, like Heroku).\n"
                  "  -s, --shell  KEY='value', quoted for a POSIX shell\n"
                  "  --json       the value as a JSON string, or null when not set\n"
-                 "The app: -a APP, else DYNOD_APP, else the app recorded for this directory.\n",
-        .takes_shell = true,
+                 CLI_USAGE_APP,
+        .takes_app = true,
+        .app_first = true,
+        .options = s_shell,
+        .option = s_shell_option,
+        .check = s_check_shell,
+        .min_operands = 1,
+        .max_operands = 1,
+        .too_few = "which config var? (dyno config:get KEY)",
     };
+    bool shell = false;
     char *app;
-    int code = s_start (cli, argc, argv, &args, &app);
+    int code = cli_parse (cli, argc, argv, &spec, &shell, &app);
     if (code >= 0)
         return code;
-    if (argc - optind != 1) {
-        free (app);
-        if (optind == argc)
-            return cli_fail (cli, CLI_EXIT_USAGE, "which config var? (dyno config:get KEY)");
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind + 1]);
-    }
     const char *key = argv [optind];
     msg_t *reply;
     code = s_fetch (cli, app, &reply);
@@ -348,7 +338,7 @@ cli_cmd_config_get (cli_t *cli, int argc, char **argv)
         free (out);
         json_decref (text);
     }
-    else if (value && args.shell)
+    else if (value && shell)
         s_print_shell (key, value);
     else if (value) {
         s_print_value (value);
@@ -361,23 +351,25 @@ cli_cmd_config_get (cli_t *cli, int argc, char **argv)
 int
 cli_cmd_config_set (cli_t *cli, int argc, char **argv)
 {
-    config_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno config:set KEY=VALUE [KEY2=VALUE2 ...] [-a APP] [--json]\n"
                  "Sets config vars, all in one new release (the app restarts). Each argument\n"
                  "splits at its first '='; KEY= sets the empty string. Names are\n"
                  "[A-Za-z_][A-Za-z0-9_]*, not starting with __ or DYNOD_; values any bytes\n"
                  "but NUL; all keys and values of the app together at most 64 kB.\n"
                  "--json prints the release made.\n"
-                 "The app: -a APP, else DYNOD_APP, else the app recorded for this directory.\n",
+                 CLI_USAGE_APP,
+        .takes_app = true,
+        .app_first = true,
+        .options = s_no_shell,
+        .min_operands = 1,
+        .max_operands = CLI_OPERANDS_ANY,
+        .too_few = "nothing to set (dyno config:set KEY=VALUE ...)",
     };
     char *app;
-    int code = s_start (cli, argc, argv, &args, &app);
+    int code = cli_parse (cli, argc, argv, &spec, NULL, &app);
     if (code >= 0)
         return code;
-    if (optind == argc) {
-        free (app);
-        return cli_fail (cli, CLI_EXIT_USAGE, "nothing to set (dyno config:set KEY=VALUE ...)");
-    }
     json_t *vars = json_object ();
     for (int i = optind; i < argc && code < 0; i++) {
         char *eq = strchr (argv [i], '=');
@@ -393,16 +385,8 @@ cli_cmd_config_set (cli_t *cli, int argc, char **argv)
                              "'_' are allowed", key);
         free (key);
     }
-    act_client_t *client = code < 0 ? cli_client (cli) : NULL;
-    if (code < 0 && !client)
-        code = CLI_EXIT_NOBROKER;
-    if (code < 0) {
-        msg_t *req = act_client_msg_new (client, MSG_TYPE_CONFIG_SET, CONFIG_ACTOR);
-        msg_set_str (req, "app", app);
-        msg_set_json (req, "vars", json_incref (vars));
-        msg_set_str (req, "by", cli_user ());
-        code = s_change (cli, "Setting", app, vars, &req, vars);
-    }
+    if (code < 0)
+        code = s_change (cli, MSG_TYPE_CONFIG_SET, app, "vars", vars, "Setting", vars, vars);
     json_decref (vars);
     free (app);
     return code;
@@ -411,20 +395,22 @@ cli_cmd_config_set (cli_t *cli, int argc, char **argv)
 int
 cli_cmd_config_unset (cli_t *cli, int argc, char **argv)
 {
-    config_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno config:unset KEY [KEY2 ...] [-a APP] [--json]\n"
                  "Removes config vars, all in one new release (the app restarts); a name\n"
                  "that is not set is no error. --json prints the release made.\n"
-                 "The app: -a APP, else DYNOD_APP, else the app recorded for this directory.\n",
+                 CLI_USAGE_APP,
+        .takes_app = true,
+        .app_first = true,
+        .options = s_no_shell,
+        .min_operands = 1,
+        .max_operands = CLI_OPERANDS_ANY,
+        .too_few = "nothing to unset (dyno config:unset KEY ...)",
     };
     char *app;
-    int code = s_start (cli, argc, argv, &args, &app);
+    int code = cli_parse (cli, argc, argv, &spec, NULL, &app);
     if (code >= 0)
         return code;
-    if (optind == argc) {
-        free (app);
-        return cli_fail (cli, CLI_EXIT_USAGE, "nothing to unset (dyno config:unset KEY ...)");
-    }
     json_t *keys = json_array ();
     json_t *named = json_object ();         // the keys in order, once each
     for (int i = optind; i < argc && code < 0; i++) {
@@ -438,16 +424,8 @@ cli_cmd_config_unset (cli_t *cli, int argc, char **argv)
         json_array_append_new (keys, key);
         json_object_set_new (named, argv [i], json_null ());
     }
-    act_client_t *client = code < 0 ? cli_client (cli) : NULL;
-    if (code < 0 && !client)
-        code = CLI_EXIT_NOBROKER;
-    if (code < 0) {
-        msg_t *req = act_client_msg_new (client, MSG_TYPE_CONFIG_UNSET, CONFIG_ACTOR);
-        msg_set_str (req, "app", app);
-        msg_set_json (req, "keys", json_incref (keys));
-        msg_set_str (req, "by", cli_user ());
-        code = s_change (cli, "Unsetting", app, named, &req, NULL);
-    }
+    if (code < 0)
+        code = s_change (cli, MSG_TYPE_CONFIG_UNSET, app, "keys", keys, "Unsetting", named, NULL);
     json_decref (keys);
     json_decref (named);
     free (app);

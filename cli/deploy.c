@@ -39,38 +39,6 @@
 #define DEPLOY_GRACE_MS        60000    // beyond the build timeout
 #define DEPLOY_SHORT_SHA       7
 
-typedef struct {
-    const char *usage;          // --help text, static
-    const char *app;            // borrowed from argv; NULL when not given
-} deploy_args_t;
-
-static const struct option s_opts [] = {
-    { "app", required_argument, NULL, 'a' },
-    { "json", no_argument, NULL, 'j' },
-    { "broker", required_argument, NULL, 'b' },
-    { "token", required_argument, NULL, 't' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-};
-
-//  Returns -1 to go on, or the exit code to stop with.
-static int
-s_parse (cli_t *cli, int argc, char **argv, deploy_args_t *args)
-{
-    int c;
-    optind = 0;
-    while ((c = getopt_long (argc, argv, "a:jb:t:h", s_opts, NULL)) != -1) {
-        if (c == 'a') {
-            args->app = optarg;
-            continue;
-        }
-        int code = cli_common_option (cli, c, optarg, args->usage);
-        if (code >= 0)
-            return code;
-    }
-    return -1;
-}
-
 //  Starts `argv` with its stdout on a pipe (stderr to /dev/null when
 //  `quiet`). Returns the pipe's read end with *pid_p set, or -errno.
 static int
@@ -249,21 +217,19 @@ s_follow (cli_t *cli, act_client_t *client, const char *req_id)
 int
 cli_cmd_deploy (cli_t *cli, int argc, char **argv)
 {
-    deploy_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno deploy [DIR | TARBALL.tar.gz] [-a APP] [--json]\n"
                  "Builds and releases DIR (default: the current folder) or a .tar.gz. The top\n"
                  "folder of a git work tree deploys its HEAD commit; any other folder is sent as\n"
                  "it is (without .git). Build output is shown as it comes.\n",
+        .takes_app = true,
+        .max_operands = 1,
     };
-    int code = s_parse (cli, argc, argv, &args);
+    char *app;
+    int code = cli_parse (cli, argc, argv, &spec, NULL, &app);
     if (code >= 0)
         return code;
-    if (argc - optind > 1)
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind + 1]);
     const char *path = optind < argc ? argv [optind] : ".";
-    char *app;
-    if ((code = cli_resolve_app (cli, args.app, &app)) != 0)
-        return code;
     char blob [65], commit [41];
     code = s_upload_source (cli, app, path, blob, commit);
     act_client_t *client = code ? NULL : cli_client (cli);
@@ -366,15 +332,13 @@ s_print_buildpacks (const char *app, const json_t *info)
 static int
 s_set (cli_t *cli, const char *app, json_t *list)
 {
-    act_client_t *client = cli_client (cli);
-    if (!client) {
+    msg_t *req = cli_app_request (cli, MSG_TYPE_BUILDPACKS_SET, DEPLOY_ACTOR, "app", app);
+    if (!req) {
         json_decref (list);
         return CLI_EXIT_NOBROKER;
     }
     bool clear = json_array_size (list) == 0;
-    msg_t *req = act_client_msg_new (client, MSG_TYPE_BUILDPACKS_SET, DEPLOY_ACTOR);
     req->durable = true;
-    msg_set_str (req, "app", app);
     msg_set_json (req, "buildpacks", list);
     msg_set_str (req, "by", cli_user ());
     msg_t *reply;
@@ -400,20 +364,21 @@ s_set (cli_t *cli, const char *app, json_t *list)
 int
 cli_cmd_buildpacks_set (cli_t *cli, int argc, char **argv)
 {
-    deploy_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno buildpacks:set PATH... [-a APP] [--json]\n"
                  "Uploads each PATH (a buildpack folder with bin/detect, bin/compile and\n"
                  "bin/release, or a .tar.gz of one) and makes them the app's buildpacks, run\n"
                  "in this order by the next deploy. A buildpack is shown by its base name.\n",
+        .takes_app = true,
+        .min_operands = 1,
+        .max_operands = CLI_OPERANDS_ANY,
+        .too_few = "name a buildpack folder or .tar.gz (see --help)",
     };
-    int code = s_parse (cli, argc, argv, &args);
+    char *app;
+    int code = cli_parse (cli, argc, argv, &spec, NULL, &app);
     if (code >= 0)
         return code;
-    if (optind >= argc)
-        return cli_fail (cli, CLI_EXIT_USAGE, "name a buildpack folder or .tar.gz (see --help)");
-    char *app;
-    if ((code = cli_resolve_app (cli, args.app, &app)) != 0)
-        return code;
+    code = CLI_EXIT_OK;         // until an upload fails
     json_t *list = json_array ();
     for (int i = optind; i < argc && !code; i++) {
         char blob [65];
@@ -436,17 +401,14 @@ cli_cmd_buildpacks_set (cli_t *cli, int argc, char **argv)
 int
 cli_cmd_buildpacks_clear (cli_t *cli, int argc, char **argv)
 {
-    deploy_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno buildpacks:clear [-a APP] [--json]\n"
                  "Goes back to the built-in buildpack (a Procfile and files, no build step).\n",
+        .takes_app = true,
     };
-    int code = s_parse (cli, argc, argv, &args);
-    if (code >= 0)
-        return code;
-    if (optind != argc)
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind]);
     char *app;
-    if ((code = cli_resolve_app (cli, args.app, &app)) != 0)
+    int code = cli_parse (cli, argc, argv, &spec, NULL, &app);
+    if (code >= 0)
         return code;
     code = s_set (cli, app, json_array ());
     free (app);
@@ -456,27 +418,17 @@ cli_cmd_buildpacks_clear (cli_t *cli, int argc, char **argv)
 int
 cli_cmd_buildpacks (cli_t *cli, int argc, char **argv)
 {
-    deploy_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno buildpacks [-a APP] [--json]\n"
                  "Lists the app's buildpacks in the order builds run them.\n",
+        .takes_app = true,
     };
-    int code = s_parse (cli, argc, argv, &args);
+    char *app;
+    int code = cli_parse (cli, argc, argv, &spec, NULL, &app);
     if (code >= 0)
         return code;
-    if (optind != argc)
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind]);
-    char *app;
-    if ((code = cli_resolve_app (cli, args.app, &app)) != 0)
-        return code;
-    act_client_t *client = cli_client (cli);
-    if (!client) {
-        free (app);
-        return CLI_EXIT_NOBROKER;
-    }
-    msg_t *req = act_client_msg_new (client, MSG_TYPE_APP_GET, DEPLOY_ACTOR);
-    msg_set_str (req, "name", app);
-    msg_t *reply;
-    code = cli_call (cli, DEPLOY_ACTOR, &req, CLI_TIMEOUT_MS, &reply);
+    msg_t *req = cli_app_request (cli, MSG_TYPE_APP_GET, DEPLOY_ACTOR, "name", app), *reply = NULL;
+    code = req ? cli_call (cli, DEPLOY_ACTOR, &req, CLI_TIMEOUT_MS, &reply) : CLI_EXIT_NOBROKER;
     if (!code) {
         if (cli->json)
             cli_print_json (json_object_get (reply->body, "buildpacks"));

@@ -12,7 +12,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,21 +20,10 @@
 #define LOGS_NUM_DEFAULT    100
 #define LOGS_NUM_MAX        1500        // what log-plex keeps per app
 
-static const struct option s_opts [] = {
-    { "app", required_argument, NULL, 'a' },
-    { "num", required_argument, NULL, 'n' },
-    { "json", no_argument, NULL, 'j' },
-    { "broker", required_argument, NULL, 'b' },
-    { "token", required_argument, NULL, 't' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+static const cli_option_t s_options [] = {
+    { "num", 'n', CLI_OPT_ARG },
+    { NULL, 0, 0 },
 };
-
-static const char s_usage [] =
-    "usage: dyno logs [-a APP] [-n NUM] [--json]\n"
-    "Prints an app's newest log lines, oldest first: NUM of them (default 100, at\n"
-    "most 1500, what log-plex keeps per app).\n"
-    "The app: -a APP, else DYNOD_APP, else the app recorded for this directory.\n";
 
 //  The count in `text` (1..LOGS_NUM_MAX), or 0 when it is not one.
 static long
@@ -49,41 +37,39 @@ s_num (const char *text)
     return errno || *end || n < 1 || n > LOGS_NUM_MAX ? 0 : n;
 }
 
+//  -n N into `data` (long *).
+static int
+s_num_option (cli_t *cli, int key, const char *arg, void *data)
+{
+    (void) key;
+    if (!(*(long *) data = s_num (arg)))
+        return cli_fail (cli, CLI_EXIT_USAGE, "-n takes a count from 1 to %d, not '%s'",
+                         LOGS_NUM_MAX, arg);
+    return -1;
+}
+
 int
 cli_cmd_logs (cli_t *cli, int argc, char **argv)
 {
-    const char *given = NULL;
+    static const cli_spec_t spec = {
+        .usage = "usage: dyno logs [-a APP] [-n NUM] [--json]\n"
+                 "Prints an app's newest log lines, oldest first: NUM of them (default 100, at\n"
+                 "most 1500, what log-plex keeps per app).\n"
+                 CLI_USAGE_APP,
+        .takes_app = true,
+        .options = s_options,
+        .option = s_num_option,
+    };
     long num = LOGS_NUM_DEFAULT;
-    //  0, not 1: glibc then also forgets the "+" of main's global parse.
-    optind = 0;
-    int c;
-    while ((c = getopt_long (argc, argv, "a:n:jb:t:h", s_opts, NULL)) != -1) {
-        int code = -1;
-        if (c == 'a')
-            given = optarg;
-        else if (c == 'n' && !(num = s_num (optarg)))
-            code = cli_fail (cli, CLI_EXIT_USAGE, "-n takes a count from 1 to %d, not '%s'",
-                             LOGS_NUM_MAX, optarg);
-        else if (c != 'n')
-            code = cli_common_option (cli, c, optarg, s_usage);
-        if (code >= 0)
-            return code;
-    }
-    if (optind < argc)
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind]);
     char *app;
-    int code = cli_resolve_app (cli, given, &app);
-    if (code)
+    int code = cli_parse (cli, argc, argv, &spec, &num, &app);
+    if (code >= 0)
         return code;
-    act_client_t *client = cli_client (cli);
-    if (!client) {
-        free (app);
-        return CLI_EXIT_NOBROKER;
-    }
-    msg_t *req = act_client_msg_new (client, MSG_TYPE_LOG_GET, LOGS_ACTOR), *reply = NULL;
-    msg_set_str (req, "app", app);
-    msg_set_int (req, "n", num);
+    msg_t *req = cli_app_request (cli, MSG_TYPE_LOG_GET, LOGS_ACTOR, "app", app), *reply = NULL;
     free (app);
+    if (!req)
+        return CLI_EXIT_NOBROKER;
+    msg_set_int (req, "n", num);
     code = cli_call (cli, LOGS_ACTOR, &req, CLI_TIMEOUT_MS, &reply);
     if (code == CLI_EXIT_OK && cli->json)
         cli_print_json (reply->body);

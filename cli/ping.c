@@ -12,16 +12,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct option s_opts [] = {
-    { "durable", no_argument, NULL, 'd' },
-    { "count", required_argument, NULL, 'c' },
-    { "timeout", required_argument, NULL, 'T' },
-    { "json", no_argument, NULL, 'j' },
-    { "broker", required_argument, NULL, 'b' },
-    { "token", required_argument, NULL, 't' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+typedef struct {
+    bool durable;               // --durable
+    int count;                  // --count N
+    int timeout_s;              // --timeout SECONDS
+} ping_args_t;
+
+static const cli_option_t s_options [] = {
+    { "durable", 'd', 0 },
+    { "count", 'c', CLI_OPT_ARG },
+    { "timeout", 'T', CLI_OPT_ARG },
+    { NULL, 0, 0 },
 };
+
+//  One of s_options into `data` (ping_args_t *); the counts are checked
+//  once all are parsed.
+static int
+s_option (cli_t *cli, int key, const char *arg, void *data)
+{
+    (void) cli;
+    ping_args_t *args = data;
+    switch (key) {
+        case 'd': args->durable = true; break;
+        case 'c': args->count = atoi (arg); break;
+        default: args->timeout_s = atoi (arg); break;
+    }
+    return -1;
+}
 
 //  One ping; fills `row`. Returns 0 or an error code.
 static int
@@ -75,30 +92,21 @@ s_ping_once (act_client_t *client, const char *target, bool durable, int timeout
 int
 cli_cmd_ping (cli_t *cli, int argc, char **argv)
 {
-    bool durable = false;
-    int count = 1, timeout_s = 5, c;
-    //  0, not 1: glibc then also forgets the "+" of main's global parse.
-    optind = 0;
-    while ((c = getopt_long (argc, argv, "dc:T:jb:t:h", s_opts, NULL)) != -1) {
-        switch (c) {
-            case 'd': durable = true; break;
-            case 'c': count = atoi (optarg); break;
-            case 'T': timeout_s = atoi (optarg); break;
-            case 'j': cli->json = true; break;
-            case 'b': free (cli->broker); cli->broker = act_strdup (optarg); break;
-            case 't': free (cli->token); cli->token = act_strdup (optarg); break;
-            case 'h':
-                printf ("usage: dyno ping TARGET [--durable] [--count N] [--timeout SECONDS] [--json]\n"
-                        "Pings an actor (name or name@instance) or `broker` and prints the round trip.\n"
-                        "--durable journals the ping first; it is held until the actor is up again.\n");
-                return CLI_EXIT_OK;
-            default:
-                return CLI_EXIT_USAGE;
-        }
-    }
+    static const cli_spec_t spec = {
+        .usage = "usage: dyno ping TARGET [--durable] [--count N] [--timeout SECONDS] [--json]\n"
+                 "Pings an actor (name or name@instance) or `broker` and prints the round trip.\n"
+                 "--durable journals the ping first; it is held until the actor is up again.\n",
+        .options = s_options,
+        .option = s_option,
+        .max_operands = CLI_OPERANDS_ANY,   // one, checked below: one message for both
+    };
+    ping_args_t args = { .count = 1, .timeout_s = 5 };
+    int code = cli_parse (cli, argc, argv, &spec, &args, NULL);
+    if (code >= 0)
+        return code;
     if (optind != argc - 1)
         return cli_fail (cli, CLI_EXIT_USAGE, "name one target (an actor, name@instance or broker)");
-    if (count < 1 || count > 100000 || timeout_s < 1)
+    if (args.count < 1 || args.count > 100000 || args.timeout_s < 1)
         return cli_fail (cli, CLI_EXIT_USAGE, "--count must be 1..100000 and --timeout at least 1");
     const char *target = argv [optind];
     char name [MSG_ADDR_MAX], instance [MSG_ADDR_MAX];
@@ -108,10 +116,10 @@ cli_cmd_ping (cli_t *cli, int argc, char **argv)
     if (!client)
         return CLI_EXIT_NOBROKER;
     json_t *rows = json_array ();
-    int code = CLI_EXIT_OK;
-    for (int i = 0; i < count && code == CLI_EXIT_OK; i++) {
+    code = CLI_EXIT_OK;
+    for (int i = 0; i < args.count && code == CLI_EXIT_OK; i++) {
         json_t *row = json_object ();
-        int rc = s_ping_once (client, target, durable, timeout_s * 1000, row);
+        int rc = s_ping_once (client, target, args.durable, args.timeout_s * 1000, row);
         json_array_append_new (rows, row);
         if (rc) {
             code = cli_fail (cli, CLI_EXIT_FAIL, "no pong from %s: %s", target, act_strerror (rc));

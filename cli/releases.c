@@ -23,24 +23,15 @@
 #define RELEASES_NUM_MAX    1000000
 #define RELEASES_BLOB_SHORT 12          // hex digits of a slug shown
 
-//  What the options of one command may hold.
-typedef struct {
-    const char *usage;          // --help text, static
-    bool takes_num;             // -n/--num N
-    bool takes_version;         // one optional [vN] argument
-    const char *app;            // borrowed from argv; NULL when not given
-    long long num;              // -n, or RELEASES_NUM_DEFAULT
-    long long version;          // [vN], or 0 when not given
-} rel_args_t;
-
-static const struct option s_opts [] = {
-    { "app", required_argument, NULL, 'a' },
-    { "num", required_argument, NULL, 'n' },
-    { "json", no_argument, NULL, 'j' },
-    { "broker", required_argument, NULL, 'b' },
-    { "token", required_argument, NULL, 't' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+//  -n/--num N, which only `releases` takes (on the others --num is refused
+//  and -n an unknown option).
+static const cli_option_t s_num [] = {
+    { "num", 'n', CLI_OPT_ARG },
+    { NULL, 0, 0 },
+};
+static const cli_option_t s_no_num [] = {
+    { "num", 'n', CLI_OPT_ARG | CLI_OPT_LONG_ONLY | CLI_OPT_REFUSED },
+    { NULL, 0, 0 },
 };
 
 //  Parses a positive integer of at most `max` from `text` (with an
@@ -60,57 +51,50 @@ s_positive (const char *text, bool vee, long long max)
     return n;
 }
 
-//  Parses options and arguments into `args`, then resolves the app into
-//  *app_p (caller owns it). Returns -1 to go on, or the exit code to stop
-//  with (after --help, or a usage error).
+//  -n N into `data` (long long *).
 static int
-s_parse (cli_t *cli, int argc, char **argv, rel_args_t *args, char **app_p)
+s_num_option (cli_t *cli, int key, const char *arg, void *data)
 {
-    *app_p = NULL;
-    args->num = RELEASES_NUM_DEFAULT;
-    //  0, not 1: glibc then also forgets the "+" of main's global parse.
-    optind = 0;
-    const char *shorts = args->takes_num ? "a:n:jb:t:h" : "a:jb:t:h";
-    int c;
-    while ((c = getopt_long (argc, argv, shorts, s_opts, NULL)) != -1) {
-        int code = -1;
-        if (c == 'a')
-            args->app = optarg;
-        else if (c == 'n' && args->takes_num) {
-            if (!(args->num = s_positive (optarg, false, RELEASES_NUM_MAX)))
-                code = cli_fail (cli, CLI_EXIT_USAGE, "-n takes a count of 1 or more, not '%s'",
-                                 optarg);
-        }
-        else if (c == 'n')
-            code = cli_fail (cli, CLI_EXIT_USAGE, "this command takes no --num");
-        else
-            code = cli_common_option (cli, c, optarg, args->usage);
-        if (code >= 0)
-            return code;
-    }
-    if (args->takes_version && optind < argc) {
-        if (!(args->version = s_positive (argv [optind], true, INT64_MAX)))
+    (void) key;
+    if (!(*(long long *) data = s_positive (arg, false, RELEASES_NUM_MAX)))
+        return cli_fail (cli, CLI_EXIT_USAGE, "-n takes a count of 1 or more, not '%s'", arg);
+    return -1;
+}
+
+//  Takes the optional [vN] operand into `data` (long long *; left 0 when
+//  not given).
+static int
+s_version_operand (cli_t *cli, int argc, char **argv, void *data)
+{
+    if (optind < argc) {
+        if (!(*(long long *) data = s_positive (argv [optind], true, INT64_MAX)))
             return cli_fail (cli, CLI_EXIT_USAGE, "'%s' is not a release: give v3 or 3",
                              argv [optind]);
         optind++;
     }
-    if (optind < argc)
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind]);
-    int code = cli_resolve_app (cli, args->app, app_p);
-    return code ? code : -1;
+    return -1;
 }
 
-//  A request of `type` to release-keeper for `app`. Returns it (caller
-//  owns it), or NULL when the broker cannot be reached (after one line).
-static msg_t *
-s_request (cli_t *cli, msg_type_id_t type, const char *app)
+//  Sends release-keeper a `type` for `app` (and release `version` unless
+//  0); a rollback goes durable (journaled by the broker before
+//  release-keeper applies it; act_client_call skips the broker's ack and
+//  returns release-keeper's answer) and says who asks. Returns the exit
+//  code, with *reply_p set (caller owns it) on CLI_EXIT_OK, else NULL.
+static int
+s_call (cli_t *cli, msg_type_id_t type, const char *app, long long version, msg_t **reply_p)
 {
-    act_client_t *client = cli_client (cli);
-    if (!client)
-        return NULL;
-    msg_t *req = act_client_msg_new (client, type, RELEASES_ACTOR);
-    msg_set_str (req, "app", app);
-    return req;
+    *reply_p = NULL;
+    msg_t *req = cli_app_request (cli, type, RELEASES_ACTOR, "app", app);
+    if (!req)
+        return CLI_EXIT_NOBROKER;
+    bool rollback = type == MSG_TYPE_RELEASE_ROLLBACK;
+    if (rollback)
+        req->durable = true;
+    if (version)
+        msg_set_int (req, "version", version);
+    if (rollback)
+        msg_set_str (req, "by", cli_user ());
+    return cli_call (cli, RELEASES_ACTOR, &req, CLI_TIMEOUT_MS, reply_p);
 }
 
 static const char *
@@ -163,28 +147,31 @@ s_print_list (const char *app, const json_t *releases, long long num)
 int
 cli_cmd_releases (cli_t *cli, int argc, char **argv)
 {
-    rel_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno releases [-a APP] [-n NUM] [--json]\n"
                  "Lists an app's releases, newest first: version, change, by whom, when (UTC).\n"
                  "-n NUM shows the newest NUM (default 15).\n"
-                 "The app: -a APP, else DYNOD_APP, else the app recorded for this directory.\n",
-        .takes_num = true,
+                 CLI_USAGE_APP,
+        .takes_app = true,
+        .options = s_num,
+        .option = s_num_option,
     };
+    long long num = RELEASES_NUM_DEFAULT;
     char *app;
-    int code = s_parse (cli, argc, argv, &args, &app);
+    int code = cli_parse (cli, argc, argv, &spec, &num, &app);
     if (code >= 0)
         return code;
-    msg_t *req = s_request (cli, MSG_TYPE_RELEASE_LIST, app), *reply = NULL;
-    code = req ? cli_call (cli, RELEASES_ACTOR, &req, CLI_TIMEOUT_MS, &reply) : CLI_EXIT_NOBROKER;
+    msg_t *reply;
+    code = s_call (cli, MSG_TYPE_RELEASE_LIST, app, 0, &reply);
     if (code == CLI_EXIT_OK) {
         json_t *releases = json_object_get (reply->body, "releases");
         //  --json shows the same rows as the table.
-        while (json_array_size (releases) > (size_t) args.num)
+        while (json_array_size (releases) > (size_t) num)
             json_array_remove (releases, json_array_size (releases) - 1);
         if (cli->json)
             cli_print_json (reply->body);
         else
-            s_print_list (app, releases, args.num);
+            s_print_list (app, releases, num);
     }
     msg_destroy (&reply);
     free (app);
@@ -260,21 +247,22 @@ s_print_info (const json_t *rel)
 int
 cli_cmd_releases_info (cli_t *cli, int argc, char **argv)
 {
-    rel_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno releases:info [vN] [-a APP] [--json]\n"
                  "Shows one release (default: the current one): change, by whom, when,\n"
                  "config version, slug and process types. vN may be given as v3 or 3.\n"
-                 "The app: -a APP, else DYNOD_APP, else the app recorded for this directory.\n",
-        .takes_version = true,
+                 CLI_USAGE_APP,
+        .takes_app = true,
+        .options = s_no_num,
+        .check = s_version_operand,
     };
+    long long version = 0;
     char *app;
-    int code = s_parse (cli, argc, argv, &args, &app);
+    int code = cli_parse (cli, argc, argv, &spec, &version, &app);
     if (code >= 0)
         return code;
-    msg_t *req = s_request (cli, MSG_TYPE_RELEASE_GET, app), *reply = NULL;
-    if (req && args.version)
-        msg_set_int (req, "version", args.version);
-    code = req ? cli_call (cli, RELEASES_ACTOR, &req, CLI_TIMEOUT_MS, &reply) : CLI_EXIT_NOBROKER;
+    msg_t *reply;
+    code = s_call (cli, MSG_TYPE_RELEASE_GET, app, version, &reply);
     if (code == CLI_EXIT_OK && cli->json)
         cli_print_json (reply->body);
     else if (code == CLI_EXIT_OK)
@@ -290,34 +278,27 @@ cli_cmd_releases_info (cli_t *cli, int argc, char **argv)
 int
 cli_cmd_rollback (cli_t *cli, int argc, char **argv)
 {
-    rel_args_t args = {
+    static const cli_spec_t spec = {
         .usage = "usage: dyno rollback [vN] [-a APP] [--json]\n"
                  "Makes a new release that runs release vN's code and config vars again\n"
                  "(default: the release before the current one). vN may be v3 or 3.\n"
-                 "The app: -a APP, else DYNOD_APP, else the app recorded for this directory.\n",
-        .takes_version = true,
+                 CLI_USAGE_APP,
+        .takes_app = true,
+        .options = s_no_num,
+        .check = s_version_operand,
     };
+    long long version = 0;
     char *app;
-    int code = s_parse (cli, argc, argv, &args, &app);
+    int code = cli_parse (cli, argc, argv, &spec, &version, &app);
     if (code >= 0)
         return code;
-    msg_t *req = s_request (cli, MSG_TYPE_RELEASE_ROLLBACK, app), *reply = NULL;
-    if (req) {
-        //  Journaled before release-keeper applies it; act_client_call
-        //  skips the broker's ack and returns release-keeper's answer.
-        req->durable = true;
-        if (args.version)
-            msg_set_int (req, "version", args.version);
-        msg_set_str (req, "by", cli_user ());
-    }
-    code = req ? cli_call (cli, RELEASES_ACTOR, &req, CLI_TIMEOUT_MS, &reply) : CLI_EXIT_NOBROKER;
+    msg_t *reply;
+    code = s_call (cli, MSG_TYPE_RELEASE_ROLLBACK, app, version, &reply);
     if (code == CLI_EXIT_OK && cli->json)
         cli_print_json (reply->body);
     else if (code == CLI_EXIT_OK) {
         long long made = msg_int (reply, "version", 0);
-        //  Without vN the target is the release before the one that was
-        //  current, and the new release comes right after that one.
-        long long to = args.version ? args.version : made - 2;
+        long long to = msg_int (reply, "rollback_to", version);
         printf ("Rolling back %s to v%lld... done, v%lld\n", app, to, made);
         printf ("Rollback affects code and config vars; it doesn't add or remove addons.\n");
         printf ("To undo, run: dyno rollback v%lld\n", made - 1);

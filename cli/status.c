@@ -6,20 +6,11 @@
 
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STATUS_ACTOR_TIMEOUT_MS 2000
-
-static const struct option s_opts [] = {
-    { "json", no_argument, NULL, 'j' },
-    { "broker", required_argument, NULL, 'b' },
-    { "token", required_argument, NULL, 't' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-};
 
 //  Sends `status` to every actor peer and merges the answers into a list.
 static json_t *
@@ -134,28 +125,17 @@ s_sort_by_name (json_t *actors)
 int
 cli_cmd_status (cli_t *cli, int argc, char **argv)
 {
-    int c;
-    //  0, not 1: glibc then also forgets the "+" of main's global parse.
-    optind = 0;
-    while ((c = getopt_long (argc, argv, "jb:t:h", s_opts, NULL)) != -1) {
-        switch (c) {
-            case 'j': cli->json = true; break;
-            case 'b': free (cli->broker); cli->broker = act_strdup (optarg); break;
-            case 't': free (cli->token); cli->token = act_strdup (optarg); break;
-            case 'h':
-                printf ("usage: dyno status [--json]\n"
-                        "Shows the broker (endpoint, host, pid, uptime, messages in/out, journal head,\n"
-                        "held durable messages) and every registered actor (name, instance, host, pid,\n"
-                        "state, uptime, messages in/out, last seq: the highest durable sequence number\n"
-                        "it applied). An actor that does not answer within 2 s is shown as unresponsive\n"
-                        "(last seq `-`).\n");
-                return CLI_EXIT_OK;
-            default:
-                return CLI_EXIT_USAGE;
-        }
-    }
-    if (optind != argc)
-        return cli_fail (cli, CLI_EXIT_USAGE, "unexpected argument '%s'", argv [optind]);
+    static const cli_spec_t spec = {
+        .usage = "usage: dyno status [--json]\n"
+                 "Shows the broker (endpoint, host, pid, uptime, messages in/out, journal head,\n"
+                 "held durable messages) and every registered actor (name, instance, host, pid,\n"
+                 "state, uptime, messages in/out, last seq: the highest durable sequence number\n"
+                 "it applied). An actor that does not answer within 2 s is shown as unresponsive\n"
+                 "(last seq `-`).\n",
+    };
+    int code = cli_parse (cli, argc, argv, &spec, NULL, NULL);
+    if (code >= 0)
+        return code;
     act_client_t *client = cli_client (cli);
     if (!client)
         return CLI_EXIT_NOBROKER;

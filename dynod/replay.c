@@ -14,17 +14,19 @@
 struct dnd_replay {
     const act_def_t *def;       // borrowed, static
     uint64_t from, to;
+    bool history;               // inputs before `from` build the state first
     msg_t **entries;            // owned, in sequence order
     size_t count, cap;
 };
 
 dnd_replay_t *
-dnd_replay_new (const act_def_t *def, uint64_t from, uint64_t to)
+dnd_replay_new (const act_def_t *def, uint64_t from, uint64_t to, bool history)
 {
     dnd_replay_t *self = act_calloc (1, sizeof *self);
     self->def = def;
-    self->from = from;
+    self->from = from ? from : 1;
     self->to = to ? to : UINT64_MAX;
+    self->history = history;
     return self;
 }
 
@@ -48,7 +50,7 @@ dnd_replay_add (dnd_replay_t *self, const void *data, size_t len)
     msg_t *msg = msg_decode (data, len, MSG_DECODE_FULL, &err);
     if (!msg)
         return false;
-    if (msg->seq < self->from) {
+    if (msg->seq < self->from && !self->history) {
         msg_destroy (&msg);
         return true;
     }
@@ -172,6 +174,14 @@ dnd_replay_run (dnd_replay_t *self, dnd_replay_result_t *result)
         msg_t *input = self->entries [i];
         if (!s_is_input (self, input))
             continue;
+        if (input->seq < self->from) {
+            //  History: builds the state the compared inputs start from.
+            msg_t **out;
+            size_t n;
+            act_offline_feed (act, input, &out, &n);
+            act_offline_free_out (&out, n);
+            continue;
+        }
         if (!result->first_seq)
             result->first_seq = input->seq;
         result->last_seq = input->seq;

@@ -31,8 +31,11 @@ typedef struct {
     json_t *got;
 } dnd_replay_result_t;
 
-//  Caller owns result.
-dnd_replay_t *dnd_replay_new (const act_def_t *def, uint64_t from, uint64_t to);
+//  Compares the inputs from `from` to `to` (0: no end). With `history`,
+//  the inputs before `from` are replayed first, uncompared, to build the
+//  state those start from (add entries from 1 then); without, the actor
+//  starts empty at `from`. Caller owns result.
+dnd_replay_t *dnd_replay_new (const act_def_t *def, uint64_t from, uint64_t to, bool history);
 void dnd_replay_destroy (dnd_replay_t **self_p);
 //  Adds one encoded journal entry. Returns false when it is unreadable
 //  (it is skipped).

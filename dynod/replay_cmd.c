@@ -18,15 +18,19 @@ typedef struct {
     const char *actor;          // borrowed from argv
     const char *broker;         // borrowed from argv; NULL: the default
     uint64_t from, to;
+    bool no_history;            // start empty at --from
 } replay_args_t;
 
 static const char *s_usage =
-    "usage: dynod replay --journal DIR --actor NAME [--from SEQ] [--to SEQ] [--broker EP]\n"
+    "usage: dynod replay --journal DIR --actor NAME [--from SEQ] [--to SEQ] [--no-history]\n"
+    "                    [--broker EP]\n"
     "Feeds the journaled messages addressed to actor NAME, in order and at their recorded\n"
     "times, into a fresh in-process instance, and compares each durable message it emits\n"
     "with the one the journal recorded (type, to, corr, body). Prints the number matched\n"
     "(exit 0), or the first divergence: sequence, expected, got (exit 1). DIR is a data\n"
-    "directory (of `dynod up`) or a journal directory. See docs/replay.md.\n";
+    "directory (of `dynod up`) or a journal directory. --from/--to limit what is compared;\n"
+    "the inputs before --from are replayed first to build the state, unless --no-history\n"
+    "(then the instance starts empty at --from). See docs/replay.md.\n";
 
 //  Parses a sequence number. Returns false when `text` is not one.
 static bool
@@ -49,12 +53,14 @@ s_parse (replay_args_t *args, int argc, char **argv)
         { "from", required_argument, NULL, 'f' },
         { "to", required_argument, NULL, 'T' },
         { "broker", required_argument, NULL, 'b' },
+        { "no-history", no_argument, NULL, 'H' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
     while ((c = getopt_long (argc, argv, "J:a:f:T:b:h", opts, NULL)) != -1) {
         switch (c) {
+            case 'H': args->no_history = true; break;
             case 'J': args->journal = optarg; break;
             case 'a': args->actor = optarg; break;
             case 'b': args->broker = optarg; break;
@@ -119,8 +125,10 @@ dnd_cmd_replay (int argc, char **argv)
     int code = s_parse (&args, argc, argv);
     if (code)
         return code < 0 ? DND_EXIT_OK : code;
-    collect_t collect = { .replay = dnd_replay_new (dnd_actor_find (args.actor), args.from, args.to) };
-    code = dnd_journal_read ("replay", args.journal, args.broker, args.from, s_collect, &collect);
+    collect_t collect = { .replay = dnd_replay_new (dnd_actor_find (args.actor), args.from, args.to,
+                                                    !args.no_history) };
+    code = dnd_journal_read ("replay", args.journal, args.broker,
+                             args.no_history ? args.from : 1, s_collect, &collect);
     if (code == DND_EXIT_OK) {
         if (collect.unreadable)
             fprintf (stderr, "dynod replay: skipped %zu unreadable entries\n", collect.unreadable);

@@ -143,16 +143,21 @@ static const msg_field_t s_config_vars [] = {
 };
 static const msg_field_t s_config_rollback [] = {
     { "app",     MSG_FIELD_STR, true,  "app name" },
-    { "version", MSG_FIELD_INT, true,  "config version whose vars become current again" },
-    { "release", MSG_FIELD_INT, true,  "the rollback release that asks for it" },
-    { "by",      MSG_FIELD_STR, false, "who asked for the rollback" },
+    { "version",    MSG_FIELD_INT, true,  "config version whose vars become current again (the target release's)" },
+    { "rollback",   MSG_FIELD_INT, true,  "this app's rollback number, 1, 2, ...; a repeat of one applied is dropped" },
+    { "target",     MSG_FIELD_INT, true,  "the release rolled back to (`Rollback to v3`)" },
+    { "release",    MSG_FIELD_MAP, true,  "the target's `slug`, `process_types` and `commit`, for the new release" },
+    { "by",         MSG_FIELD_STR, false, "who asked for the rollback" },
+    { "reply_to",   MSG_FIELD_STR, false, "the CLI that asked, for the resulting `release.info`" },
+    { "reply_corr", MSG_FIELD_STR, false, "the id of its `release.rollback`" },
 };
 static const msg_field_t s_release_create [] = {
     { "app",            MSG_FIELD_STR,   true,  "app name" },
-    { "kind",           MSG_FIELD_STR,   true,  "`config` (from config-keeper) or `deploy` (a finished build)" },
+    { "kind",           MSG_FIELD_STR,   true,  "`config` or `rollback` (from config-keeper) or `deploy` (a finished build, from release-keeper itself); from anyone else refused" },
     { "description",    MSG_FIELD_STR,   true,  "`Set FOO, BAR config vars`, `Remove FOO config vars`, `Deploy 1a2b3c4`" },
     { "by",             MSG_FIELD_STR,   false, "who asked for the change" },
-    { "config_version", MSG_FIELD_INT,   false, "kind `config`: the config version the change made (a repeat of one already released is ignored)" },
+    { "config_version", MSG_FIELD_INT,   false, "kinds `config` and `rollback`: the config version the change made (a repeat of one already released is ignored)" },
+    { "rollback_to",    MSG_FIELD_INT,   false, "kind `rollback`: the release rolled back to" },
     { "slug",           MSG_FIELD_MAP,   false, "kind `deploy`: `blob` (sha256), `size` (bytes), `buildpacks` (names)" },
     { "process_types",  MSG_FIELD_MAP,   false, "kind `deploy`: type -> command, from the Procfile" },
     { "commit",         MSG_FIELD_STR,   false, "kind `deploy`: the git commit deployed, when known" },
@@ -182,6 +187,7 @@ static const msg_field_t s_release_info [] = {
     { "commit",         MSG_FIELD_STR, false, "git commit deployed, when known" },
     { "current",        MSG_FIELD_BOOL, false, "this is the app's newest release" },
     { "kind",           MSG_FIELD_STR, false, "`config`, `deploy` or `rollback`: what made the release" },
+    { "rollback_to",    MSG_FIELD_INT, false, "kind `rollback`: the release rolled back to" },
     { "app_created_ms", MSG_FIELD_INT, false, "when the app was created: tells it from an earlier app of the same name" },
 };
 static const msg_field_t s_release_rollback [] = {
@@ -307,7 +313,8 @@ static const msg_type_t s_types [] = {
     { MSG_TYPE_APP_LIST_REPLY, "app.list.reply", MSG_KIND_REPLY, false,
       "Every app, answering `app.list`.", FIELDS (s_app_list_reply) },
     { MSG_TYPE_APP_DESTROYED, "app.destroyed", MSG_KIND_REPLY, false,
-      "The app is gone, answering `app.destroy`.", FIELDS (s_app_name) },
+      "The app is gone: answers `app.destroy`, and goes durable to config-keeper (its config "
+      "goes) and log-plex (its lines go).", FIELDS (s_app_name) },
     { MSG_TYPE_APP_CREATED, "app.created", MSG_KIND_EVENT, true,
       "release-keeper created an app; sent to config-keeper, which then accepts config for it.",
       FIELDS (s_app_created) },
@@ -324,8 +331,10 @@ static const msg_type_t s_types [] = {
     { MSG_TYPE_CONFIG_VARS, "config.vars", MSG_KIND_REPLY, false,
       "An app's config vars at one version.", FIELDS (s_config_vars) },
     { MSG_TYPE_CONFIG_ROLLBACK, "config.rollback", MSG_KIND_COMMAND, true,
-      "release-keeper made a rollback release: config-keeper makes the vars of `version` current "
-      "again, as a new config version that makes no release of its own.", FIELDS (s_config_rollback) },
+      "release-keeper checked a `release.rollback`: config-keeper makes the vars of `version` "
+      "current again as its next config version (so rollbacks and config changes are ordered "
+      "in one place) and asks release-keeper for the release (`release.create`, kind "
+      "`rollback`), which answers `reply_to`.", FIELDS (s_config_rollback) },
     { MSG_TYPE_RELEASE_CREATE, "release.create", MSG_KIND_COMMAND, true,
       "Asks release-keeper to cut the next release: from config-keeper after a config change, or "
       "from release-keeper itself after a build. It answers `reply_to` with `release.info`.",
@@ -341,8 +350,10 @@ static const msg_type_t s_types [] = {
       "One release: answers `release.get`, `release.rollback`, `deploy.start`, and `config.set` / "
       "`config.unset` (through `release.create`'s `reply_to`).", FIELDS (s_release_info) },
     { MSG_TYPE_RELEASE_ROLLBACK, "release.rollback", MSG_KIND_COMMAND, true,
-      "Asks release-keeper for a new release with an earlier release's slug and config; "
-      "answered by `release.info`, or `error` (no such release).", FIELDS (s_release_rollback) },
+      "Asks for a new release with an earlier release's slug and config: release-keeper checks "
+      "it (`error` when there is no such release) and passes it to config-keeper as "
+      "`config.rollback`; the answer is the `release.info` of the new release.",
+      FIELDS (s_release_rollback) },
     { MSG_TYPE_RELEASE_CREATED, "release.created", MSG_KIND_EVENT, true,
       "A new release exists; sent to the scheduler, which runs the app's dynos on it.",
       FIELDS (s_release_info) },

@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(
     build-essential pkg-config
     libzmq3-dev libczmq-dev libmsgpack-dev libleveldb-dev libssl-dev
-    libwebsockets-dev libjansson-dev libarchive-dev git
+    libwebsockets-dev libjansson-dev libarchive-dev libyaml-dev git
     python3 procps iproute2 ca-certificates
 )
 if [ "${1:-}" = "--fuzz" ]; then

@@ -16,6 +16,7 @@
 
 #include "act.h"
 #include "act_internal.h"
+#include "../../messages/msg_pack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,6 +79,13 @@ act_rng_t *act_rng (act_t *self) { return &self->rng; }
 const char *act_address (act_t *self) { return self->address; }
 void act_stop (act_t *self) { self->stopping = true; }
 const char *act_data_dir (act_t *self) { return self->cfg.data_dir; }
+
+bool
+act_msg_from_actor (const msg_t *msg, const char *name)
+{
+    size_t n = strlen (name);
+    return strncmp (msg->from, name, n) == 0 && msg->from [n] == '@';
+}
 bool act_replaying (act_t *self) { return self->replaying; }
 
 int
@@ -95,7 +103,8 @@ static bool
 s_watched (act_t *self, const act_watch_t *watch)
 {
     for (size_t i = 0; i < self->watch_count; i++)
-        if (self->watches [i].fd == watch->fd && self->watches [i].fn == watch->fn)
+        if (self->watches [i].fd == watch->fd && self->watches [i].fn == watch->fn
+        &&  self->watches [i].arg == watch->arg)
             return true;
     return false;
 }
@@ -338,25 +347,24 @@ s_flush_outq (act_t *self)
         s_send_frame (self, self->outq [i].data, self->outq [i].len, false);
 }
 
+//  Formats into `out` (`size` bytes). Text cut short ends before the
+//  character the cut fell in, and anything not valid UTF-8 ends it too, so
+//  it can go out as a str field (the encoder refuses invalid UTF-8).
+static void
+s_vformat_utf8 (char *out, size_t size, const char *fmt, va_list ap)
+{
+    vsnprintf (out, size, fmt, ap);
+    out [msg_utf8_prefix (out, strlen (out))] = 0;
+}
+
 int
 act_reply_error (act_t *self, const msg_t *request, int code, const char *fmt, ...)
 {
     char reason [ACT_REASON_MAX];
     va_list ap;
     va_start (ap, fmt);
-    int n = vsnprintf (reason, sizeof reason, fmt, ap);
+    s_vformat_utf8 (reason, sizeof reason, fmt, ap);
     va_end (ap);
-    if (n >= (int) sizeof reason) {
-        //  Cut short: end before the character the cut fell in, so the
-        //  reason stays valid UTF-8 (a str field; the encoder refuses it
-        //  otherwise). Drops a whole last character at worst.
-        size_t len = strlen (reason);
-        while (len > 0 && ((unsigned char) reason [len - 1] & 0xc0) == 0x80)
-            len--;
-        if (len > 0 && (unsigned char) reason [len - 1] >= 0xc0)
-            len--;
-        reason [len] = 0;
-    }
     msg_t *err = act_msg_new (self, MSG_TYPE_ERROR, NULL);
     msg_set_int (err, "code", code);
     msg_set_str (err, "reason", reason);
@@ -370,7 +378,7 @@ act_emit_log (act_t *self, const char *app, const char *process, const char *fmt
     char text [ACT_REASON_MAX];
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (text, sizeof text, fmt, ap);
+    s_vformat_utf8 (text, sizeof text, fmt, ap);
     va_end (ap);
     msg_t *batch = act_msg_new (self, MSG_TYPE_LOG_BATCH, "log-plex");
     msg_set_str (batch, "app", app);

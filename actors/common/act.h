@@ -120,6 +120,10 @@ void act_unwatch_fd (act_t *self, int fd);
 //  emits the same ids and receivers drop the repeat. Caller owns result.
 msg_t *act_msg_follow (act_t *self, msg_type_id_t type, const char *to, const msg_t *cause);
 
+//  True when `msg` was sent by an instance of actor `name` (the broker
+//  vouches for `from`: it refuses a peer that claims another's address).
+bool act_msg_from_actor (const msg_t *msg, const char *name);
+
 //  The data directory (act_config_t.data_dir), or NULL. Borrowed.
 const char *act_data_dir (act_t *self);
 //  True while the runtime replays journaled messages (restore, `dynod

@@ -2,10 +2,14 @@
 //
 //  Accepts: app.created, app.destroyed (durable, from release-keeper: which
 //           apps exist), config.set, config.unset (durable, from the CLI),
-//           config.get, config.rollback (durable, from release-keeper),
+//           config.get, config.rollback (durable, from release-keeper, which
+//           checked the target; config-keeper orders it among the config
+//           changes and asks for its release), each from release-keeper
+//           only where it says so,
 //           plus status, ping, stop (answered by the runtime).
-//  Emits:   release.create (durable, to release-keeper, after each set or
-//           unset: it answers the CLI with `release.info`), config.vars
+//  Emits:   release.create (durable, to release-keeper, after each set,
+//           unset or rollback: it answers the CLI with `release.info`),
+//           config.vars
 //           (answering config.get), error, log.batch API lines to log-plex.
 //  State:   for each app every config version, oldest first: version 0 is
 //           the empty config, each set, unset or rollback appends the next
@@ -87,6 +91,19 @@ s_known_app (cfg_state_t *self, act_t *act, const msg_t *msg, const char *field)
     return app;
 }
 
+//  True when `msg` comes from release-keeper (the broker vouches for
+//  `from`), which alone says which apps exist and asks for rollbacks;
+//  otherwise refuses it.
+static bool
+s_from_release_keeper (act_t *act, const msg_t *msg)
+{
+    if (act_msg_from_actor (msg, CFG_RELEASE_ACTOR))
+        return true;
+    act_reply_error (act, msg, ACT_EREFUSED, "only %s may send '%s'", CFG_RELEASE_ACTOR,
+                     msg->type->name);
+    return false;
+}
+
 //  True when the lifecycle event `msg` was applied before; else records it.
 static bool
 s_event_repeat (cfg_state_t *self, const msg_t *msg, const char *name)
@@ -108,9 +125,10 @@ s_event_repeat (cfg_state_t *self, const msg_t *msg, const char *name)
 static int
 s_on_app_created (void *state, act_t *act, msg_t *msg)
 {
-    (void) act;
     cfg_state_t *self = state;
     const char *name = msg_str (msg, "name", "");
+    if (!s_from_release_keeper (act, msg))
+        return 0;
     if (s_event_repeat (self, msg, name) || json_object_get (self->apps, name))
         return 0;
     json_object_set_new (self->apps, name, json_pack ("{s:[{}], s:i}", "versions",
@@ -122,9 +140,10 @@ s_on_app_created (void *state, act_t *act, msg_t *msg)
 static int
 s_on_app_destroyed (void *state, act_t *act, msg_t *msg)
 {
-    (void) act;
     cfg_state_t *self = state;
     const char *name = msg_str (msg, "name", "");
+    if (!s_from_release_keeper (act, msg))
+        return 0;
     if (s_event_repeat (self, msg, name) || !json_object_get (self->apps, name))
         return 0;
     json_object_del (self->apps, name);
@@ -287,15 +306,17 @@ static int
 s_on_config_rollback (void *state, act_t *act, msg_t *msg)
 {
     cfg_state_t *self = state;
+    if (!s_from_release_keeper (act, msg))
+        return 0;
     json_t *app = s_known_app (self, act, msg, "app");
     if (!app)
         return 0;
     const char *name = msg_str (msg, "app", "");
-    int64_t release = msg_int (msg, "release", 0);
+    int64_t rollback = msg_int (msg, "rollback", 0);
     int64_t version = msg_int (msg, "version", -1);
-    //  Rollback releases only grow: one at or below the last applied is a
-    //  repeat (release-keeper re-sending after a restart).
-    if (release <= json_integer_value (json_object_get (app, "last_rollback")))
+    //  release-keeper numbers an app's rollbacks: one at or below the last
+    //  applied is a repeat (re-sent after a restart).
+    if (rollback <= json_integer_value (json_object_get (app, "last_rollback")))
         return 0;
     if (version < 0 || version > s_current (app))
         return act_reply_error (act, msg, ACT_ENOTFOUND,
@@ -303,10 +324,31 @@ s_on_config_rollback (void *state, act_t *act, msg_t *msg)
                                 (long long) version);
     json_t *vars = json_copy (json_array_get (s_versions (app), (size_t) version));
     int64_t made = s_commit (app, vars);
-    json_object_set_new (app, "last_rollback", json_integer (release));
-    act_log_info ("app '%s': config version %lld restores version %lld (release v%lld)", name,
-                  (long long) made, (long long) version, (long long) release);
-    return 0;
+    json_object_set_new (app, "last_rollback", json_integer (rollback));
+    act_log_info ("app '%s': config version %lld restores version %lld (rollback to v%lld)",
+                  name, (long long) made, (long long) version,
+                  (long long) msg_int (msg, "target", 0));
+    //  The release, with the rolled-back-to release's slug and processes,
+    //  answers the CLI that asked release-keeper for the rollback.
+    char description [CFG_DESC_MAX];
+    snprintf (description, sizeof description, "Rollback to v%lld",
+              (long long) msg_int (msg, "target", 0));
+    msg_t *create = act_msg_follow (act, MSG_TYPE_RELEASE_CREATE, CFG_RELEASE_ACTOR, msg);
+    create->durable = true;
+    msg_set_str (create, "app", name);
+    msg_set_str (create, "kind", "rollback");
+    msg_set_str (create, "description", description);
+    msg_set_str (create, "by", msg_str (msg, "by", ""));
+    msg_set_int (create, "config_version", made);
+    msg_set_int (create, "rollback_to", msg_int (msg, "target", 0));
+    const json_t *release = json_object_get (msg->body, "release");
+    const char *keys [] = { "slug", "process_types", "commit" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys [0]; i++)
+        if (json_object_get (release, keys [i]))
+            msg_set_json (create, keys [i], json_deep_copy (json_object_get (release, keys [i])));
+    msg_set_str (create, "reply_to", msg_str (msg, "reply_to", ""));
+    msg_set_str (create, "reply_corr", msg_str (msg, "reply_corr", ""));
+    return act_send (act, &create);
 }
 
 static void

@@ -1,7 +1,9 @@
 //  log-plex - per-app log buffers, tail sessions and drains
 //
 //  Accepts: log.batch (stream, not journaled: API lines from the actors,
-//           app output later), log.get; plus status, ping, stop (runtime).
+//           app output later), log.get, app.destroyed (durable, from
+//           release-keeper: the app's lines are dropped); plus status, ping,
+//           stop (runtime).
 //  Emits:   log.lines (answering log.get), error, status.reply, pong.
 //  State:   per app a ring of its newest LPX_LINES_MAX formatted lines
 //           (ring.c), oldest dropped first; lines are formatted when they
@@ -177,9 +179,42 @@ s_status (void *state, json_t *detail)
     json_object_set_new (detail, "lines_refused", json_integer ((json_int_t) self->lines_refused));
 }
 
+//  An app is gone: so are its lines (a new app of the same name starts
+//  empty). The last ring moves into the freed slot.
+static int
+s_on_app_destroyed (void *state, act_t *act, msg_t *msg)
+{
+    lpx_state_t *self = state;
+    if (!act_msg_from_actor (msg, "release-keeper"))
+        return act_reply_error (act, msg, ACT_EREFUSED, "only release-keeper may send '%s'",
+                                msg->type->name);
+    const char *app = msg_str (msg, "name", "");
+    json_t *index = json_object_get (self->index, app);
+    if (!index)
+        return 0;
+    size_t i = (size_t) json_integer_value (index);
+    json_object_del (self->index, app);
+    lpx_ring_destroy (&self->rings [i]);
+    size_t last = --self->count;
+    if (i != last) {
+        self->rings [i] = self->rings [last];
+        const char *key;
+        json_t *value;
+        json_object_foreach (self->index, key, value)
+            if ((size_t) json_integer_value (value) == last) {
+                json_integer_set (value, (json_int_t) i);
+                break;
+            }
+    }
+    self->rings [last] = NULL;
+    act_log_info ("app '%s' destroyed: its log lines are gone", app);
+    return 0;
+}
+
 static const act_route_t s_routes [] = {
-    { MSG_TYPE_LOG_BATCH, s_on_log_batch },
-    { MSG_TYPE_LOG_GET,   s_on_log_get },
+    { MSG_TYPE_LOG_BATCH,     s_on_log_batch },
+    { MSG_TYPE_LOG_GET,       s_on_log_get },
+    { MSG_TYPE_APP_DESTROYED, s_on_app_destroyed },
 };
 
 static const act_def_t s_def = {

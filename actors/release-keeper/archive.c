@@ -218,7 +218,18 @@ s_check_entry (struct archive_entry *entry, json_t *links, char *why)
         }
         archive_entry_set_hardlink (entry, target);
     }
-    json_object_del (links, path);
+    //  A hard link to one of the archive's symlinks is another symlink on
+    //  disk, whose (same) target is read from the link's own folder.
+    json_t *linked = hardlink ? json_incref (json_object_get (links, archive_entry_hardlink (entry)))
+                              : NULL;
+    if (json_object_get (links, path)) {
+        snprintf (why, REL_ARCHIVE_WHY_MAX,
+                  "tarball entry '%s' replaces a symlink made earlier in the archive", q);
+        json_decref (linked);
+        return -1;
+    }
+    if (linked)
+        json_object_set_new_nocheck (links, path, linked);
     if (type == AE_IFLNK) {
         const char *target = archive_entry_symlink (entry);
         if (!target || !target [0]) {
@@ -279,7 +290,15 @@ static int
 s_entry_data (struct archive *a, struct archive *disk, struct archive_entry *entry,
               const rel_extract_opts_t *opts, rel_extract_t *out, char *why)
 {
-    out->bytes += archive_entry_size (entry);
+    int64_t size = archive_entry_size (entry);
+    if (opts->max_bytes && size > opts->max_bytes - out->bytes) {
+        bool mb = opts->max_bytes >= 1024 * 1024;
+        snprintf (why, REL_ARCHIVE_WHY_MAX, "tarball expands to over %lld %s, the limit for a build",
+                  (long long) (mb ? opts->max_bytes / (1024 * 1024) : opts->max_bytes),
+                  mb ? "MB" : "bytes");
+        return -1;
+    }
+    out->bytes += size > 0 ? size : 0;
     if (disk) {
         if (archive_read_extract2 (a, entry, disk) != ARCHIVE_OK) {
             char q [ARC_QUOTE_MAX + 4], e [ARC_QUOTE_MAX + 4];
@@ -327,6 +346,12 @@ s_extract_entries (struct archive *a, struct archive *disk, const rel_extract_op
             bool format = !out->entries && archive_errno (a) == EILSEQ;
             snprintf (why, REL_ARCHIVE_WHY_MAX, format ? "tarball is not a valid .tar.gz: %s"
                                                        : "tarball is corrupt or truncated: %s", e);
+            rc = -1;
+            break;
+        }
+        if (opts->max_entries && out->entries == opts->max_entries) {
+            snprintf (why, REL_ARCHIVE_WHY_MAX, "tarball has over %llu entries, the limit for a build",
+                      (unsigned long long) opts->max_entries);
             rc = -1;
             break;
         }

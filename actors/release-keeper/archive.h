@@ -5,7 +5,10 @@
 //  paths, `..` components, paths that go through a symlink, symlinks whose
 //  target (followed through the archive's other symlinks) leaves the
 //  folder or is absolute, hard links to such paths, and device nodes,
-//  FIFOs and sockets. Extraction also sets libarchive's SECURE_* flags, so
+//  FIFOs and sockets, and an entry that replaces one of the archive's
+//  own symlinks (a hard link made to it earlier would stay a symlink on
+//  disk). More than opts->max_entries entries or opts->max_bytes bytes of
+//  data refuse the archive too. Extraction also sets libarchive's SECURE_* flags, so
 //  the disk writer checks again. A corrupt or truncated archive is refused
 //  with libarchive's reason.
 //
@@ -20,7 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REL_ARCHIVE_WHY_MAX   320       // bytes of a refusal, with NUL
+#define REL_ARCHIVE_WHY_MAX     320         // bytes of a refusal, with NUL
+#define REL_ARCHIVE_ENTRIES_MAX 100000      // what builds use as max_entries
 
 typedef struct {
     //  Extract into this existing folder; NULL: only check every entry
@@ -30,6 +34,10 @@ typedef struct {
     //  without `dest`), e.g. "Procfile"; NULL for none.
     const char *want;
     size_t want_max;                    // read at most this many bytes + 1
+    //  Limits against decompression bombs; 0: none. The bytes are the
+    //  entries' declared sizes (sparse files count in full).
+    int64_t max_bytes;
+    uint64_t max_entries;
 } rel_extract_opts_t;
 
 typedef struct {

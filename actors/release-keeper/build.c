@@ -5,11 +5,14 @@
 //  the child may only make async-signal-safe calls.
 
 #include "build.h"
+#include "blobs.h"
 #include "procfile.h"
 #include "../common/act_base.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +22,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define BUILD_EXE        "/proc/self/exe"
 #define BUILD_ARGS_MAX   64
+#define BUILD_READ_BLOCK 16384      // bytes per read()
+#define BUILD_PROC_PATH_MAX (NAME_MAX + 16)
+#define BUILD_PROC_STAT_MAX 512     // bytes of /proc/PID/stat read (pgrp is early)
 #define BUILD_FD_SCAN    4096       // fds closed one by one without close_range
 #define BUILD_PATH       "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -36,13 +41,20 @@ struct rel_build {
     bool reaped;
     char line [REL_BUILD_LINE_MAX + 1];
     size_t line_len;
+    int64_t shown_bytes;            // output handed over so far
+    int64_t shown_lines;
+    bool truncated;                 // over a cap: the rest is dropped
 };
 
-//  In the forked child: never returns.
+//  In the forked child: never returns. Only the child makes itself a
+//  session (and group) leader: were the parent to call setpgid too, it
+//  could run first and make setsid fail (a group leader cannot start a
+//  session). rel_build_kill reaches the child by pid until then.
 static void
-s_child (char **argv, char **envp, const char *cwd, int out, int null, pid_t parent)
+s_child (const char *exe, char **argv, char **envp, const char *cwd, int out, int null, pid_t parent)
 {
-    setsid ();
+    if (setsid () < 0)
+        _exit (127);
     prctl (PR_SET_PDEATHSIG, SIGKILL);
     if (getppid () != parent)
         _exit (127);
@@ -61,7 +73,7 @@ s_child (char **argv, char **envp, const char *cwd, int out, int null, pid_t par
             close (fd);
     if (chdir (cwd) != 0)
         _exit (127);
-    execve (BUILD_EXE, argv, envp);
+    execve (exe, argv, envp);
     _exit (127);
 }
 
@@ -88,15 +100,13 @@ s_strv_free (char **v)
 }
 
 rel_build_t *
-rel_build_start (const char *const *args, const char *cwd, int *rc)
+rel_build_start (const char *exe, const char *const *args, const char *cwd, int *rc)
 {
-    char **argv = act_calloc (BUILD_ARGS_MAX + 3, sizeof *argv);
-    size_t n = 0;
-    argv [n++] = act_strdup ("dynod");
-    argv [n++] = act_strdup ("build");
-    for (size_t i = 0; args [i] && n < BUILD_ARGS_MAX + 2; i++)
-        argv [n++] = act_strdup (args [i]);
+    char **argv = act_calloc (BUILD_ARGS_MAX + 1, sizeof *argv);
+    for (size_t n = 0; args [n] && n < BUILD_ARGS_MAX; n++)
+        argv [n] = act_strdup (args [n]);
     char **envp = s_env_new ();
+    char *path = act_strdup (exe);
     char *dir = act_strdup (cwd);
     int fds [2] = { -1, -1 };
     int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -110,7 +120,7 @@ rel_build_start (const char *const *args, const char *cwd, int *rc)
         pid_t parent = getpid ();
         pid = fork ();
         if (pid == 0)
-            s_child (argv, envp, dir, fds [1], null, parent);
+            s_child (path, argv, envp, dir, fds [1], null, parent);
         if (pid < 0)
             *rc = -errno;
     }
@@ -120,15 +130,13 @@ rel_build_start (const char *const *args, const char *cwd, int *rc)
         close (fds [1]);
     s_strv_free (argv);
     s_strv_free (envp);
+    free (path);
     free (dir);
     if (*rc) {
         if (fds [0] >= 0)
             close (fds [0]);
         return NULL;
     }
-    //  The child may not have called setsid yet: make it the leader of its
-    //  own group from here too, so a kill right away reaches it.
-    setpgid (pid, pid);
     fcntl (fds [0], F_SETFL, fcntl (fds [0], F_GETFL) | O_NONBLOCK);
     rel_build_t *self = act_calloc (1, sizeof *self);
     self->pid = pid;
@@ -157,34 +165,54 @@ rel_build_destroy (rel_build_t **self_p)
 int rel_build_fd (const rel_build_t *self) { return self->fd; }
 pid_t rel_build_pid (const rel_build_t *self) { return self->pid; }
 
-//  Hands the line collected so far to `fn`, as valid UTF-8 without `\r`.
+//  Hands the line collected so far to `fn`, as valid UTF-8 without `\r`,
+//  unless the build's output is over its caps.
 static void
 s_emit (rel_build_t *self, rel_build_line_fn *fn, void *arg)
 {
     size_t len = self->line_len;
+    self->line_len = 0;
+    if (self->truncated)
+        return;
+    if (self->shown_lines >= REL_BUILD_LINES_MAX
+        || self->shown_bytes + (int64_t) len > REL_BUILD_OUTPUT_MAX) {
+        self->truncated = true;
+        fn (arg, REL_BUILD_TRUNCATED);
+        return;
+    }
+    self->shown_lines++;
+    self->shown_bytes += (int64_t) len + 1;
     if (len && self->line [len - 1] == '\r')
         len--;
     char clean [REL_BUILD_LINE_MAX + 1];
     rel_utf8_clean (self->line, len, clean);
-    self->line_len = 0;
     fn (arg, clean);
 }
 
-bool
+int
 rel_build_read (rel_build_t *self, rel_build_line_fn *fn, void *arg)
 {
-    char buf [16384];
-    for (;;) {
+    char buf [BUILD_READ_BLOCK];
+    size_t total = 0;
+    int64_t lines_before = self->shown_lines;
+    //  Bounded: the actor's loop (heartbeats, the tick's timeout) runs
+    //  between calls; the pipe stays readable while data is left in it.
+    while (total < REL_BUILD_READ_MAX && self->shown_lines - lines_before < REL_BUILD_CALL_LINES) {
         ssize_t n = read (self->fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
         if (n < 0)
-            return false;               // EAGAIN: more later
+            return -errno;
         if (n == 0) {
             if (self->line_len)
                 s_emit (self, fn, arg);
-            return true;
+            return 1;
         }
+        total += (size_t) n;
+        if (self->truncated)
+            continue;               // drained and dropped
         for (ssize_t i = 0; i < n; i++) {
             if (buf [i] == '\n') {
                 s_emit (self, fn, arg);
@@ -195,13 +223,17 @@ rel_build_read (rel_build_t *self, rel_build_line_fn *fn, void *arg)
                 s_emit (self, fn, arg);
         }
     }
+    return 0;
 }
 
 void
 rel_build_kill (rel_build_t *self)
 {
-    if (!self->reaped)
-        kill (-self->pid, SIGKILL);
+    if (self->reaped)
+        return;
+    kill (-self->pid, SIGKILL);
+    //  Right after fork the child may not lead its group yet.
+    kill (self->pid, SIGKILL);
 }
 
 bool
@@ -224,4 +256,114 @@ rel_build_reap (rel_build_t *self, int *status)
         }
     self->reaped = true;
     return true;
+}
+
+//  True when a process of group `pgid` is still alive (not a zombie).
+//  Dead members are reaped by init, which may take its time; they count
+//  as gone, as they can change nothing any more.
+static bool
+s_group_alive (pid_t pgid)
+{
+    DIR *d = opendir ("/proc");
+    if (!d)
+        return true;                // cannot tell: assume the worst
+    bool alive = false;
+    struct dirent *e;
+    while (!alive && (e = readdir (d)) != NULL) {
+        if (e->d_name [0] < '1' || e->d_name [0] > '9')
+            continue;
+        char path [BUILD_PROC_PATH_MAX], stat [BUILD_PROC_STAT_MAX];
+        snprintf (path, sizeof path, "/proc/%s/stat", e->d_name);
+        int fd = open (path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read (fd, stat, sizeof stat - 1) : -1;
+        if (fd >= 0)
+            close (fd);
+        if (n <= 0)
+            continue;               // gone meanwhile
+        stat [n] = 0;
+        //  "pid (comm) state ppid pgrp ...": comm may hold anything.
+        char *close_paren = strrchr (stat, ')');
+        char state;
+        int ppid, pgrp;
+        if (close_paren && sscanf (close_paren + 1, " %c %d %d", &state, &ppid, &pgrp) == 3
+            && pgrp == (int) pgid && state != 'Z' && state != 'X')
+            alive = true;
+    }
+    closedir (d);
+    return alive;
+}
+
+bool
+rel_build_gone (rel_build_t *self)
+{
+    if (kill (-self->pid, SIGKILL) != 0 && errno == ESRCH)
+        return true;
+    return !s_group_alive (self->pid);
+}
+
+//  Checks result.slug: a stored blob of the size said, within the limit.
+static int
+s_check_slug (const json_t *slug, const char *store, int64_t slug_max, char *why, size_t len)
+{
+    const char *blob = json_string_value (json_object_get (slug, "blob"));
+    json_t *size = json_object_get (slug, "size");
+    json_t *names = json_object_get (slug, "buildpacks");
+    int64_t stored = -1;
+    if (!blob || !rel_blob_sha_valid (blob))
+        snprintf (why, len, "the build's result names no valid slug blob");
+    else if (!rel_blob_exists (store, blob, &stored))
+        snprintf (why, len, "the build's slug %.7s is not in the store", blob);
+    else if (!json_is_integer (size) || json_integer_value (size) != stored)
+        snprintf (why, len, "the build's slug %.7s is %lld bytes, not the size its result says",
+                  blob, (long long) stored);
+    else if (stored > slug_max)
+        snprintf (why, len, "slug is %lld MB, over the limit of %lld MB",
+                  (long long) (stored / (1024 * 1024)), (long long) (slug_max / (1024 * 1024)));
+    else if (!json_is_array (names))
+        snprintf (why, len, "the build's result lists no buildpacks");
+    else {
+        size_t i;
+        json_t *name;
+        json_array_foreach (names, i, name)
+            if (!json_is_string (name)) {
+                snprintf (why, len, "the build's result lists a buildpack that is not a name");
+                return -1;
+            }
+        return 0;
+    }
+    return -1;
+}
+
+int
+rel_build_result_check (const json_t *result, const char *store, int64_t slug_max,
+                        char *why, size_t len)
+{
+    const json_t *types = json_object_get (result, "process_types");
+    if (!json_is_object (result) || !json_is_object (json_object_get (result, "slug"))) {
+        snprintf (why, len, "the build's result holds no slug");
+        return -1;
+    }
+    if (s_check_slug (json_object_get (result, "slug"), store, slug_max, why, len))
+        return -1;
+    if (!json_is_object (types) || json_object_size (types) == 0
+        || json_object_size (types) > REL_PROC_TYPES_MAX) {
+        snprintf (why, len, "the build's result has no process types, or over %d",
+                  REL_PROC_TYPES_MAX);
+        return -1;
+    }
+    const char *name;
+    json_t *cmd;
+    json_object_foreach ((json_t *) types, name, cmd) {
+        const char *text = json_string_value (cmd);
+        size_t n = json_string_length (cmd);
+        if (!rel_proc_name_valid (name, strlen (name)) || !text || n == 0
+            || rel_utf8_valid_prefix (text, n) != n || memchr (text, '\n', n)) {
+            char q [REL_PROC_NAME_MAX + 4];
+            size_t nl = strlen (name) > REL_PROC_NAME_MAX ? REL_PROC_NAME_MAX : strlen (name);
+            rel_utf8_clean (name, nl, q);
+            snprintf (why, len, "the build's result has a bad process type '%s'", q);
+            return -1;
+        }
+    }
+    return 0;
 }

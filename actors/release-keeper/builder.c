@@ -4,6 +4,10 @@
 //  its work folder, so it may fork, chdir and block as it likes; its stdout
 //  (and stderr) is the pipe release-keeper reads, line-buffered so that our
 //  lines and the buildpacks' (written to the same pipe) keep their order.
+//  Run as root it is the trusted side: it extracts, reads the results of
+//  the buildpack programs (which run as another user) and writes the slug;
+//  as the pid 1 of the build's PID namespace it kills what those programs
+//  left running before it reads BUILD_DIR for the slug.
 
 #define _XOPEN_SOURCE 700           // nftw
 
@@ -17,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,15 +40,17 @@
 #define BLD_PATH          "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define BLD_STACK         "dynod-1"
 #define BLD_NFTW_FDS      32
+#define BLD_CHOWN_DEPTH   512          // folder depth handed over, at most
 
 typedef struct {
     const rel_builder_opts_t *opts;
     char *app_dir;                  // BUILD_DIR
-    char *env_dir;                  // ENV_DIR (empty: no config vars yet)
+    char *env_dir;                  // ENV_DIR: one file per config var
     char *tmp_dir;                  // TMPDIR of the buildpacks
     char **bp_dirs;                 // each buildpack's root folder
     char **envp;                    // environment of buildpack processes
     json_t *types;                  // process types found
+    json_t *vars;                   // config vars (opts->config), or NULL
     char slug [REL_SHA_HEX + 1];
     int64_t slug_size;
     char why [BLD_WHY_MAX];
@@ -133,7 +140,9 @@ s_build_builtin (bld_t *self)
     const rel_builder_opts_t *opts = self->opts;
     STEP ("Building with the built-in buildpack");
     char *src = rel_blob_path (opts->store, opts->source);
-    rel_extract_opts_t eo = { .want = "Procfile", .want_max = REL_PROCFILE_MAX };
+    rel_extract_opts_t eo = { .want = "Procfile", .want_max = REL_PROCFILE_MAX,
+                              .max_bytes = opts->extract_max,
+                              .max_entries = REL_ARCHIVE_ENTRIES_MAX };
     rel_extract_t ex;
     char why [REL_ARCHIVE_WHY_MAX];
     int rc = rel_archive_extract (src, &eo, &ex, why);
@@ -173,12 +182,47 @@ s_build_builtin (bld_t *self)
     return 0;
 }
 
-//  Forks `argv` (a buildpack program) in BUILD_DIR with the build
-//  environment. With `capture`, its stdout is read into *capture (caller
+static int s_spawn (bld_t *self, const rel_builder_dirs_t *real, char *const argv [],
+                    char **capture, size_t max);
+
+//  The folders a buildpack program of buildpack `i` is given: the real
+//  ones, or where the sandbox (opts->isolate) shows them.
+static rel_builder_dirs_t
+s_view (const bld_t *self, size_t i, bool real)
+{
+    if (real || !self->opts->isolate)
+        return (rel_builder_dirs_t) { self->app_dir, self->opts->cache, self->env_dir,
+                                      self->tmp_dir, self->bp_dirs [i] };
+    return (rel_builder_dirs_t) { REL_SANDBOX_APP, REL_SANDBOX_CACHE, REL_SANDBOX_ENV,
+                                  REL_SANDBOX_TMP, REL_SANDBOX_BUILDPACK };
+}
+
+//  Forks bin/NAME of buildpack `i` (`args`: BUILD_DIR and with `all`
+//  CACHE_DIR and ENV_DIR) in BUILD_DIR with the build environment, through
+//  opts->isolate. With `capture`, its stdout is read into *capture (caller
 //  owns it; at most `max` bytes kept); else it goes to ours. Returns the
 //  wait status, or -errno when it could not run.
 static int
-s_run (bld_t *self, char *const argv [], char **capture, size_t max)
+s_run (bld_t *self, size_t i, const char *name, bool all, char **capture, size_t max)
+{
+    rel_builder_dirs_t real = s_view (self, i, true), seen = s_view (self, i, false);
+    char *prog = act_sprintf ("%s/bin/%s", real.buildpack, name);
+    bool runnable = access (prog, X_OK) == 0;
+    free (prog);
+    if (!runnable)
+        return -EACCES;
+    prog = act_sprintf ("%s/bin/%s", seen.buildpack, name);
+    char *argv [] = { prog, (char *) seen.app, all ? (char *) seen.cache : NULL,
+                      (char *) seen.env, NULL };
+    int status = s_spawn (self, &real, argv, capture, max);
+    free (prog);
+    return status;
+}
+
+//  s_run's fork and wait.
+static int
+s_spawn (bld_t *self, const rel_builder_dirs_t *real, char *const argv [], char **capture,
+         size_t max)
 {
     int fds [2] = { -1, -1 };
     if (capture && pipe (fds))
@@ -204,7 +248,12 @@ s_run (bld_t *self, char *const argv [], char **capture, size_t max)
             close (fds [0]);
             close (fds [1]);
         }
-        if (chdir (self->app_dir) == 0)
+        int rc = self->opts->isolate ? self->opts->isolate (self->opts, real) : 0;
+        if (rc) {
+            fprintf (stderr, "cannot isolate the build: %s\n", strerror (-rc));
+            _exit (127);
+        }
+        if (chdir (argv [1]) == 0)
             execve (argv [0], argv, self->envp);
         fprintf (stderr, "cannot run %s: %s\n", argv [0], strerror (errno));
         _exit (127);
@@ -281,6 +330,107 @@ s_buildpack_root (const char *dir)
     return NULL;
 }
 
+//  Gives `path` and everything under it to uid/gid, never following a
+//  symlink (lchown; folders opened O_NOFOLLOW). Returns 0 or -errno.
+static int
+s_chown_tree (int at, const char *name, uid_t uid, gid_t gid, int depth)
+{
+    if (fchownat (at, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+        return -errno;
+    struct stat st;
+    if (fstatat (at, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return -errno;
+    if (!S_ISDIR (st.st_mode))
+        return 0;
+    if (depth > BLD_CHOWN_DEPTH)
+        return -ELOOP;
+    int fd = openat (at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+    if (!d) {
+        int rc = -errno;
+        if (fd >= 0)
+            close (fd);
+        return rc;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir (d)) != NULL)
+        if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
+            rc = s_chown_tree (dirfd (d), e->d_name, uid, gid, depth + 1);
+    closedir (d);
+    return rc;
+}
+
+//  Gives BUILD_DIR, ENV_DIR, TMPDIR, CACHE_DIR and the buildpacks (whose
+//  files may not be readable by others) to the build user.
+static int
+s_hand_over (bld_t *self)
+{
+    const rel_builder_opts_t *opts = self->opts;
+    if (!opts->drop)
+        return 0;
+    const char *dirs [] = { self->app_dir, self->env_dir, self->tmp_dir, opts->cache };
+    size_t n = sizeof dirs / sizeof dirs [0];
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n + opts->buildpack_count; i++) {
+        //  Only the build user writes in a cache it was given once: a large
+        //  one is not walked again on every build.
+        struct stat st;
+        if (i < n && dirs [i] == opts->cache && stat (opts->cache, &st) == 0
+            && st.st_uid == opts->uid && st.st_gid == opts->gid)
+            continue;
+        char *dir = i < n ? act_strdup (dirs [i]) : act_sprintf ("%s/bp-%zu", opts->work, i - n);
+        rc = s_chown_tree (AT_FDCWD, dir, opts->uid, opts->gid, 0);
+        if (rc)
+            s_fail (self, "cannot give '%s' to the build user: %s", dir, act_strerror (rc));
+        free (dir);
+    }
+    return rc ? -1 : 0;
+}
+
+//  True when `key` can be a file name in ENV_DIR.
+static bool
+s_env_key_valid (const char *key)
+{
+    return *key && strlen (key) < NAME_MAX && !strchr (key, '/') && strcmp (key, ".") != 0
+        && strcmp (key, "..") != 0;
+}
+
+//  Writes each config var as ENV_DIR/KEY holding its value (0600).
+static int
+s_write_env (bld_t *self)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach (self->vars, key, value) {
+        if (!s_env_key_valid (key) || !json_is_string (value))
+            continue;
+        char *path = act_sprintf ("%s/%s", self->env_dir, key);
+        int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int rc = fd < 0 ? -errno : 0;
+        const char *p = json_string_value (value);
+        size_t left = json_string_length (value);
+        while (rc == 0 && left) {
+            ssize_t n = write (fd, p, left);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                rc = -errno;
+            else {
+                p += n;
+                left -= (size_t) n;
+            }
+        }
+        if (fd >= 0)
+            close (fd);
+        free (path);
+        if (rc)
+            return s_fail (self, "cannot write config var %s to ENV_DIR: %s", key,
+                           act_strerror (rc));
+    }
+    return 0;
+}
+
 //  Extracts the source and every buildpack, and makes the folders.
 static int
 s_prepare (bld_t *self)
@@ -297,12 +447,15 @@ s_prepare (bld_t *self)
     }
     char why [REL_ARCHIVE_WHY_MAX];
     rel_extract_t ex;
-    rel_extract_opts_t eo = { .dest = self->app_dir };
+    rel_extract_opts_t eo = { .dest = self->app_dir, .max_bytes = opts->extract_max,
+                              .max_entries = REL_ARCHIVE_ENTRIES_MAX };
     char *src = rel_blob_path (opts->store, opts->source);
     int rc = rel_archive_extract (src, &eo, &ex, why);
     free (src);
     if (rc)
         return s_fail (self, "%s", why);
+    if (s_write_env (self))
+        return -1;
     self->bp_dirs = act_calloc (opts->buildpack_count, sizeof *self->bp_dirs);
     for (size_t i = 0; i < opts->buildpack_count; i++) {
         const char *name = opts->buildpack_names [i];
@@ -321,7 +474,7 @@ s_prepare (bld_t *self)
         if (rc)
             return rc;
     }
-    return 0;
+    return s_hand_over (self);
 }
 
 //  Runs bin/detect of buildpack `i`. Returns 0 when it passed.
@@ -329,11 +482,10 @@ static int
 s_detect (bld_t *self, size_t i)
 {
     const char *name = self->opts->buildpack_names [i];
-    char *prog = act_sprintf ("%s/bin/detect", self->bp_dirs [i]);
-    char *argv [] = { prog, self->app_dir, NULL };
     char *out = NULL;
-    int status = access (prog, X_OK) == 0 ? s_run (self, argv, &out, BLD_DETECT_MAX) : -ENOENT;
-    free (prog);
+    int status = s_run (self, i, "detect", false, &out, BLD_DETECT_MAX);
+    if (status == -EACCES)
+        status = -ENOENT;
     int rc = 0;
     if (status == 0) {
         size_t len = strcspn (out, "\r\n");
@@ -362,24 +514,16 @@ s_compile (bld_t *self, size_t i)
     char who [160] = "";
     if (opts->buildpack_count > 1)
         snprintf (who, sizeof who, " of buildpack '%s'", name);
-    char *prog = act_sprintf ("%s/bin/compile", self->bp_dirs [i]);
-    char *argv [] = { prog, self->app_dir, (char *) opts->cache, self->env_dir, NULL };
-    int status = access (prog, X_OK) == 0 ? s_run (self, argv, NULL, 0) : -EACCES;
-    free (prog);
+    int status = s_run (self, i, "compile", true, NULL, 0);
     char text [96];
     if (status != 0) {
         s_status_text (status, text, sizeof text);
         return s_fail (self, "build failed: bin/compile%s %s", who, text);
     }
-    prog = act_sprintf ("%s/bin/release", self->bp_dirs [i]);
-    if (access (prog, X_OK) != 0) {
-        free (prog);
-        return 0;
-    }
-    char *rargv [] = { prog, self->app_dir, NULL };
     char *out = NULL;
-    status = s_run (self, rargv, &out, BLD_RELEASE_MAX);
-    free (prog);
+    status = s_run (self, i, "release", false, &out, BLD_RELEASE_MAX);
+    if (status == -EACCES)
+        return 0;                   // no bin/release
     if (status != 0) {
         free (out);
         s_status_text (status, text, sizeof text);
@@ -474,6 +618,20 @@ s_compress (bld_t *self)
     return 0;
 }
 
+//  As the pid 1 of the build's PID namespace: kills and reaps whatever
+//  the buildpack programs left running, so that nothing changes BUILD_DIR
+//  while it becomes the slug. Elsewhere release-keeper's group kill does
+//  it after the build.
+static void
+s_kill_leftovers (void)
+{
+    if (getpid () != 1)
+        return;
+    kill (-1, SIGKILL);
+    while (waitpid (-1, NULL, 0) > 0 || errno == EINTR)
+        ;
+}
+
 static int
 s_build_buildpacks (bld_t *self)
 {
@@ -490,16 +648,21 @@ s_build_buildpacks (bld_t *self)
     for (size_t i = 0; i < opts->buildpack_count; i++)
         if (s_detect (self, i))
             return -1;
-    for (size_t i = 0; i < opts->buildpack_count; i++)
-        if (s_compile (self, i))
-            return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < opts->buildpack_count; i++)
+        rc = s_compile (self, i);
+    s_kill_leftovers ();
+    if (rc)
+        return -1;
     return s_discover (self) || s_compress (self) ? -1 : 0;
 }
 
 //  Environment of buildpack programs: nothing inherited from dynod.
 static char **
-s_env_new (const rel_builder_opts_t *opts, const char *app_dir, const char *tmp_dir)
+s_env_new (const rel_builder_opts_t *opts)
 {
+    char *app_dir = opts->isolate ? act_strdup (REL_SANDBOX_APP) : act_sprintf ("%s/app", opts->work);
+    char *tmp_dir = opts->isolate ? act_strdup (REL_SANDBOX_TMP) : act_sprintf ("%s/tmp", opts->work);
     char **env = act_calloc (8, sizeof *env);
     size_t n = 0;
     env [n++] = act_strdup ("PATH=" BLD_PATH);
@@ -509,6 +672,8 @@ s_env_new (const rel_builder_opts_t *opts, const char *app_dir, const char *tmp_
     env [n++] = act_strdup ("STACK=" BLD_STACK);
     if (opts->commit && *opts->commit)
         env [n++] = act_sprintf ("SOURCE_VERSION=%s", opts->commit);
+    free (app_dir);
+    free (tmp_dir);
     return env;
 }
 
@@ -551,6 +716,21 @@ s_clean_work (const char *work)
         closedir (d);
 }
 
+//  Reads the config vars file and removes it.
+static int
+s_load_config (bld_t *self)
+{
+    const char *path = self->opts->config;
+    if (!path)
+        return 0;
+    json_error_t error;
+    self->vars = json_load_file (path, JSON_ALLOW_NUL, &error);
+    unlink (path);
+    if (!json_is_object (self->vars))
+        return s_fail (self, "cannot read the config vars: %s", error.text);
+    return 0;
+}
+
 static void
 s_write_result (bld_t *self, int rc)
 {
@@ -584,18 +764,16 @@ rel_builder_run (const rel_builder_opts_t *opts)
     setvbuf (stdout, NULL, _IOLBF, 0);
     umask (022);
     bld_t self = { .opts = opts, .types = json_object () };
-    char *app_dir = act_sprintf ("%s/app", opts->work);
-    char *tmp_dir = act_sprintf ("%s/tmp", opts->work);
-    self.envp = s_env_new (opts, app_dir, tmp_dir);
-    free (app_dir);
-    free (tmp_dir);
-    int rc = opts->buildpack_count ? s_build_buildpacks (&self) : s_build_builtin (&self);
+    self.envp = s_env_new (opts);
+    int rc = s_load_config (&self);
+    if (rc == 0)
+        rc = opts->buildpack_count ? s_build_buildpacks (&self) : s_build_builtin (&self);
     if (rc) {
-        //  The cause may hold any bytes (a file name); the line must be text.
+        //  The cause may hold any bytes (a file name); the line must be
+        //  text. It goes in the result only: release-keeper shows it once.
         char clean [BLD_WHY_MAX];
         rel_utf8_clean (self.why, strlen (self.why), clean);
         memcpy (self.why, clean, sizeof clean);
-        printf (" !     %s\n", self.why);
     }
     fflush (stdout);
     s_clean_work (opts->work);
@@ -610,5 +788,6 @@ rel_builder_run (const rel_builder_opts_t *opts)
     free (self.env_dir);
     free (self.tmp_dir);
     json_decref (self.types);
+    json_decref (self.vars);
     return rc ? 1 : 0;
 }

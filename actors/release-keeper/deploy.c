@@ -3,30 +3,42 @@
 //  Accepts: upload.start, upload.chunk, upload.finish (streamed archives
 //           into the blob store, blobs.h / upload.h), deploy.start (one
 //           build, build.h), buildpacks.set (durable; the app's buildpacks).
-//  Emits:   upload.ready, upload.progress, upload.done; deploy.output (one
-//           per build output line, corr = the deploy.start); on a good
-//           build a durable release.create to release-keeper itself
+//  Emits:   upload.ready, upload.progress, upload.done; config.get to
+//           config-keeper (act_request: the app's config vars, which the
+//           build gets in ENV_DIR); deploy.output (one per build output
+//           line, corr = the deploy.start, bounded per build: build.h); on
+//           a good build a durable release.create to release-keeper itself
 //           (releases.c answers the CLI with release.info through
 //           reply_to / reply_corr); on a failed one an `error` to the CLI;
 //           app.info answering buildpacks.set.
 //  State:   struct rel_deploys: uploads and builds in flight, not durable
-//           (they die with the process; blobs on disk stay). Only
-//           buildpacks.set changes the durable state (apps[name].buildpacks).
+//           (they die with the process; blobs on disk stay), with their
+//           own rng for upload and build ids (not the actor's, which is
+//           part of its replayable state). Only buildpacks.set changes the
+//           durable state (apps[name].buildpacks), and whether it is
+//           accepted depends on the message alone.
 //
 //  Builds are side effects, never started while the runtime replays. Their
 //  timing uses the monotonic clock: they are not journaled, so this does
 //  not touch replay determinism.
 //
-//      build: RUNNING --output line--> RUNNING (deploy.output)
-//             RUNNING --deadline-----> KILLED  (SIGKILL to the group)
-//             RUNNING/KILLED --exited, reaped--> done: release.create or error
+//      build: ASKING  --config.vars----------> RUNNING (process started)
+//             ASKING  --no answer in 5 s / error--> done: error
+//             RUNNING --output line----------> RUNNING (deploy.output)
+//             RUNNING --deadline-------------> RUNNING, killed (SIGKILL to the group)
+//             RUNNING --exited, reaped-------> EXITED
+//             EXITED  --group empty----------> done: result checked, then
+//                                              release.create or error
 
 #include "rel_state.h"
+#include "archive.h"
 #include "blobs.h"
 #include "build.h"
 #include "builder.h"
 #include "upload.h"
 
+#include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +57,10 @@
 #define DEP_CLEANERS_MAX      32
 #define DEP_BUILD_TIMEOUT_S   900            // DYNOD_BUILD_TIMEOUT
 #define DEP_SLUG_MAX_MB       500            // DYNOD_SLUG_MAX_MB
+#define DEP_EXTRACT_FACTOR    4              // DYNOD_BUILD_MAX_MB default: 4 x the slug limit
+#define DEP_CONFIG_TIMEOUT_MS 5000           // config-keeper's answer to config.get
+#define DEP_GONE_WAIT_MS      5000           // for a build's group to empty after it exits
+#define DEP_GONE_PREFIX       ".gone-"       // destroyed apps' caches, being removed
 #define DEP_BUILDPACKS_MAX    16
 #define DEP_BUILDPACK_NAME_MAX 100
 #define DEP_SHORT_SHA         7
@@ -55,22 +71,35 @@ typedef struct {
     int64_t last_ms;                // monotonic: last chunk or start
 } dep_upload_t;
 
+typedef enum {
+    DEP_ASKING,                     // config.get sent, no process yet
+    DEP_RUNNING,
+    DEP_EXITED,                     // reaped; waiting for its group to empty
+} dep_state_t;
+
 typedef struct {
     char id [MSG_ID_LEN + 1];       // names the work folder too
+    dep_state_t state;
     msg_t *request;                 // owned copy of the deploy.start
-    rel_build_t *proc;              // owned
+    json_t *buildpacks;             // owned: the app's, when it was asked
+    rel_build_t *proc;              // owned; NULL while ASKING
     char *work;                     // owned
     int64_t started_ms;             // monotonic
+    int64_t exited_ms;              // monotonic, once EXITED
+    int status;                     // waitpid's, once EXITED
     bool killed;                    // by the deadline
     bool watching;
 } dep_build_t;
 
 struct rel_deploys {
-    char *store;                    // owned; NULL without a data directory
+    char *data;                     // owned; NULL without a data directory
+    char *store;                    // owned
     char *builds_dir;               // owned
     char *cache_dir;                // owned
     int64_t timeout_ms;
     int64_t slug_max;               // bytes
+    int64_t extract_max;            // bytes a build's archives may expand to
+    act_rng_t rng;                  // upload and build ids
     dep_upload_t *uploads [DEP_UPLOADS_MAX];
     dep_build_t *builds [DEP_BUILDS_MAX];
     pid_t cleaners [DEP_CLEANERS_MAX];  // `rm -rf` of folders left behind
@@ -131,14 +160,34 @@ s_sweep (rel_deploys_t *self, const char *dir)
     free (aside);
 }
 
+//  Removes what destroyed apps left in the cache folder (DEP_GONE_PREFIX).
+static void
+s_sweep_caches (rel_deploys_t *self)
+{
+    DIR *d = opendir (self->cache_dir);
+    struct dirent *e;
+    while (d && (e = readdir (d)) != NULL)
+        if (strncmp (e->d_name, DEP_GONE_PREFIX, strlen (DEP_GONE_PREFIX)) == 0) {
+            char *path = act_sprintf ("%s/%s", self->cache_dir, e->d_name);
+            s_remove_later (self, path);
+            free (path);
+        }
+    if (d)
+        closedir (d);
+}
+
 rel_deploys_t *
 rel_deploys_new (act_t *act)
 {
     rel_deploys_t *self = act_calloc (1, sizeof *self);
+    act_rng_init (&self->rng, act_seed_from_os ());
     self->timeout_ms = s_env_int ("DYNOD_BUILD_TIMEOUT", DEP_BUILD_TIMEOUT_S) * 1000;
-    self->slug_max = s_env_int ("DYNOD_SLUG_MAX_MB", DEP_SLUG_MAX_MB) * 1024 * 1024;
+    int64_t slug_mb = s_env_int ("DYNOD_SLUG_MAX_MB", DEP_SLUG_MAX_MB);
+    self->slug_max = slug_mb * 1024 * 1024;
+    self->extract_max = s_env_int ("DYNOD_BUILD_MAX_MB", DEP_EXTRACT_FACTOR * slug_mb) * 1024 * 1024;
     const char *data = act_data_dir (act);
     if (data) {
+        self->data = act_strdup (data);
         self->store = rel_blobs_dir (data);
         self->builds_dir = act_sprintf ("%s/release-keeper/builds", data);
         self->cache_dir = act_sprintf ("%s/release-keeper/cache", data);
@@ -146,6 +195,7 @@ rel_deploys_new (act_t *act)
         char *tmp = act_sprintf ("%s/tmp", self->store);
         s_sweep (self, tmp);
         free (tmp);
+        s_sweep_caches (self);
     }
     return self;
 }
@@ -158,6 +208,7 @@ s_build_free (dep_build_t **build_p)
         return;
     rel_build_destroy (&build->proc);
     msg_destroy (&build->request);
+    json_decref (build->buildpacks);
     free (build->work);
     free (build);
     *build_p = NULL;
@@ -176,6 +227,7 @@ rel_deploys_destroy (rel_deploys_t **self_p)
         }
     for (size_t i = 0; i < DEP_BUILDS_MAX; i++)
         s_build_free (&self->builds [i]);
+    free (self->data);
     free (self->store);
     free (self->builds_dir);
     free (self->cache_dir);
@@ -228,7 +280,7 @@ rel_on_upload_start (void *state, act_t *act, msg_t *msg)
     if (!upload)
         return act_reply_error (act, msg, rc, "cannot store uploads: %s", act_strerror (rc));
     dep_upload_t *entry = act_calloc (1, sizeof *entry);
-    act_rng_id (act_rng (act), entry->id);
+    act_rng_id (&self->rng, entry->id);
     entry->upload = upload;
     entry->last_ms = act_mono_ms ();
     *slot = entry;
@@ -300,24 +352,38 @@ s_building (rel_deploys_t *self, const char *app)
     return false;
 }
 
-//  The arguments of `dynod build` for `msg`. Caller frees each and the array.
-static char **
-s_build_args (rel_deploys_t *self, const msg_t *msg, const json_t *app, const char *work)
+//  The slot holding `build`. Never NULL for a build in flight.
+static dep_build_t **
+s_build_slot (rel_deploys_t *self, const dep_build_t *build)
 {
-    const char *name = msg_str (msg, "app", "");
-    const json_t *buildpacks = json_object_get (app, "buildpacks");
-    char **args = act_calloc (16 + 2 * json_array_size (buildpacks), sizeof *args);
+    for (size_t i = 0; i < DEP_BUILDS_MAX; i++)
+        if (self->builds [i] == build)
+            return &self->builds [i];
+    return NULL;
+}
+
+//  The argv of `dynod build` for `build`. Caller frees each and the array.
+static char **
+s_build_args (rel_deploys_t *self, const dep_build_t *build, const char *config)
+{
+    const msg_t *msg = build->request;
+    char **args = act_calloc (16 + json_array_size (build->buildpacks), sizeof *args);
     size_t n = 0;
+    args [n++] = act_strdup ("dynod");
+    args [n++] = act_strdup ("build");
     args [n++] = act_sprintf ("--store=%s", self->store);
-    args [n++] = act_sprintf ("--work=%s", work);
-    args [n++] = act_sprintf ("--cache=%s/%s", self->cache_dir, name);
+    args [n++] = act_sprintf ("--work=%s", build->work);
+    args [n++] = act_sprintf ("--cache=%s/%s", self->cache_dir, msg_str (msg, "app", ""));
     args [n++] = act_sprintf ("--source=%s", msg_str (msg, "blob", ""));
     args [n++] = act_sprintf ("--slug-max=%lld", (long long) self->slug_max);
+    args [n++] = act_sprintf ("--extract-max=%lld", (long long) self->extract_max);
+    args [n++] = act_sprintf ("--config=%s", config);
+    args [n++] = act_sprintf ("--hide=%s", self->data);
     if (msg_str (msg, "commit", NULL))
         args [n++] = act_sprintf ("--commit=%s", msg_str (msg, "commit", ""));
     size_t i;
     json_t *bp;
-    json_array_foreach (buildpacks, i, bp)
+    json_array_foreach (build->buildpacks, i, bp)
         args [n++] = act_sprintf ("--buildpack=%s:%s",
                                   json_string_value (json_object_get (bp, "blob")),
                                   json_string_value (json_object_get (bp, "name")));
@@ -344,24 +410,31 @@ s_deploy_check (rel_state_t *rel, act_t *act, const msg_t *msg, json_t **app_p)
         return act_reply_error (act, msg, ACT_ENOTFOUND, "app '%s' does not exist", name);
     if (!self->store)
         return act_reply_error (act, msg, -ENOTSUP, "release-keeper runs without a data directory");
-    if (!rel_blob_exists (self->store, blob, NULL))
+    if (!rel_blob_sha_valid (blob) || !rel_blob_exists (self->store, blob, NULL))
         return act_reply_error (act, msg, ACT_ENOTFOUND, "source '%.64s' is not uploaded", blob);
     const char *commit = msg_str (msg, "commit", NULL);
     if (commit && !s_commit_valid (commit))
         return act_reply_error (act, msg, -EINVAL, "commit '%.64s' is not a git sha (7-64 hex digits)",
                                 commit);
+    //  buildpacks.set accepted what its message said; the store is only
+    //  looked at here, when a build needs the blobs.
     size_t i;
     json_t *bp;
-    json_array_foreach (json_object_get (app, "buildpacks"), i, bp)
-        if (!rel_blob_exists (self->store, json_string_value (json_object_get (bp, "blob")), NULL))
+    json_array_foreach (json_object_get (app, "buildpacks"), i, bp) {
+        const char *sha = json_string_value (json_object_get (bp, "blob"));
+        if (!rel_blob_exists (self->store, sha, NULL))
             return act_reply_error (act, msg, ACT_ENOTFOUND,
-                                    "buildpack '%s' is not stored; set it again with "
-                                    "dyno buildpacks:set", json_string_value (json_object_get (bp, "name")));
+                                    "buildpack '%s' (%.*s) is not in the store; run dyno "
+                                    "buildpacks:set again",
+                                    json_string_value (json_object_get (bp, "name")),
+                                    DEP_SHORT_SHA, sha);
+    }
     if (s_building (self, name))
         return act_reply_error (act, msg, -EBUSY, "a build is already running for app '%s'", name);
     return 1;
 }
 
+static act_reply_fn s_on_config;
 static void s_on_output (void *state, act_t *act, int fd, void *arg);
 
 int
@@ -381,30 +454,89 @@ rel_on_deploy_start (void *state, act_t *act, msg_t *msg)
     if (!slot)
         return act_reply_error (act, msg, ACT_EFULL, "too many builds at once (%d); try again",
                                 DEP_BUILDS_MAX);
+    //  The build needs the app's config vars first (for ENV_DIR).
+    msg_t *ask = act_msg_new (act, MSG_TYPE_CONFIG_GET, "config-keeper");
+    msg_set_str (ask, "app", msg_str (msg, "app", ""));
     dep_build_t *build = act_calloc (1, sizeof *build);
-    act_rng_id (act_rng (act), build->id);
+    int rc = act_request (act, &ask, DEP_CONFIG_TIMEOUT_MS, s_on_config, build);
+    if (rc) {
+        free (build);
+        return act_reply_error (act, msg, rc, "cannot ask config-keeper for the config vars: %s",
+                                act_strerror (rc));
+    }
+    act_rng_id (&self->rng, build->id);
+    build->state = DEP_ASKING;
+    build->request = msg_dup (msg);
+    build->buildpacks = json_deep_copy (json_object_get (app, "buildpacks"));
     build->work = act_sprintf ("%s/%s", self->builds_dir, build->id);
+    *slot = build;
+    return 0;
+}
+
+//  Starts the process of an ASKING build, its config vars in `vars`.
+//  Returns 0 or a negative code (the build's folder is removed then).
+static int
+s_build_run (rel_deploys_t *self, act_t *act, dep_build_t *build, const json_t *vars)
+{
+    char *config = act_sprintf ("%s/%s", build->work, REL_BUILD_CONFIG);
     int rc = act_mkdir_p (build->work, 0755);
-    char **args = s_build_args (self, msg, app, build->work);
+    if (rc == 0) {
+        //  Root-only: the builder turns it into ENV_DIR files and removes it.
+        char *text = json_dumps (vars, JSON_COMPACT | JSON_ENCODE_ANY);
+        rc = text ? act_write_file (config, text, strlen (text), 0600) : -EINVAL;
+        free (text);
+    }
+    char **args = s_build_args (self, build, config);
     if (rc == 0)
-        build->proc = rel_build_start ((const char *const *) args, build->work, &rc);
+        build->proc = rel_build_start (REL_BUILD_EXE, (const char *const *) args, build->work, &rc);
     for (size_t i = 0; args [i]; i++)
         free (args [i]);
     free (args);
     if (rc == 0)
         rc = act_watch_fd (act, rel_build_fd (build->proc), s_on_output, build);
     if (rc) {
+        rel_build_destroy (&build->proc);
+        unlink (config);
         rmdir (build->work);
-        s_build_free (&build);
-        return act_reply_error (act, msg, rc, "cannot start the build: %s", act_strerror (rc));
     }
-    build->watching = true;
-    build->request = msg_dup (msg);
-    build->started_ms = act_mono_ms ();
-    *slot = build;
-    act_log_info ("build %s for app '%s' started (pid %d)", build->id, msg_str (msg, "app", ""),
-                  (int) rel_build_pid (build->proc));
-    return 0;
+    free (config);
+    return rc;
+}
+
+//  config-keeper's answer to a build's config.get (or its timeout).
+static void
+s_on_config (void *state, act_t *act, const msg_t *reply, int rc, void *arg)
+{
+    rel_deploys_t *self = ((rel_state_t *) state)->deploys;
+    dep_build_t *build = arg;
+    dep_build_t **slot = s_build_slot (self, build);
+    assert (slot && build->state == DEP_ASKING);
+    const msg_t *req = build->request;
+    const char *app = msg_str (req, "app", "");
+    //  An app config-keeper does not know yet (its app.created is on the
+    //  way) can have no vars set: an empty ENV_DIR is right.
+    json_t *vars = rc == 0 ? json_object_get (reply->body, "vars") : NULL;
+    json_t *none = json_object ();
+    if (rc == ACT_ETIMEDOUT)
+        act_reply_error (act, req, rc, "config-keeper did not answer within %d s; the build needs "
+                         "the app's config vars", DEP_CONFIG_TIMEOUT_MS / 1000);
+    else if (rc && rc != ACT_ENOTFOUND)
+        act_reply_error (act, req, rc, "cannot get the config vars of app '%s': %s", app,
+                         reply ? msg_str (reply, "reason", act_strerror (rc)) : act_strerror (rc));
+    else if (rc == 0 && !json_is_object (vars))
+        act_reply_error (act, req, -EPROTO, "config-keeper sent no config vars for app '%s'", app);
+    else if ((rc = s_build_run (self, act, build, vars ? vars : none)) != 0)
+        act_reply_error (act, req, rc, "cannot start the build: %s", act_strerror (rc));
+    else {
+        build->state = DEP_RUNNING;
+        build->watching = true;
+        build->started_ms = act_mono_ms ();
+        act_log_info ("build %s for app '%s' started (pid %d)", build->id, app,
+                      (int) rel_build_pid (build->proc));
+    }
+    json_decref (none);
+    if (build->state == DEP_ASKING)
+        s_build_free (slot);
 }
 
 typedef struct {
@@ -422,17 +554,27 @@ s_send_line (void *arg, const char *line)
     act_send (ctx->act, &out);
 }
 
+//  Reads what the build wrote (bounded, build.h); stops watching at the
+//  end of its output or when the pipe fails.
+static void
+s_read_output (act_t *act, dep_build_t *build)
+{
+    dep_line_ctx_t ctx = { act, build->request };
+    int rc = rel_build_read (build->proc, s_send_line, &ctx);
+    if (rc == 0)
+        return;
+    if (rc < 0)
+        act_log_warn ("cannot read the output of build %s: %s", build->id, act_strerror (rc));
+    act_unwatch_fd (act, rel_build_fd (build->proc));
+    build->watching = false;
+}
+
 static void
 s_on_output (void *state, act_t *act, int fd, void *arg)
 {
     (void) state;
-    dep_build_t *build = arg;
-    dep_line_ctx_t ctx = { act, build->request };
-    if (rel_build_read (build->proc, s_send_line, &ctx)) {
-        //  End of output; the tick reaps the process and ends the deploy.
-        act_unwatch_fd (act, fd);
-        build->watching = false;
-    }
+    (void) fd;
+    s_read_output (act, arg);
 }
 
 //  The release.create that makes a good build's release, to ourselves.
@@ -463,30 +605,35 @@ s_release (act_t *act, const dep_build_t *build, json_t *result)
     free (description);
 }
 
-//  Ends a reaped build: its release, or the error to the CLI.
+//  Ends a build whose process group is gone (or would not go): its
+//  release, or the error to the CLI. The reason of a failed build is not
+//  in its output: the error carries it, once.
 static void
-s_build_done (rel_deploys_t *self, act_t *act, dep_build_t *build, int status)
+s_build_done (rel_deploys_t *self, act_t *act, dep_build_t *build, bool gone)
 {
-    if (build->watching) {
-        dep_line_ctx_t ctx = { act, build->request };
-        rel_build_read (build->proc, s_send_line, &ctx);
-        act_unwatch_fd (act, rel_build_fd (build->proc));
-        build->watching = false;
-    }
+    int status = build->status;
     char *path = act_sprintf ("%s/%s", build->work, REL_BUILD_RESULT);
-    json_t *result = build->killed ? NULL : json_load_file (path, 0, NULL);
+    //  Only read once nothing the build started can write it any more.
+    json_t *result = build->killed || !gone ? NULL : json_load_file (path, 0, NULL);
     unlink (path);
     free (path);
     if (rmdir (build->work) != 0)
         s_remove_later (self, build->work);
     const msg_t *req = build->request;
     const char *error = json_string_value (json_object_get (result, "error"));
-    bool good = result && !error && json_is_object (json_object_get (result, "slug"));
+    char why [REL_ARCHIVE_WHY_MAX] = "";
+    bool good = result && !error
+             && rel_build_result_check (result, self->store, self->slug_max, why, sizeof why) == 0;
     if (build->killed)
         act_reply_error (act, req, ACT_ETIMEDOUT, "build timed out after %lld s",
                          (long long) (self->timeout_ms / 1000));
+    else if (!gone)
+        act_reply_error (act, req, -EIO, "build failed: its processes did not exit within %d s",
+                         DEP_GONE_WAIT_MS / 1000);
     else if (error)
         act_reply_error (act, req, -EIO, "%s", error);
+    else if (result && !good)
+        act_reply_error (act, req, -EIO, "build failed: %s", why);
     else if (!good && WIFSIGNALED (status))
         act_reply_error (act, req, -EIO, "build failed: the build process was killed by signal %d",
                          WTERMSIG (status));
@@ -501,6 +648,34 @@ s_build_done (rel_deploys_t *self, act_t *act, dep_build_t *build, int status)
     json_decref (result);
 }
 
+//  One build's turn of the tick. Returns true when it is over.
+static bool
+s_build_tick (rel_deploys_t *self, act_t *act, dep_build_t *build, int64_t now)
+{
+    if (build->state == DEP_ASKING)
+        return false;               // s_on_config moves it on
+    if (build->state == DEP_RUNNING) {
+        if (!build->killed && now - build->started_ms > self->timeout_ms) {
+            rel_build_kill (build->proc);
+            build->killed = true;
+        }
+        if (!rel_build_reap (build->proc, &build->status))
+            return false;
+        //  What is left in the pipe, at the same bounded cost per tick.
+        if (build->watching)
+            s_read_output (act, build);
+        if (build->watching)
+            return false;
+        build->state = DEP_EXITED;
+        build->exited_ms = now;
+    }
+    bool gone = rel_build_gone (build->proc);
+    if (!gone && now - build->exited_ms < DEP_GONE_WAIT_MS)
+        return false;
+    s_build_done (self, act, build, gone);
+    return true;
+}
+
 void
 rel_deploys_tick (rel_state_t *state, act_t *act)
 {
@@ -511,30 +686,40 @@ rel_deploys_tick (rel_state_t *state, act_t *act)
             act_log_info ("upload %s expired", self->uploads [i]->id);
             s_upload_drop (&self->uploads [i]);
         }
-    for (size_t i = 0; i < DEP_BUILDS_MAX; i++) {
-        dep_build_t *build = self->builds [i];
-        if (!build)
-            continue;
-        if (!build->killed && now - build->started_ms > self->timeout_ms) {
-            rel_build_kill (build->proc);
-            build->killed = true;
-        }
-        int status;
-        if (rel_build_reap (build->proc, &status)) {
-            s_build_done (self, act, build, status);
+    for (size_t i = 0; i < DEP_BUILDS_MAX; i++)
+        if (self->builds [i] && s_build_tick (self, act, self->builds [i], now))
             s_build_free (&self->builds [i]);
-        }
-    }
     for (size_t i = 0; i < DEP_CLEANERS_MAX; i++)
         if (self->cleaners [i] && waitpid (self->cleaners [i], NULL, WNOHANG) != 0)
             self->cleaners [i] = 0;
 }
 
+void
+rel_deploys_forget_app (rel_state_t *state, act_t *act, const char *app)
+{
+    rel_deploys_t *self = state->deploys;
+    if (act_replaying (act) || !self->cache_dir || !*app || strchr (app, '/') || app [0] == '.')
+        return;
+    char *cache = act_sprintf ("%s/%s", self->cache_dir, app);
+    //  Renamed first, so that a new app of the same name starts empty even
+    //  while the old cache is still being removed.
+    char *aside = act_sprintf ("%s/" DEP_GONE_PREFIX "%s-%d-%lld", self->cache_dir, app,
+                               (int) getpid (), (long long) act_mono_ms ());
+    if (rename (cache, aside) == 0)
+        s_remove_later (self, aside);
+    else if (errno != ENOENT)
+        act_log_warn ("cannot remove the build cache of app '%s': %s", app, strerror (errno));
+    free (aside);
+    free (cache);
+}
+
 // ---- buildpacks -------------------------------------------------------------
 
 //  Checks one {blob, name} of a buildpacks.set. Returns 0 or the reply.
+//  The message alone decides (a replay accepts exactly what was accepted
+//  live); whether the blobs are stored is checked when a build starts.
 static int
-s_buildpack_check (rel_deploys_t *self, act_t *act, const msg_t *msg, const json_t *bp)
+s_buildpack_check (act_t *act, const msg_t *msg, const json_t *bp)
 {
     const char *blob = json_string_value (json_object_get (bp, "blob"));
     const char *name = json_string_value (json_object_get (bp, "name"));
@@ -546,9 +731,6 @@ s_buildpack_check (rel_deploys_t *self, act_t *act, const msg_t *msg, const json
             return act_reply_error (act, msg, -EINVAL, "buildpack name holds a control character");
     if (!rel_blob_sha_valid (blob))
         return act_reply_error (act, msg, -EINVAL, "buildpack '%s': blob is not a sha256", name);
-    //  Replays keep what was accepted: the store is not part of the state.
-    if (self->store && !act_replaying (act) && !rel_blob_exists (self->store, blob, NULL))
-        return act_reply_error (act, msg, ACT_ENOTFOUND, "buildpack '%s' is not uploaded", name);
     return 0;
 }
 
@@ -567,7 +749,7 @@ rel_on_buildpacks_set (void *state, act_t *act, msg_t *msg)
     size_t i;
     json_t *bp;
     json_array_foreach (list, i, bp) {
-        if (s_buildpack_check (rel->deploys, act, msg, bp)) {
+        if (s_buildpack_check (act, msg, bp)) {
             json_decref (clean);
             return 0;
         }

@@ -1,6 +1,7 @@
 //  procfile - Procfile and buildpack `bin/release` parsing, UTF-8 checks
 //
-//  See procfile.h for the rules. Everything here works on (pointer, length)
+//  See procfile.h for the rules. `bin/release` output is YAML, read with
+//  libyaml's document loader. Everything here works on (pointer, length)
 //  pairs: the inputs are file contents and may hold any bytes.
 
 #include "procfile.h"
@@ -8,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <yaml.h>
 
 #define PROC_QUOTE_MAX  60      // bytes of a bad line quoted in a refusal
 
@@ -51,8 +53,8 @@ s_trim (const char **s, size_t *len)
         (*len)--;
 }
 
-static bool
-s_name_valid (const char *name, size_t len)
+bool
+rel_proc_name_valid (const char *name, size_t len)
 {
     if (len == 0 || len > REL_PROC_NAME_MAX)
         return false;
@@ -97,7 +99,7 @@ s_parse_line (json_t *types, size_t lineno, const char *line, size_t len, char *
     size_t name_len = (size_t) (colon - line), cmd_len = len - name_len - 1;
     s_trim (&name, &name_len);
     s_trim (&cmd, &cmd_len);
-    if (!s_name_valid (name, name_len)) {
+    if (!rel_proc_name_valid (name, name_len)) {
         s_refuse (why, lineno, line, len,
                   "'%s': a process type name is 1-63 letters, digits, '_' or '-'");
         return -1;
@@ -152,58 +154,64 @@ rel_procfile_parse (const char *text, size_t len, char why [REL_PROCFILE_WHY_MAX
     return types;
 }
 
-//  Strips one pair of matching quotes around [*s, *s + *len).
-static void
-s_unquote (const char **s, size_t *len)
+//  The value of `key` in the mapping node `map`, or NULL. Borrowed.
+static yaml_node_t *
+s_yaml_get (yaml_document_t *doc, yaml_node_t *map, const char *key)
 {
-    if (*len >= 2 && ((*s) [0] == '"' || (*s) [0] == '\'') && (*s) [*len - 1] == (*s) [0]) {
-        (*s)++;
-        *len -= 2;
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+         pair < map->data.mapping.pairs.top; pair++) {
+        yaml_node_t *k = yaml_document_get_node (doc, pair->key);
+        if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == strlen (key)
+            && memcmp (k->data.scalar.value, key, k->data.scalar.length) == 0)
+            return yaml_document_get_node (doc, pair->value);
     }
+    return NULL;
+}
+
+//  Adds `name: command` from one pair of default_process_types when both
+//  keep the Procfile's rules (a command is one line); skips it otherwise.
+static void
+s_yaml_type (json_t *types, yaml_node_t *key, yaml_node_t *value)
+{
+    if (!key || !value || key->type != YAML_SCALAR_NODE || value->type != YAML_SCALAR_NODE)
+        return;
+    const char *name = (const char *) key->data.scalar.value;
+    const char *cmd = (const char *) value->data.scalar.value;
+    size_t name_len = key->data.scalar.length, cmd_len = value->data.scalar.length;
+    s_trim (&cmd, &cmd_len);
+    if (!rel_proc_name_valid (name, name_len) || cmd_len == 0
+        || rel_utf8_valid_prefix (cmd, cmd_len) != cmd_len
+        || memchr (cmd, '\n', cmd_len) || memchr (cmd, '\r', cmd_len)
+        || json_object_size (types) >= REL_PROC_TYPES_MAX)
+        return;
+    char k [REL_PROC_NAME_MAX + 1];
+    memcpy (k, name, name_len);
+    k [name_len] = 0;
+    json_object_set_new (types, k, json_stringn (cmd, cmd_len));
 }
 
 json_t *
 rel_release_types_parse (const char *text, size_t len)
 {
     json_t *types = json_object ();
-    static const char key [] = "default_process_types:";
-    bool inside = false;
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr (p, '\n', (size_t) (end - p));
-        const char *line = p;
-        size_t line_len = (size_t) ((nl ? nl : end) - p);
-        p = nl ? nl + 1 : end;
-        bool indented = line_len && (line [0] == ' ' || line [0] == '\t');
-        const char *t = line;
-        size_t t_len = line_len;
-        s_trim (&t, &t_len);
-        if (t_len == 0 || t [0] == '#')
-            continue;
-        if (!indented) {
-            inside = line_len >= sizeof key - 1 && memcmp (line, key, sizeof key - 1) == 0;
-            continue;
-        }
-        if (!inside)
-            continue;
-        const char *colon = memchr (t, ':', t_len);
-        if (!colon)
-            continue;
-        const char *name = t, *cmd = colon + 1;
-        size_t name_len = (size_t) (colon - t), cmd_len = t_len - name_len - 1;
-        s_trim (&name, &name_len);
-        s_unquote (&name, &name_len);
-        s_trim (&cmd, &cmd_len);
-        s_unquote (&cmd, &cmd_len);
-        s_trim (&cmd, &cmd_len);
-        if (!s_name_valid (name, name_len) || cmd_len == 0
-            || rel_utf8_valid_prefix (cmd, cmd_len) != cmd_len
-            || json_object_size (types) >= REL_PROC_TYPES_MAX)
-            continue;
-        char k [REL_PROC_NAME_MAX + 1];
-        memcpy (k, name, name_len);
-        k [name_len] = 0;
-        json_object_set_new (types, k, json_stringn (cmd, cmd_len));
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize (&parser))
+        return types;
+    yaml_parser_set_input_string (&parser, (const unsigned char *) text, len);
+    //  Only the first document is read; a YAML error reads as no types.
+    if (yaml_parser_load (&parser, &doc)) {
+        yaml_node_t *map = s_yaml_get (&doc, yaml_document_get_root_node (&doc),
+                                       "default_process_types");
+        if (map && map->type == YAML_MAPPING_NODE)
+            for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+                 pair < map->data.mapping.pairs.top; pair++)
+                s_yaml_type (types, yaml_document_get_node (&doc, pair->key),
+                             yaml_document_get_node (&doc, pair->value));
+        yaml_document_delete (&doc);
     }
+    yaml_parser_delete (&parser);
     return types;
 }

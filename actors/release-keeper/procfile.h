@@ -9,13 +9,14 @@
 //  trimmed; CRLF line ends are accepted. Anything else is refused with the
 //  line number and the line's text.
 //
-//  `bin/release` output: the simple YAML form buildpacks print,
+//  `bin/release` output: YAML (libyaml), whose top-level mapping's
+//  `default_process_types` mapping gives the types, block or flow style:
 //      ---
 //      default_process_types:
 //        web: bundle exec puma
-//  read without a YAML library: the indented `name: command` lines under a
-//  `default_process_types:` line at column 0, values optionally quoted.
-//  Flow style (`{web: x}`), anchors and multi-line values are not read.
+//      (or: default_process_types: {web: bundle exec puma})
+//  Pairs that break the Procfile's rules (name, a one-line non-empty
+//  command) are skipped; YAML that does not parse gives no types.
 
 #ifndef REL_PROCFILE_H
 #define REL_PROCFILE_H
@@ -33,6 +34,9 @@
 //  owns result; empty when the file declares no types), or NULL with a
 //  one-line reason in `why` (`Procfile line 3: 'web' is not 'name: command'`).
 json_t *rel_procfile_parse (const char *text, size_t len, char why [REL_PROCFILE_WHY_MAX]);
+
+//  True when `name` (`len` bytes) is a valid process type name.
+bool rel_proc_name_valid (const char *name, size_t len);
 
 //  The default_process_types of `bin/release` output. Never NULL: an object
 //  of name -> command, empty when there are none. Caller owns result.

@@ -9,7 +9,8 @@
 //      { "created_ms": INT, "by": STR,
 //        "buildpacks": [ { "blob": SHA256, "name": STR } ... ],
 //        "releases": [ RELEASE ... ],          oldest first; v = index + 1
-//        "config_seen": INT }                  newest config version released
+//        "config_seen": INT,                   newest config version released
+//        "rollbacks": INT }                    rollbacks asked for (numbers config.rollback)
 //  where RELEASE holds the fields of `release.info` but `app` and `current`.
 //
 //  `deploys` is not durable: uploads and builds in progress die with the
@@ -49,5 +50,8 @@ act_handler_fn rel_on_upload_chunk;
 act_handler_fn rel_on_upload_finish;
 act_handler_fn rel_on_deploy_start;
 act_handler_fn rel_on_buildpacks_set;
+//  An app was destroyed: removes its build cache (in the background;
+//  nothing while the runtime replays). Call from app.destroy's handler.
+void rel_deploys_forget_app (rel_state_t *self, act_t *act, const char *app);
 
 #endif

@@ -67,13 +67,13 @@ s_app_view (const char *name, const json_t *app)
                       "buildpacks", buildpacks ? json_deep_copy (buildpacks) : json_array ());
 }
 
-//  Tells config-keeper an app came or went (durable, so it is told even
-//  when it is down now).
+//  Tells actor `to` an app came or went (durable, so it is told even when
+//  it is down now).
 static void
-s_tell_config_keeper (act_t *act, const msg_t *cause, msg_type_id_t type, const char *name,
-                      const char *by)
+s_tell (act_t *act, const msg_t *cause, msg_type_id_t type, const char *to, const char *name,
+        const char *by)
 {
-    msg_t *event = act_msg_follow (act, type, "config-keeper", cause);
+    msg_t *event = act_msg_follow (act, type, to, cause);
     event->durable = true;
     msg_set_str (event, "name", name);
     if (by)
@@ -132,7 +132,7 @@ s_on_app_create (void *state, act_t *act, msg_t *msg)
                              "config_seen", 0);
     json_object_set_new (self->apps, name, app);
     act_log_info ("created app '%s'", name);
-    s_tell_config_keeper (act, msg, MSG_TYPE_APP_CREATED, name, msg_str (msg, "by", ""));
+    s_tell (act, msg, MSG_TYPE_APP_CREATED, "config-keeper", name, msg_str (msg, "by", ""));
     act_emit_log (act, name, "api", "Create app by %s", msg_str (msg, "by", "unknown"));
     return s_reply_info (act, msg, name, app);
 }
@@ -187,7 +187,9 @@ s_on_app_destroy (void *state, act_t *act, msg_t *msg)
                                 "confirmation '%s' does not match app '%s'", confirm, name);
     json_object_del (self->apps, name);
     act_log_info ("destroyed app '%s'", name);
-    s_tell_config_keeper (act, msg, MSG_TYPE_APP_DESTROYED, name, NULL);
+    s_tell (act, msg, MSG_TYPE_APP_DESTROYED, "config-keeper", name, NULL);
+    s_tell (act, msg, MSG_TYPE_APP_DESTROYED, "log-plex", name, NULL);
+    rel_deploys_forget_app (self, act, name);
     msg_t *reply = act_msg_new (act, MSG_TYPE_APP_DESTROYED, NULL);
     msg_set_str (reply, "name", name);
     return act_reply (act, msg, &reply);

@@ -1,11 +1,13 @@
 //  releases - release-keeper's releases: numbering, history, rollback
 //
-//  Accepts: release.create (durable; kind `config` from config-keeper,
-//           kind `deploy` from release-keeper itself after a build),
-//           release.list, release.get, release.rollback (durable, from the
-//           CLI).
+//  Accepts: release.create (durable; kinds `config` and `rollback` from
+//           config-keeper, kind `deploy` from release-keeper itself after a
+//           build; from anyone else refused), release.list, release.get,
+//           release.rollback (durable, from the CLI: checked here, then
+//           forwarded to config-keeper as config.rollback, which orders it
+//           among config changes and asks for the release).
 //  Emits:   release.info (to release.create's `reply_to` with corr
-//           `reply_corr`, or as the reply to release.get/release.rollback),
+//           `reply_corr`, or as the reply to release.get),
 //           release.list.reply, error; release.created (durable follow-on,
 //           to the scheduler) for every new release; config.rollback
 //           (durable follow-on, to config-keeper) for a rollback; API log
@@ -19,17 +21,22 @@
 //
 //  Repeats: delivery is at-least-once and a restarted sender re-sends its
 //  durable follow-ons, so release.create is applied at most once per cause:
-//  a config change by its config version (<= config_seen is a repeat), a
+//  a config change or rollback by its config version (<= config_seen is a
+//  repeat; config-keeper numbers both in one sequence), a
 //  deploy by its deploy id (`reply_corr`, else the message id), kept in the
 //  stored release as `cause`. A repeat makes no release; its `reply_to`
 //  gets the release the first copy made.
 
 #include "rel_state.h"
+#include "blobs.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#define REL_SELF_ACTOR      "release-keeper"
+#define REL_CONFIG_ACTOR    "config-keeper"
 
 //  Release kinds, as stored and shown in `release.info`.
 #define REL_KIND_CONFIG     "config"
@@ -206,11 +213,14 @@ s_repeat (act_t *act, const msg_t *msg, const char *name, const json_t *app, con
     return 0;
 }
 
-//  A config change's release: the current slug and processes with the new
-//  config version. Returns the new release (borrowed), or NULL after
-//  answering a repeat or a refusal.
+//  A config change's release (kind config: the current slug and processes
+//  with the new config version; kind rollback: the rolled-back-to
+//  release's slug and processes, as config-keeper sends them, with the new
+//  config version holding that release's vars). Returns the new release
+//  (borrowed), or NULL after answering a repeat or a refusal.
 static json_t *
-s_create_config (act_t *act, const msg_t *msg, const char *name, json_t *app, const char *by)
+s_create_config (act_t *act, const msg_t *msg, const char *name, json_t *app, const char *by,
+                 bool rollback)
 {
     json_t *version = json_object_get (msg->body, "config_version");
     if (!json_is_integer (version) || json_integer_value (version) < 1) {
@@ -219,14 +229,18 @@ s_create_config (act_t *act, const msg_t *msg, const char *name, json_t *app, co
     }
     json_int_t seen = json_integer_value (json_object_get (app, "config_seen"));
     if (json_integer_value (version) <= seen) {
-        s_repeat (act, msg, name, app, s_find_by (app, REL_KIND_CONFIG, "config_version", version));
+        s_repeat (act, msg, name, app, s_find_by (app, rollback ? REL_KIND_ROLLBACK : REL_KIND_CONFIG,
+                                                  "config_version", version));
         return NULL;
     }
-    json_t *current = s_current (app);
-    json_t *rel = s_release_new (act, app, REL_KIND_CONFIG, msg_str (msg, "description", ""), by);
-    s_copy (rel, current, "slug");
-    s_copy (rel, current, "process_types");
-    s_copy (rel, current, "commit");
+    json_t *from = rollback ? msg->body : s_current (app);
+    json_t *rel = s_release_new (act, app, rollback ? REL_KIND_ROLLBACK : REL_KIND_CONFIG,
+                                 msg_str (msg, "description", ""), by);
+    s_copy (rel, from, "slug");
+    s_copy (rel, from, "process_types");
+    s_copy (rel, from, "commit");
+    if (rollback)
+        s_copy (rel, msg->body, "rollback_to");
     json_object_set_new (rel, "config_version", json_integer (json_integer_value (version)));
     json_object_set_new (app, "config_seen", json_integer (json_integer_value (version)));
     return s_append (act, msg, name, app, rel);
@@ -239,8 +253,9 @@ static json_t *
 s_create_deploy (act_t *act, const msg_t *msg, const char *name, json_t *app, const char *by)
 {
     json_t *slug = json_object_get (msg->body, "slug");
-    if (!json_is_string (json_object_get (slug, "blob"))) {
-        s_refuse (act, msg, -EINVAL, "a deploy release needs a slug with a blob");
+    const char *blob = json_string_value (json_object_get (slug, "blob"));
+    if (!blob || !rel_blob_sha_valid (blob)) {
+        s_refuse (act, msg, -EINVAL, "a deploy release needs a slug with a blob (a SHA-256)");
         return NULL;
     }
     json_t *cause = json_string (msg_str (msg, "reply_corr", msg->id));
@@ -267,25 +282,39 @@ s_create_deploy (act_t *act, const msg_t *msg, const char *name, json_t *app, co
     return s_append (act, msg, name, app, rel);
 }
 
+//  Who may ask for a release of `kind`: config-keeper for config changes
+//  and rollbacks (it orders them), release-keeper itself for deploys (a
+//  finished build). The broker vouches for `from`.
+static bool
+s_sender_may (const msg_t *msg, const char *kind)
+{
+    return act_msg_from_actor (msg, strcmp (kind, REL_KIND_DEPLOY) == 0 ? REL_SELF_ACTOR
+                                                                        : REL_CONFIG_ACTOR);
+}
+
 int
 rel_on_release_create (void *state, act_t *act, msg_t *msg)
 {
     rel_state_t *self = state;
     const char *name = msg_str (msg, "app", "");
+    const char *kind = msg_str (msg, "kind", "");
+    bool deploy = strcmp (kind, REL_KIND_DEPLOY) == 0;
+    bool rollback = strcmp (kind, REL_KIND_ROLLBACK) == 0;
+    if (!deploy && !rollback && strcmp (kind, REL_KIND_CONFIG) != 0)
+        return s_refuse (act, msg, -EINVAL, "unknown release kind '%s'", kind);
+    if (!s_sender_may (msg, kind))
+        return act_reply_error (act, msg, ACT_EREFUSED, "%s may not ask for a %s release",
+                                msg->from, kind);
     json_t *app = rel_app (self, name);
     if (!app)
         return s_refuse (act, msg, ACT_ENOTFOUND, "app '%s' does not exist", name);
-    const char *kind = msg_str (msg, "kind", "");
     const char *by = s_by (msg);
-    bool deploy = strcmp (kind, REL_KIND_DEPLOY) == 0;
-    if (!deploy && strcmp (kind, REL_KIND_CONFIG) != 0)
-        return s_refuse (act, msg, -EINVAL, "unknown release kind '%s'", kind);
     json_t *rel = deploy ? s_create_deploy (act, msg, name, app, by)
-                         : s_create_config (act, msg, name, app, by);
+                         : s_create_config (act, msg, name, app, by, rollback);
     if (!rel)
         return 0;
     long long version = json_integer_value (json_object_get (rel, "version"));
-    if (deploy)
+    if (deploy || rollback)
         act_emit_log (act, name, "api", "%s by %s", msg_str (msg, "description", ""), by);
     act_emit_log (act, name, "api", "Release v%lld created by %s", version, by);
     msg_t *info = s_info_msg (act, name, app, rel);
@@ -384,31 +413,28 @@ rel_on_release_rollback (void *state, act_t *act, msg_t *msg)
     json_t *target = s_rollback_target (act, msg, name, app);
     if (!target)
         return 0;
-    long long to = json_integer_value (json_object_get (target, "version"));
-    const char *by = s_by (msg);
-    char description [64];
-    snprintf (description, sizeof description, "Rollback to v%lld", to);
-    json_t *rel = s_release_new (act, app, REL_KIND_ROLLBACK, description, by);
-    s_copy (rel, target, "slug");
-    s_copy (rel, target, "process_types");
-    s_copy (rel, target, "commit");
-    s_copy (rel, target, "config_version");
-    json_int_t version = json_integer_value (json_object_get (rel, "version"));
-
-    //  config-keeper makes the target's vars current again; durable, so it
-    //  happens even when config-keeper is down now (it drops a repeat by
-    //  the release number).
-    msg_t *cfg = act_msg_follow (act, MSG_TYPE_CONFIG_ROLLBACK, "config-keeper", msg);
+    //  config-keeper orders every config change, a rollback's included: it
+    //  makes the target's vars current again as its next config version
+    //  and asks for the release (kind rollback) with that version, which
+    //  answers the CLI. So a rollback and a concurrent config:set are
+    //  applied in the same order by both keepers. Durable, so it happens
+    //  even when config-keeper is down now; `rollback` numbers this app's
+    //  rollbacks, so config-keeper drops a repeat.
+    json_int_t n = json_integer_value (json_object_get (app, "rollbacks")) + 1;
+    json_object_set_new (app, "rollbacks", json_integer (n));
+    msg_t *cfg = act_msg_follow (act, MSG_TYPE_CONFIG_ROLLBACK, REL_CONFIG_ACTOR, msg);
     cfg->durable = true;
     msg_set_str (cfg, "app", name);
-    msg_set_int (cfg, "version", json_integer_value (json_object_get (rel, "config_version")));
-    msg_set_int (cfg, "release", version);
-    msg_set_str (cfg, "by", by);
-    act_send (act, &cfg);
-
-    s_append (act, msg, name, app, rel);
-    act_emit_log (act, name, "api", "Rollback to v%lld by %s", to, by);
-    act_emit_log (act, name, "api", "Release v%lld created by %s", version, by);
-    msg_t *info = s_info_msg (act, name, app, rel);
-    return act_reply (act, msg, &info);
+    msg_set_int (cfg, "version", json_integer_value (json_object_get (target, "config_version")));
+    msg_set_int (cfg, "rollback", n);
+    msg_set_int (cfg, "target", json_integer_value (json_object_get (target, "version")));
+    json_t *release = json_object ();
+    s_copy (release, target, "slug");
+    s_copy (release, target, "process_types");
+    s_copy (release, target, "commit");
+    msg_set_json (cfg, "release", release);
+    msg_set_str (cfg, "by", s_by (msg));
+    msg_set_str (cfg, "reply_to", msg->from);
+    msg_set_str (cfg, "reply_corr", msg->id);
+    return act_send (act, &cfg);
 }

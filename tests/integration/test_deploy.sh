@@ -15,15 +15,27 @@
 # mid-build takes the build with it and sweeps its folder when restarted. A truncated upload and a
 # SHA-256 mismatch are refused by release-keeper's upload code, covered by
 # tests/unit/test_rel_deploy.c (the CLI cannot be made to send them).
+# Also: a build flooding its output (`yes`) is cut at 50,000 lines with one
+# truncation line and still times out on time, or finishes; config vars
+# reach bin/compile as ENV_DIR files; as root, buildpack programs run as
+# nobody and see neither the API token nor the blob store nor the build's
+# own work folder; a hard link to a symlink that is then replaced, and an
+# archive expanding past DYNOD_BUILD_MAX_MB, are refused; a buildpack whose
+# blob left the store fails the deploy with a clear line; a failed build's
+# reason is shown once (the error), not also as output; destroying an app
+# removes its build cache.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 EXAMPLES=$(cd "$(dirname "$0")/../../examples" && pwd) || bail "no examples folder"
 export DYNOD_BUILD_TIMEOUT=3
+# Archives may expand to 2 MB per build here (the decompression bomb case).
+export DYNOD_BUILD_MAX_MB=2
 start_up || bail "dynod up did not get ready"
 mkdir -p "$T/work" && cd "$T/work" || bail "cannot enter $T/work"
 
-for app in shell-app python-app tar-app git-app bp-app stream-app bad-app fail-app hang-app kill-app; do
+for app in shell-app python-app tar-app git-app bp-app stream-app bad-app fail-app hang-app kill-app \
+    flood-app env-app gone-bp-app; do
     dyno apps:create "$app" >/dev/null 2>"$T/create.err" || bail "apps:create $app: $(cat "$T/create.err")"
 done
 
@@ -188,18 +200,23 @@ check buildpacks_clear_back_to_builtin clear_buildpacks
 
 streaming() {
     # The compile prints a line, then waits (bounded) for the test to have
-    # seen that line at the CLI: only a streamed line can release it.
+    # seen that line at the CLI: only a streamed line can release it. The
+    # sign is a file in a folder the build user can see (as root builds
+    # see neither $T nor the host's /tmp).
+    local sig
+    sig=$(mktemp -d /var/tmp/dynod-it-stream.XXXXXX) && chmod 755 "$sig" || return 1
     make_buildpack "$T/bp-stream" "echo 'step one'
-i=0; while [ ! -e '$T/seen-step-one' ] && [ \$i -lt 50 ]; do sleep 0.05; i=\$((i+1)); done
-[ -e '$T/seen-step-one' ] || { echo 'step one was not streamed'; exit 1; }
+i=0; while [ ! -e '$sig/seen-step-one' ] && [ \$i -lt 50 ]; do sleep 0.05; i=\$((i+1)); done
+[ -e '$sig/seen-step-one' ] || { echo 'step one was not streamed'; exit 1; }
 echo 'step two'"
-    dyno buildpacks:set "$T/bp-stream" -a stream-app >/dev/null || return 1
+    dyno buildpacks:set "$T/bp-stream" -a stream-app >/dev/null || { rm -rf "$sig"; return 1; }
     "$DYNO" deploy "$EXAMPLES/shell-app" -a stream-app >"$T/stream.out" 2>"$T/stream.err" &
     local pid=$!
-    wait_for 5 grep -qx 'step one' "$T/stream.out" || { kill "$pid"; return 1; }
-    grep -qx 'step two' "$T/stream.out" && { echo "step two before the line was seen"; return 1; }
-    touch "$T/seen-step-one"
-    wait "$pid" || { echo "deploy failed: $(cat "$T/stream.err")"; return 1; }
+    wait_for 5 grep -qx 'step one' "$T/stream.out" || { kill "$pid"; rm -rf "$sig"; return 1; }
+    grep -qx 'step two' "$T/stream.out" && { echo "step two before the line was seen"; rm -rf "$sig"; return 1; }
+    touch "$sig/seen-step-one"
+    wait "$pid" || { echo "deploy failed: $(cat "$T/stream.err")"; rm -rf "$sig"; return 1; }
+    rm -rf "$sig"
     has_line "$T/stream.out" 'step two' && has_line "$T/stream.out" '-----> Launching... done, v1'
 }
 check build_output_streams_line_by_line streaming
@@ -281,6 +298,114 @@ failing_compile() {
 }
 check refused_failing_compile failing_compile
 
+reason_once() {     # the reason is the error line only, not also build output
+    grep -q 'build failed' "$T/run.out" && { echo "reason in the output: $(cat "$T/run.out")"; return 1; }
+    grep -q '^ !' "$T/run.out" && { echo "a ' !' line in the output"; return 1; }
+    return 0
+}
+check failed_build_reason_shown_once reason_once
+
+# ---- output floods -----------------------------------------------------------------
+
+TRUNCATED='-----> output truncated: over 50000 lines or 4 MB; the rest is not shown'
+
+flood_timeout() {
+    # Endless output: the build is still killed at its timeout (the loop is
+    # never starved), and the CLI gets the capped lines and one truncation.
+    make_buildpack "$T/bp-flood" 'echo flooding; exec yes'
+    dyno buildpacks:set "$T/bp-flood" -a flood-app >/dev/null || return 1
+    local t0=$(now_ms)
+    refused flood-app "$EXAMPLES/shell-app" "build timed out after 3 s" || return 1
+    local took=$(($(now_ms) - t0)) lines
+    [ "$took" -lt 10000 ] || { echo "took $took ms"; return 1; }
+    has_line "$T/run.out" "$TRUNCATED" || return 1
+    lines=$(wc -l <"$T/run.out")
+    [ "$lines" -le 50010 ] || { echo "$lines lines of output"; return 1; }
+    # release-keeper kept its heartbeats through it.
+    ! grep -q 'actor release-keeper@[^ ]* down' "$UP_ERR" ||
+        { echo "release-keeper was dropped: $(grep 'release-keeper@' "$UP_ERR" | tail -n 1)"; return 1; }
+}
+check flood_output_capped_timeout_on_time flood_timeout
+
+flood_ends() {
+    # A flood that ends: the rest is drained (the build never blocks on a
+    # full pipe) and not shown; the deploy succeeds.
+    make_buildpack "$T/bp-flood2" 'yes | head -n 120000; echo after-the-flood'
+    dyno buildpacks:set "$T/bp-flood2" -a flood-app >/dev/null || return 1
+    deploy_ok flood flood-app "$EXAMPLES/shell-app" || return 1
+    has_line "$T/flood.log" "$TRUNCATED" || return 1
+    grep -qx 'after-the-flood' "$T/flood.log" && { echo "a line past the cap was shown"; return 1; }
+    [ "$(jget "$T/flood.json" 'd["version"]')" = 1 ] || { echo "release: $(cat "$T/flood.json")"; return 1; }
+}
+check flood_output_drained_build_finishes flood_ends
+
+# ---- config vars and the build's isolation ---------------------------------------------
+
+env_and_isolation() {
+    dyno config:set SECRET=s3 "MULTI=a b" -a env-app >/dev/null || return 1
+    make_buildpack "$T/bp-env" "echo \"secret=\$(cat \"\$3/SECRET\")\"
+echo \"multi=\$(cat \"\$3/MULTI\")\"
+echo \"env-mode=\$(stat -c %a:%U \"\$3/SECRET\")\"
+echo \"user=\$(id -un)\"
+cat '$DATA/api-token' >/dev/null 2>&1 && echo token-readable || echo token-hidden
+ls '$DATA/release-keeper/blobs' >/dev/null 2>&1 && echo store-visible || echo store-hidden
+ls '$DATA/release-keeper/builds' >/dev/null 2>&1 && echo work-visible || echo work-hidden"
+    dyno buildpacks:set "$T/bp-env" -a env-app >/dev/null || return 1
+    deploy_ok env env-app "$EXAMPLES/shell-app" || return 1
+    has_line "$T/env.log" 'secret=s3' && has_line "$T/env.log" 'multi=a b' || return 1
+    if [ "$(id -u)" = 0 ]; then
+        has_line "$T/env.log" 'env-mode=600:nobody' && has_line "$T/env.log" 'user=nobody' &&
+        has_line "$T/env.log" 'token-hidden' && has_line "$T/env.log" 'store-hidden' &&
+        has_line "$T/env.log" 'work-hidden' || return 1
+    else
+        has_line "$T/env.log" "env-mode=600:$(id -un)" || return 1
+    fi
+}
+check config_vars_in_env_dir_and_build_isolated env_and_isolation
+
+# ---- more hostile archives -------------------------------------------------------------
+
+hardlink_to_symlink() {
+    # `a` -> /etc, `h` a hard link to `a` (a symlink on disk), then `a`
+    # replaced by a regular file: `h` would still lead to /etc.
+    python3 - "$T/hlink.tgz" <<'PY' || return 1
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w:gz", format=tarfile.PAX_FORMAT) as t:
+    def add(name, data=b"", type=tarfile.REGTYPE, link=""):
+        ti = tarfile.TarInfo(name)
+        ti.type, ti.linkname = type, link
+        ti.size = len(data) if type == tarfile.REGTYPE else 0
+        t.addfile(ti, io.BytesIO(data) if ti.size else None)
+    add("Procfile", b"web: ./web.sh\n")
+    add("a", type=tarfile.SYMTYPE, link="/etc")
+    add("h", type=tarfile.LNKTYPE, link="a")
+    add("a", b"plain file\n")
+PY
+    refused bad-app "$T/hlink.tgz" "tarball entry 'a' replaces a symlink made earlier in the archive"
+}
+check refused_hardlink_to_replaced_symlink hardlink_to_symlink
+
+bomb() {
+    # 3 MB of zeros compress to a few KB; DYNOD_BUILD_MAX_MB=2 here.
+    mkdir -p "$T/bomb" && echo 'web: ./web.sh' >"$T/bomb/Procfile" &&
+        head -c 3000000 /dev/zero >"$T/bomb/zeros" && tar czf "$T/bomb.tgz" -C "$T/bomb" . || return 1
+    [ "$(stat -c %s "$T/bomb.tgz")" -lt 100000 ] || { echo "the bomb is not small"; return 1; }
+    refused bad-app "$T/bomb.tgz" "tarball expands to over 2 MB, the limit for a build"
+}
+check refused_decompression_bomb bomb
+
+buildpack_blob_gone() {
+    make_buildpack "$T/bp-gone" 'echo compiling'
+    dyno buildpacks:set "$T/bp-gone" -a gone-bp-app >/dev/null || return 1
+    dyno buildpacks -a gone-bp-app --json >"$T/gone.json" || return 1
+    local sha
+    sha=$(jget "$T/gone.json" 'd[0]["blob"]')
+    rm -f "$(blob_path "$sha")" || return 1
+    refused gone-bp-app "$EXAMPLES/shell-app" \
+        "buildpack 'bp-gone' (${sha:0:7}) is not in the store; run dyno buildpacks:set again"
+}
+check refused_buildpack_not_in_store buildpack_blob_gone
+
 strays() { pgrep -f 'sleep 98765' >/dev/null && { echo "left running: $(pgrep -af 'sleep 98765')"; return 1; }; return 0; }
 
 hanging_compile() {
@@ -336,5 +461,14 @@ no_build_leftovers() {     # build folders are removed once builds end
     [ -z "$left" ] || { echo "left: $left"; return 1; }
 }
 check build_folders_removed wait_for 10 no_build_leftovers
+
+cache_removed_with_app() {
+    local cache=$DATA/release-keeper/cache/bp-app
+    [ -d "$cache" ] || { echo "bp-app has no build cache to remove"; return 1; }
+    dyno apps:destroy -a bp-app --confirm bp-app >/dev/null || return 1
+    gone() { [ ! -e "$cache" ] && [ -z "$(find "$DATA/release-keeper/cache" -maxdepth 1 -name '.gone-*')" ]; }
+    wait_for 5 gone || { echo "left: $(ls -a "$DATA/release-keeper/cache")"; return 1; }
+}
+check build_cache_removed_with_app cache_removed_with_app
 
 finish

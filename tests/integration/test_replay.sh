@@ -47,18 +47,25 @@ wait_for 20 dead "$UP_PID" || bail "dynod up did not stop"
 check stopped_from_dir matched release-keeper "$DATA" 4
 check same_figures_both_ways cmp -s "$T/live.out" "$T/run.out"
 
-# Replaying from the first config.set leaves out the app.created before it:
-# config-keeper then refuses the change and emits no release.create, which
-# the journal recorded, so the replay diverges at exactly that input.
+# Comparing from the first config.set: with the history before it replayed
+# first (the default) everything matches; with --no-history the app.created
+# before it is left out, config-keeper refuses the change and emits no
+# release.create, which the journal recorded, so the replay diverges at
+# exactly that input.
 first_set=$("$DYNOD" journal --data "$DATA" --type config.set --json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["seq"])')
 diverges_without_history() {
-    run "$DYNOD" replay --journal "$DATA" --actor config-keeper --from "$first_set"
+    run "$DYNOD" replay --journal "$DATA" --actor config-keeper --from "$first_set" --no-history
     expect_rc 1 || return 1
     grep -q "^replay config-keeper: divergence at seq $first_set " "$T/run.out" || {
         echo "output: $(cat "$T/run.out")"; return 1; }
     grep -q '^  expected: ' "$T/run.out" && grep -q '^  got: ' "$T/run.out"
 }
+from_with_history() {
+    run "$DYNOD" replay --journal "$DATA" --actor config-keeper --from "$first_set"
+    expect_rc 0 && grep -q "(seq $first_set\.\." "$T/run.out" || { cat "$T/run.out"; return 1; }
+}
+check from_replays_history_first from_with_history
 check divergence_reported_at_seq diverges_without_history
 
 bad() {     # bad WANT ARGS...: exit WANT with one line on stderr

@@ -11,139 +11,85 @@
 //  is not UTF-8.
 
 #include "unit.h"
-#include "../../actors/common/act_offline.h"
+#include "offline.h"
 #include "../../actors/config-keeper/config-keeper.h"
 #include "../../actors/config-keeper/vars.h"
 
 #define UT_CLI      "cli@t1"
 #define UT_RK       "release-keeper@h1"
-#define UT_TS       1700000000000LL
-
-//  The actor and the messages it sent for the last one fed.
-typedef struct {
-    act_t *act;
-    msg_t **out;
-    size_t count;
-    int next_id;                // ids and journal seqs of the messages fed
-} ut_cfg_t;
 
 static void
-s_open (ut_cfg_t *t)
+s_open (ut_offline_t *t)
 {
-    memset (t, 0, sizeof *t);
-    t->act = act_offline_new (cfg_actor_def (), "t1", 7);
-    CHECK_NOT_NULL (t->act);
+    ut_offline_open (t, cfg_actor_def (), 7);
 }
 
 static void
-s_close (ut_cfg_t *t)
+s_app_event (ut_offline_t *t, msg_type_id_t type, const char *name)
 {
-    act_offline_free_out (&t->out, t->count);
-    act_offline_destroy (&t->act);
-}
-
-//  A journaled message `type` from `from` with a fresh id; the caller fills
-//  the body. Caller owns result.
-static msg_t *
-s_msg (ut_cfg_t *t, msg_type_id_t type, const char *from)
-{
-    msg_t *msg = msg_new (type);
-    char id [MSG_ID_LEN + 1];
-    t->next_id++;
-    snprintf (id, sizeof id, "%032x", t->next_id);
-    msg_set_id (msg, id);
-    msg_set_from (msg, from);
-    msg_set_to (msg, "config-keeper");
-    msg->seq = (uint64_t) t->next_id;
-    msg->ts = UT_TS + t->next_id;
-    return msg;
-}
-
-//  Feeds `msg` (borrowed); its output replaces the last one.
-static void
-s_feed (ut_cfg_t *t, msg_t *msg)
-{
-    act_offline_free_out (&t->out, t->count);
-    act_offline_feed (t->act, msg, &t->out, &t->count);
-}
-
-//  Feeds and destroys *msg_p.
-static void
-s_feed_take (ut_cfg_t *t, msg_t **msg_p)
-{
-    s_feed (t, *msg_p);
-    msg_destroy (msg_p);
-}
-
-//  The message of `type` in the last output, or NULL. Borrowed.
-static msg_t *
-s_out (ut_cfg_t *t, msg_type_id_t type)
-{
-    for (size_t i = 0; i < t->count; i++)
-        if (t->out [i]->type->id == type)
-            return t->out [i];
-    return NULL;
-}
-
-static void
-s_app_event (ut_cfg_t *t, msg_type_id_t type, const char *name)
-{
-    msg_t *msg = s_msg (t, type, UT_RK);
+    msg_t *msg = ut_offline_msg (t, type, UT_RK);
     msg_set_str (msg, "name", name);
-    s_feed_take (t, &msg);
+    ut_offline_feed_take (t, &msg);
     CHECK_EQ (t->count, 0);
 }
 
 //  config.set of `vars` (ownership passes here) for `app`; returns the
 //  request's id in `id` (MSG_ID_LEN + 1 bytes) when not NULL.
 static void
-s_set (ut_cfg_t *t, const char *app, json_t *vars, char *id)
+s_set (ut_offline_t *t, const char *app, json_t *vars, char *id)
 {
-    msg_t *msg = s_msg (t, MSG_TYPE_CONFIG_SET, UT_CLI);
+    msg_t *msg = ut_offline_msg (t, MSG_TYPE_CONFIG_SET, UT_CLI);
     msg->durable = true;
     msg_set_str (msg, "app", app);
     msg_set_json (msg, "vars", vars);
     msg_set_str (msg, "by", "ann");
     if (id)
         memcpy (id, msg->id, MSG_ID_LEN + 1);
-    s_feed_take (t, &msg);
+    ut_offline_feed_take (t, &msg);
 }
 
 static void
-s_unset (ut_cfg_t *t, const char *app, json_t *keys)
+s_unset (ut_offline_t *t, const char *app, json_t *keys)
 {
-    msg_t *msg = s_msg (t, MSG_TYPE_CONFIG_UNSET, UT_CLI);
+    msg_t *msg = ut_offline_msg (t, MSG_TYPE_CONFIG_UNSET, UT_CLI);
     msg->durable = true;
     msg_set_str (msg, "app", app);
     msg_set_json (msg, "keys", keys);
     msg_set_str (msg, "by", "bob");
-    s_feed_take (t, &msg);
+    ut_offline_feed_take (t, &msg);
 }
 
+//  config.rollback from release-keeper: rollback number `n` of the app,
+//  back to the release (v7) that ran config `version`.
 static void
-s_rollback (ut_cfg_t *t, const char *app, int64_t version, int64_t release)
+s_rollback (ut_offline_t *t, const char *app, int64_t version, int64_t n)
 {
-    msg_t *msg = s_msg (t, MSG_TYPE_CONFIG_ROLLBACK, UT_RK);
+    msg_t *msg = ut_offline_msg (t, MSG_TYPE_CONFIG_ROLLBACK, UT_RK);
     msg->durable = true;
     msg_set_str (msg, "app", app);
     msg_set_int (msg, "version", version);
-    msg_set_int (msg, "release", release);
+    msg_set_int (msg, "rollback", n);
+    msg_set_int (msg, "target", 7);
+    msg_set_json (msg, "release", json_pack ("{s:{s:s}, s:{s:s}}", "slug", "blob",
+                                             "ab01", "process_types", "web", "./web"));
     msg_set_str (msg, "by", "ann");
-    s_feed_take (t, &msg);
+    msg_set_str (msg, "reply_to", UT_CLI);
+    msg_set_str (msg, "reply_corr", "0000000000000000000000000000c0de");
+    ut_offline_feed_take (t, &msg);
 }
 
 //  config.get of `version` (< 0: the current one); returns the reply's
 //  body (caller owns it), or NULL when the answer was an error (its reason
 //  into `why` when not NULL).
 static json_t *
-s_get (ut_cfg_t *t, const char *app, int64_t version, char *why, size_t why_len)
+s_get (ut_offline_t *t, const char *app, int64_t version, char *why, size_t why_len)
 {
-    msg_t *msg = s_msg (t, MSG_TYPE_CONFIG_GET, UT_CLI);
+    msg_t *msg = ut_offline_msg (t, MSG_TYPE_CONFIG_GET, UT_CLI);
     msg->seq = 0;               // not journaled
     msg_set_str (msg, "app", app);
     if (version >= 0)
         msg_set_int (msg, "version", version);
-    s_feed_take (t, &msg);
+    ut_offline_feed_take (t, &msg);
     CHECK_EQ (t->count, 1);
     if (t->out [0]->type->id == MSG_TYPE_ERROR) {
         if (why)
@@ -157,7 +103,7 @@ s_get (ut_cfg_t *t, const char *app, int64_t version, char *why, size_t why_len)
 
 //  The current version of `app`, and its vars equal `want` (a JSON text).
 static void
-s_expect (ut_cfg_t *t, const char *app, int64_t version, const char *want)
+s_expect (ut_offline_t *t, const char *app, int64_t version, const char *want)
 {
     json_t *body = s_get (t, app, -1, NULL, 0);
     CHECK_NOT_NULL (body);
@@ -174,7 +120,7 @@ s_expect (ut_cfg_t *t, const char *app, int64_t version, const char *want)
 
 //  The last output is exactly one error whose reason holds `part`.
 static void
-s_expect_error (ut_cfg_t *t, const char *part)
+s_expect_error (ut_offline_t *t, const char *part)
 {
     CHECK_EQ (t->count, 1);
     CHECK_EQ (t->out [0]->type->id, MSG_TYPE_ERROR);
@@ -187,7 +133,7 @@ s_expect_error (ut_cfg_t *t, const char *part)
 static void
 test_cfg_unknown_app_refused (void)
 {
-    ut_cfg_t t;
+    ut_offline_t t;
     s_open (&t);
     s_set (&t, "nope", json_pack ("{s:s}", "FOO", "1"), NULL);
     s_expect_error (&t, "app 'nope' does not exist");
@@ -196,13 +142,13 @@ test_cfg_unknown_app_refused (void)
     char why [512];
     CHECK_NULL (s_get (&t, "nope", -1, why, sizeof why));
     CHECK (strstr (why, "app 'nope' does not exist") != NULL);
-    s_close (&t);
+    ut_offline_close (&t);
 }
 
 static void
 test_cfg_set_makes_version_and_release (void)
 {
-    ut_cfg_t t;
+    ut_offline_t t;
     s_open (&t);
     s_app_event (&t, MSG_TYPE_APP_CREATED, "my-app");
     s_expect (&t, "my-app", 0, "{}");
@@ -210,7 +156,7 @@ test_cfg_set_makes_version_and_release (void)
     s_set (&t, "my-app", json_pack ("{s:s, s:s}", "FOO", "1", "BAR", "two words"), id);
     //  Exactly one release.create and one API log line, no reply.
     CHECK_EQ (t.count, 2);
-    msg_t *create = s_out (&t, MSG_TYPE_RELEASE_CREATE);
+    msg_t *create = ut_offline_out (&t, MSG_TYPE_RELEASE_CREATE);
     CHECK_NOT_NULL (create);
     CHECK (create->durable);
     CHECK_STR_EQ (create->to, "release-keeper");
@@ -222,7 +168,7 @@ test_cfg_set_makes_version_and_release (void)
     CHECK_EQ (msg_int (create, "config_version", 0), 1);
     CHECK_STR_EQ (msg_str (create, "reply_to", ""), UT_CLI);
     CHECK_STR_EQ (msg_str (create, "reply_corr", ""), id);
-    msg_t *log = s_out (&t, MSG_TYPE_LOG_BATCH);
+    msg_t *log = ut_offline_out (&t, MSG_TYPE_LOG_BATCH);
     CHECK_NOT_NULL (log);
     CHECK_STR_EQ (json_string_value (json_object_get (json_array_get (
                       json_object_get (log->body, "lines"), 0), "text")),
@@ -230,18 +176,18 @@ test_cfg_set_makes_version_and_release (void)
     s_expect (&t, "my-app", 1, "{\"FOO\": \"1\", \"BAR\": \"two words\"}");
     //  A second set changes one var, keeps the other, adds a third.
     s_set (&t, "my-app", json_pack ("{s:s, s:s}", "FOO", "3", "lower_ok", ""), NULL);
-    create = s_out (&t, MSG_TYPE_RELEASE_CREATE);
+    create = ut_offline_out (&t, MSG_TYPE_RELEASE_CREATE);
     CHECK_NOT_NULL (create);
     CHECK_EQ (msg_int (create, "config_version", 0), 2);
     CHECK_STR_EQ (msg_str (create, "description", ""), "Set FOO, lower_ok config vars");
     s_expect (&t, "my-app", 2, "{\"FOO\": \"3\", \"BAR\": \"two words\", \"lower_ok\": \"\"}");
-    s_close (&t);
+    ut_offline_close (&t);
 }
 
 static void
 test_cfg_set_validation_changes_nothing (void)
 {
-    ut_cfg_t t;
+    ut_offline_t t;
     s_open (&t);
     s_app_event (&t, MSG_TYPE_APP_CREATED, "my-app");
     s_set (&t, "my-app", json_pack ("{s:s}", "KEEP", "me"), NULL);
@@ -270,7 +216,7 @@ test_cfg_set_validation_changes_nothing (void)
     s_unset (&t, "my-app", json_pack ("[i]", 1));
     s_expect_error (&t, "must be strings");
     s_expect (&t, "my-app", 1, "{\"KEEP\": \"me\"}");
-    s_close (&t);
+    ut_offline_close (&t);
 }
 
 //  A string of `n` bytes 'x'. Caller owns result.
@@ -288,34 +234,34 @@ s_bytes (size_t n)
 static void
 test_cfg_size_limit (void)
 {
-    ut_cfg_t t;
+    ut_offline_t t;
     s_open (&t);
     s_app_event (&t, MSG_TYPE_APP_CREATED, "my-app");
     //  "A" + value = exactly CFG_VARS_MAX: accepted.
     s_set (&t, "my-app", json_pack ("{s:o}", "A", s_bytes (CFG_VARS_MAX - 1)), NULL);
-    CHECK_NOT_NULL (s_out (&t, MSG_TYPE_RELEASE_CREATE));
+    CHECK_NOT_NULL (ut_offline_out (&t, MSG_TYPE_RELEASE_CREATE));
     //  One more byte in a new key: refused, counting keys and values.
     s_set (&t, "my-app", json_pack ("{s:s}", "B", ""), NULL);
     s_expect_error (&t, "config vars would take 65537 bytes, over the limit of 65536");
     //  Replacing A by a shorter value and adding B fits again.
     s_set (&t, "my-app", json_pack ("{s:o, s:s}", "A", s_bytes (100), "B", "b"), NULL);
-    CHECK_NOT_NULL (s_out (&t, MSG_TYPE_RELEASE_CREATE));
+    CHECK_NOT_NULL (ut_offline_out (&t, MSG_TYPE_RELEASE_CREATE));
     json_t *body = s_get (&t, "my-app", -1, NULL, 0);
     CHECK_EQ (json_integer_value (json_object_get (body, "version")), 2);
     CHECK_EQ (cfg_vars_size (json_object_get (body, "vars")), 1 + 100 + 1 + 1);
     json_decref (body);
-    s_close (&t);
+    ut_offline_close (&t);
 }
 
 static void
 test_cfg_unset (void)
 {
-    ut_cfg_t t;
+    ut_offline_t t;
     s_open (&t);
     s_app_event (&t, MSG_TYPE_APP_CREATED, "my-app");
     s_set (&t, "my-app", json_pack ("{s:s, s:s, s:s}", "A", "1", "B", "2", "C", "3"), NULL);
     s_unset (&t, "my-app", json_pack ("[s, s, s]", "C", "A", "C"));
-    msg_t *create = s_out (&t, MSG_TYPE_RELEASE_CREATE);
+    msg_t *create = ut_offline_out (&t, MSG_TYPE_RELEASE_CREATE);
     CHECK_NOT_NULL (create);
     CHECK_STR_EQ (msg_str (create, "description", ""), "Remove C, A config vars");
     CHECK_STR_EQ (msg_str (create, "by", ""), "bob");
@@ -323,17 +269,17 @@ test_cfg_unset (void)
     s_expect (&t, "my-app", 2, "{\"B\": \"2\"}");
     //  Like Heroku: a name that is not set still makes a version and release.
     s_unset (&t, "my-app", json_pack ("[s]", "NOT_SET"));
-    create = s_out (&t, MSG_TYPE_RELEASE_CREATE);
+    create = ut_offline_out (&t, MSG_TYPE_RELEASE_CREATE);
     CHECK_NOT_NULL (create);
     CHECK_EQ (msg_int (create, "config_version", 0), 3);
     s_expect (&t, "my-app", 3, "{\"B\": \"2\"}");
-    s_close (&t);
+    ut_offline_close (&t);
 }
 
 static void
 test_cfg_history (void)
 {
-    ut_cfg_t t;
+    ut_offline_t t;
     s_open (&t);
     s_app_event (&t, MSG_TYPE_APP_CREATED, "my-app");
     s_set (&t, "my-app", json_pack ("{s:s}", "A", "1"), NULL);
@@ -352,58 +298,82 @@ test_cfg_history (void)
     char why [512];
     CHECK_NULL (s_get (&t, "my-app", 4, why, sizeof why));
     CHECK (strstr (why, "app 'my-app' has no config version 4 (the current one is 3)") != NULL);
-    s_close (&t);
+    ut_offline_close (&t);
 }
 
 static void
 test_cfg_rollback (void)
 {
-    ut_cfg_t t;
+    ut_offline_t t;
     s_open (&t);
     s_app_event (&t, MSG_TYPE_APP_CREATED, "my-app");
     s_set (&t, "my-app", json_pack ("{s:s}", "A", "1"), NULL);
     s_set (&t, "my-app", json_pack ("{s:s, s:s}", "A", "2", "B", "b"), NULL);
-    //  Release v5 rolls back to config version 1: version 3, no release.
-    s_rollback (&t, "my-app", 1, 5);
+    //  Rollback 1, to the release that ran config version 1: version 3,
+    //  and the rollback's release, asked of release-keeper for the CLI.
+    s_rollback (&t, "my-app", 1, 1);
+    CHECK_EQ (t.count, 1);
+    msg_t *create = ut_offline_out (&t, MSG_TYPE_RELEASE_CREATE);
+    CHECK_NOT_NULL (create);
+    CHECK (create->durable);
+    CHECK_STR_EQ (create->to, "release-keeper");
+    CHECK_STR_EQ (msg_str (create, "kind", ""), "rollback");
+    CHECK_STR_EQ (msg_str (create, "description", ""), "Rollback to v7");
+    CHECK_EQ (msg_int (create, "config_version", 0), 3);
+    CHECK_EQ (msg_int (create, "rollback_to", 0), 7);
+    CHECK_STR_EQ (json_string_value (json_object_get (json_object_get (create->body, "slug"), "blob")),
+                  "ab01");
+    CHECK_STR_EQ (msg_str (create, "reply_to", ""), UT_CLI);
+    CHECK_STR_EQ (msg_str (create, "reply_corr", ""), "0000000000000000000000000000c0de");
+    s_expect (&t, "my-app", 3, "{\"A\": \"1\"}");
+    //  Repeats (the same rollback, an older one) change nothing.
+    s_rollback (&t, "my-app", 2, 1);
+    CHECK_EQ (t.count, 0);
+    s_rollback (&t, "my-app", 2, 0);
     CHECK_EQ (t.count, 0);
     s_expect (&t, "my-app", 3, "{\"A\": \"1\"}");
-    //  Repeats (the same release, an older one) change nothing.
-    s_rollback (&t, "my-app", 2, 5);
-    CHECK_EQ (t.count, 0);
-    s_rollback (&t, "my-app", 2, 4);
-    CHECK_EQ (t.count, 0);
-    s_expect (&t, "my-app", 3, "{\"A\": \"1\"}");
-    //  A later rollback release applies; version 0 is the empty config.
-    s_rollback (&t, "my-app", 0, 6);
+    //  A later rollback applies; version 0 is the empty config.
+    s_rollback (&t, "my-app", 0, 2);
     s_expect (&t, "my-app", 4, "{}");
     //  An unknown version is refused (to release-keeper), nothing changes.
-    s_rollback (&t, "my-app", 9, 7);
+    s_rollback (&t, "my-app", 9, 3);
     CHECK_EQ (t.count, 1);
     CHECK_EQ (t.out [0]->type->id, MSG_TYPE_ERROR);
     CHECK_STR_EQ (t.out [0]->to, UT_RK);
     s_expect (&t, "my-app", 4, "{}");
+    //  From anyone but release-keeper it is refused.
+    msg_t *forged = ut_offline_msg (&t, MSG_TYPE_CONFIG_ROLLBACK, UT_CLI);
+    msg_set_str (forged, "app", "my-app");
+    msg_set_int (forged, "version", 1);
+    msg_set_int (forged, "rollback", 99);
+    msg_set_int (forged, "target", 1);
+    msg_set_json (forged, "release", json_object ());
+    ut_offline_feed_take (&t, &forged);
+    CHECK_EQ (t.count, 1);
+    CHECK_EQ (t.out [0]->type->id, MSG_TYPE_ERROR);
+    s_expect (&t, "my-app", 4, "{}");
     //  The next set makes version 5 and a release of it.
     s_set (&t, "my-app", json_pack ("{s:s}", "C", "c"), NULL);
-    CHECK_EQ (msg_int (s_out (&t, MSG_TYPE_RELEASE_CREATE), "config_version", 0), 5);
-    s_close (&t);
+    CHECK_EQ (msg_int (ut_offline_out (&t, MSG_TYPE_RELEASE_CREATE), "config_version", 0), 5);
+    ut_offline_close (&t);
 }
 
 static void
 test_cfg_app_events_idempotent (void)
 {
-    ut_cfg_t t;
+    ut_offline_t t;
     s_open (&t);
-    msg_t *created = s_msg (&t, MSG_TYPE_APP_CREATED, UT_RK);
+    msg_t *created = ut_offline_msg (&t, MSG_TYPE_APP_CREATED, UT_RK);
     msg_set_str (created, "name", "my-app");
-    s_feed (&t, created);
+    ut_offline_feed (&t, created);
     s_set (&t, "my-app", json_pack ("{s:s}", "A", "1"), NULL);
     //  A repeat app.created (another id: a second sender) changes nothing.
     s_app_event (&t, MSG_TYPE_APP_CREATED, "my-app");
     s_expect (&t, "my-app", 1, "{\"A\": \"1\"}");
     //  Destroyed: the config is gone; a repeat destroy is harmless.
-    msg_t *destroyed = s_msg (&t, MSG_TYPE_APP_DESTROYED, UT_RK);
+    msg_t *destroyed = ut_offline_msg (&t, MSG_TYPE_APP_DESTROYED, UT_RK);
     msg_set_str (destroyed, "name", "my-app");
-    s_feed (&t, destroyed);
+    ut_offline_feed (&t, destroyed);
     CHECK_NULL (s_get (&t, "my-app", -1, NULL, 0));
     s_app_event (&t, MSG_TYPE_APP_DESTROYED, "my-app");
     //  Created again: starts empty at version 0.
@@ -411,41 +381,41 @@ test_cfg_app_events_idempotent (void)
     s_expect (&t, "my-app", 0, "{}");
     msg_destroy (&created);
     msg_destroy (&destroyed);
-    s_close (&t);
+    ut_offline_close (&t);
     //  release-keeper replays its journal and re-sends old events with
     //  their old ids after a destroy and re-create. A restarted
     //  config-keeper (fresh seen-id set, as here) applies them again unless
     //  its state knows their ids: they must change nothing.
-    ut_cfg_t u;
+    ut_offline_t u;
     s_open (&u);
-    msg_t *c1 = s_msg (&u, MSG_TYPE_APP_CREATED, UT_RK);
+    msg_t *c1 = ut_offline_msg (&u, MSG_TYPE_APP_CREATED, UT_RK);
     msg_set_str (c1, "name", "my-app");
-    msg_t *d1 = s_msg (&u, MSG_TYPE_APP_DESTROYED, UT_RK);
+    msg_t *d1 = ut_offline_msg (&u, MSG_TYPE_APP_DESTROYED, UT_RK);
     msg_set_str (d1, "name", "my-app");
-    s_feed (&u, c1);
-    s_feed (&u, d1);
+    ut_offline_feed (&u, c1);
+    ut_offline_feed (&u, d1);
     s_app_event (&u, MSG_TYPE_APP_CREATED, "my-app");
     s_set (&u, "my-app", json_pack ("{s:s}", "NEW", "1"), NULL);
     const act_def_t *def = cfg_actor_def ();
-    json_t *snap = def->snapshot (act_offline_state (u.act));
-    s_close (&u);
+    json_t *snap = def->snapshot (ut_offline_state (&u));
+    ut_offline_close (&u);
     s_open (&u);
     u.next_id = 100;
-    CHECK_OK (def->restore (act_offline_state (u.act), snap));
+    CHECK_OK (def->restore (ut_offline_state (&u), snap));
     json_decref (snap);
-    s_feed (&u, c1);
-    s_feed (&u, d1);
+    ut_offline_feed (&u, c1);
+    ut_offline_feed (&u, d1);
     CHECK_EQ (u.count, 0);
     s_expect (&u, "my-app", 1, "{\"NEW\": \"1\"}");
     msg_destroy (&c1);
     msg_destroy (&d1);
-    s_close (&u);
+    ut_offline_close (&u);
 }
 
 static void
 test_cfg_snapshot_round_trip (void)
 {
-    ut_cfg_t t;
+    ut_offline_t t;
     s_open (&t);
     s_app_event (&t, MSG_TYPE_APP_CREATED, "app-one");
     s_app_event (&t, MSG_TYPE_APP_CREATED, "app-two");
@@ -456,21 +426,21 @@ test_cfg_snapshot_round_trip (void)
     s_set (&t, "app-two", json_pack ("{s:s}", "T", "2"), NULL);
     const act_def_t *def = cfg_actor_def ();
     json_t *status = json_object ();
-    def->status (act_offline_state (t.act), status);
+    def->status (ut_offline_state (&t), status);
     CHECK_EQ (json_integer_value (json_object_get (status, "apps")), 2);
     CHECK_EQ (json_integer_value (json_object_get (status, "config_versions")), 4);
     json_decref (status);
     //  Through JSON text, as the runtime stores it.
-    json_t *snap = def->snapshot (act_offline_state (t.act));
+    json_t *snap = def->snapshot (ut_offline_state (&t));
     char *text = json_dumps (snap, JSON_COMPACT);
     CHECK_NOT_NULL (text);
     json_t *loaded = json_loads (text, 0, NULL);
     CHECK_NOT_NULL (loaded);
-    ut_cfg_t r;
+    ut_offline_t r;
     s_open (&r);
     r.next_id = 1000;
-    CHECK_OK (def->restore (act_offline_state (r.act), loaded));
-    json_t *again = def->snapshot (act_offline_state (r.act));
+    CHECK_OK (def->restore (ut_offline_state (&r), loaded));
+    json_t *again = def->snapshot (ut_offline_state (&r));
     CHECK (json_equal (again, snap));
     for (int v = 0; v <= 3; v++) {
         json_t *a = s_get (&t, "app-one", v, NULL, 0);
@@ -488,18 +458,18 @@ test_cfg_snapshot_round_trip (void)
     s_rollback (&r, "app-one", 2, 3);
     CHECK_EQ (r.count, 0);
     s_set (&r, "app-one", json_pack ("{s:s}", "NEXT", "n"), NULL);
-    CHECK_EQ (msg_int (s_out (&r, MSG_TYPE_RELEASE_CREATE), "config_version", 0), 4);
+    CHECK_EQ (msg_int (ut_offline_out (&r, MSG_TYPE_RELEASE_CREATE), "config_version", 0), 4);
     //  A malformed snapshot is refused.
     json_t *bad = json_pack ("{s:{s:{s:[], s:i}}, s:{}}", "apps", "x", "versions",
                              "last_rollback", 0, "events");
-    CHECK_EQ (def->restore (act_offline_state (r.act), bad), ACT_ESTORE);
+    CHECK_EQ (def->restore (ut_offline_state (&r), bad), ACT_ESTORE);
     json_decref (bad);
     free (text);
     json_decref (loaded);
     json_decref (again);
     json_decref (snap);
-    s_close (&r);
-    s_close (&t);
+    ut_offline_close (&r);
+    ut_offline_close (&t);
 }
 
 static void
@@ -509,14 +479,14 @@ test_cfg_replay_is_deterministic (void)
     //  so release-keeper can drop the copy a replay re-sends.
     char ids [2][MSG_ID_LEN + 1];
     for (int k = 0; k < 2; k++) {
-        ut_cfg_t t;
+        ut_offline_t t;
         s_open (&t);
         s_app_event (&t, MSG_TYPE_APP_CREATED, "my-app");
         s_set (&t, "my-app", json_pack ("{s:s}", "A", "1"), NULL);
-        msg_t *create = s_out (&t, MSG_TYPE_RELEASE_CREATE);
+        msg_t *create = ut_offline_out (&t, MSG_TYPE_RELEASE_CREATE);
         CHECK_NOT_NULL (create);
         memcpy (ids [k], create->id, sizeof ids [k]);
-        s_close (&t);
+        ut_offline_close (&t);
     }
     CHECK_STR_EQ (ids [0], ids [1]);
 }

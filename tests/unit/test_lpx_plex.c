@@ -9,52 +9,33 @@
 //  limit however long the lines.
 
 #include "unit.h"
-#include "../../actors/common/act_offline.h"
+#include "offline.h"
 #include "../../actors/log-plex/log-plex.h"
 
 #define UT_TS_MS    1795860930123LL     // 2026-11-28T10:15:30.123 UTC
 
-typedef struct {
-    act_t *act;
-    msg_t **out;
-    size_t count;
-    int next_id;
-} ut_lpx_t;
-
 static void
-s_open (ut_lpx_t *t)
+s_open (ut_offline_t *t)
 {
-    memset (t, 0, sizeof *t);
-    t->act = act_offline_new (lpx_actor_def (), "t1", 3);
-    CHECK_NOT_NULL (t->act);
+    ut_offline_open (t, lpx_actor_def (), 3);
 }
 
+//  Feeds a message `type` from the CLI with `body` (ownership passes
+//  here), not journaled.
 static void
-s_close (ut_lpx_t *t)
+s_feed (ut_offline_t *t, msg_type_id_t type, json_t *body)
 {
-    act_offline_free_out (&t->out, t->count);
-    act_offline_destroy (&t->act);
-}
-
-static void
-s_feed (ut_lpx_t *t, msg_type_id_t type, json_t *body)
-{
-    msg_t *msg = msg_new (type);
-    char id [MSG_ID_LEN + 1];
-    snprintf (id, sizeof id, "%032x", ++t->next_id);
-    msg_set_id (msg, id);
-    msg_set_from (msg, "cli@t1");
-    msg_set_to (msg, "log-plex");
+    msg_t *msg = ut_offline_msg (t, type, "cli@t1");
+    msg->seq = 0;
+    msg->ts = 0;
     json_decref (msg->body);
     msg->body = body;
-    act_offline_free_out (&t->out, t->count);
-    act_offline_feed (t->act, msg, &t->out, &t->count);
-    msg_destroy (&msg);
+    ut_offline_feed_take (t, &msg);
 }
 
 //  One batch of `lines` (ownership passes here) for `app`.
 static void
-s_batch (ut_lpx_t *t, const char *app, json_t *lines)
+s_batch (ut_offline_t *t, const char *app, json_t *lines)
 {
     s_feed (t, MSG_TYPE_LOG_BATCH, json_pack ("{s:s, s:o}", "app", app, "lines", lines));
     CHECK_EQ (t->count, 0);
@@ -70,7 +51,7 @@ s_line (int64_t ts, const char *process, const char *text)
 //  log.get for `app` (`n` < 0: none given): the lines, or NULL after an
 //  error reply. Borrowed from the last output.
 static json_t *
-s_get (ut_lpx_t *t, const char *app, int64_t n)
+s_get (ut_offline_t *t, const char *app, int64_t n)
 {
     json_t *body = json_pack ("{s:s}", "app", app);
     if (n >= 0)
@@ -87,7 +68,7 @@ s_get (ut_lpx_t *t, const char *app, int64_t n)
 static void
 test_lpx_plex_store_and_get (void)
 {
-    ut_lpx_t t;
+    ut_offline_t t;
     s_open (&t);
     s_batch (&t, "app-one", json_pack ("[o, o]", s_line (UT_TS_MS, "web.1", "hello"),
                                        s_line (UT_TS_MS + 1, "web.2", "two\nlines")));
@@ -111,13 +92,13 @@ test_lpx_plex_store_and_get (void)
     lines = s_get (&t, "nope", -1);
     CHECK_NOT_NULL (lines);
     CHECK_EQ (json_array_size (lines), 0);
-    s_close (&t);
+    ut_offline_close (&t);
 }
 
 static void
 test_lpx_plex_bounds (void)
 {
-    ut_lpx_t t;
+    ut_offline_t t;
     s_open (&t);
     for (int b = 0; b < 20; b++) {
         json_t *batch = json_array ();
@@ -141,13 +122,13 @@ test_lpx_plex_bounds (void)
     CHECK_NULL (s_get (&t, "app-one", 1501));
     CHECK (strstr (msg_str (t.out [0], "reason", ""), "1 to 1500"));
     CHECK_NULL (s_get (&t, "app-one", 0));
-    s_close (&t);
+    ut_offline_close (&t);
 }
 
 static void
 test_lpx_plex_malformed_lines (void)
 {
-    ut_lpx_t t;
+    ut_offline_t t;
     s_open (&t);
     s_batch (&t, "app-one", json_pack ("[s, {s:s}, {s:I}, o, {s:I, s:s}]", "not a map",
                                        "text", "no ts", "ts", (json_int_t) 1,
@@ -159,12 +140,12 @@ test_lpx_plex_malformed_lines (void)
                   "2026-11-28T10:15:30.123000+00:00 app[unknown]: defaults");
     //  Counted in the status figures.
     json_t *detail = json_object ();
-    lpx_actor_def ()->status (act_offline_state (t.act), detail);
+    lpx_actor_def ()->status (ut_offline_state (&t), detail);
     CHECK_EQ (json_integer_value (json_object_get (detail, "lines_in")), 2);
     CHECK_EQ (json_integer_value (json_object_get (detail, "lines_bad")), 3);
     CHECK_EQ (json_integer_value (json_object_get (detail, "apps")), 1);
     json_decref (detail);
-    s_close (&t);
+    ut_offline_close (&t);
 }
 
 //  1500 lines of 10 kB do not fit one message: the reply holds the newest
@@ -172,7 +153,7 @@ test_lpx_plex_malformed_lines (void)
 static void
 test_lpx_plex_reply_fits (void)
 {
-    ut_lpx_t t;
+    ut_offline_t t;
     s_open (&t);
     char *text = malloc (10001);
     memset (text, 'z', 10000);
@@ -195,7 +176,7 @@ test_lpx_plex_reply_fits (void)
     CHECK_OK (msg_encode (t.out [0], &buf, &len, NULL));
     CHECK (len <= MSG_MAX_SIZE);
     free (buf);
-    s_close (&t);
+    ut_offline_close (&t);
 }
 
 static const unit_test_t s_tests [] = {

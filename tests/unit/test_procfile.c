@@ -5,9 +5,11 @@
 //  refusal names the line number and quotes the line (bad name, no colon,
 //  no command, a type declared twice, bytes that are not UTF-8, over the
 //  size and type limits); no types is an empty object, not an error.
-//  bin/release: default_process_types in the simple YAML form, quoted
-//  values, other keys and comments ignored, the section's end, nothing
-//  when absent. UTF-8 helpers: the valid prefix and the cleaning copy.
+//  bin/release (libyaml): default_process_types in block and flow style,
+//  quoted and folded values, anchors, other keys and comments ignored,
+//  pairs that break the Procfile's rules (bad name, empty or multi-line
+//  command, a non-scalar value) skipped, nothing when absent or when the
+//  YAML does not parse. UTF-8 helpers: the valid prefix and the cleaning copy.
 
 #include "unit.h"
 #include "../../actors/release-keeper/procfile.h"
@@ -153,6 +155,44 @@ test_release_yaml (void)
 }
 
 static void
+test_release_yaml_flow_and_more (void)
+{
+    const char *flow = "--- {addons: [], default_process_types: {web: \"bundle exec puma\", "
+                       "worker: 'rake jobs:work', bad.name: x}}\n";
+    json_t *types = rel_release_types_parse (flow, strlen (flow));
+    CHECK_EQ (json_object_size (types), 2);
+    s_check_type (types, "web", "bundle exec puma");
+    s_check_type (types, "worker", "rake jobs:work");
+    json_decref (types);
+    const char *block = "cmd: &run ./run.sh --fast\n"
+                        "default_process_types:\n"
+                        "  web: *run\n"
+                        "  folded: >-\n"
+                        "    python3\n"
+                        "    app.py\n"
+                        "  multi: |\n"
+                        "    line one\n"
+                        "    line two\n"
+                        "  list: [a, b]\n"
+                        "  blank: '   '\n";
+    types = rel_release_types_parse (block, strlen (block));
+    CHECK_EQ (json_object_size (types), 2);
+    s_check_type (types, "web", "./run.sh --fast");
+    s_check_type (types, "folded", "python3 app.py");
+    json_decref (types);
+    const char *bad [] = { "default_process_types: {web: x\n", "- a list\n- web: x\n",
+                           "default_process_types: [web, x]\n", "\xff\xfe: x\n",
+                           "default_process_types:\n  web: \"a\\0b\"\n" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        types = rel_release_types_parse (bad [i], strlen (bad [i]));
+        CHECK_NOT_NULL (types);
+        if (json_object_size (types) != 0)
+            UNIT_FAIL ("'%s' gave types", bad [i]);
+        json_decref (types);
+    }
+}
+
+static void
 test_utf8_helpers (void)
 {
     CHECK_EQ (rel_utf8_valid_prefix ("abc", 3), 3);
@@ -173,6 +213,7 @@ static const unit_test_t s_tests [] = {
     UNIT_TEST (test_procfile_bad_lines),
     UNIT_TEST (test_procfile_limits),
     UNIT_TEST (test_release_yaml),
+    UNIT_TEST (test_release_yaml_flow_and_more),
     UNIT_TEST (test_utf8_helpers),
 };
 

@@ -11,20 +11,37 @@
 //  absolute paths, symlinks out directly and through other symlinks,
 //  entries through a symlink, hard links out, device nodes, FIFOs) and
 //  corrupt or truncated ones are refused with one line naming the entry,
-//  and extracting them writes nothing outside the folder. A folder written
-//  as a slug reads back with the same files and its hash is its address.
+//  and extracting them writes nothing outside the folder; so is a hard link
+//  to a symlink that is then replaced (the symlink `a` -> /etc, `h` a hard
+//  link to it, `a` again as a file), and archives over a byte or entry cap.
+//  A folder written as a slug reads back with the same files and its hash
+//  is its address.
+//  Build processes (build.h) run real programs: a flood of output is read
+//  at most REL_BUILD_READ_MAX bytes per call, capped at REL_BUILD_LINES_MAX
+//  lines (or REL_BUILD_OUTPUT_MAX bytes) and one truncation line while the
+//  rest is drained, so the program ends; a read error is told apart from
+//  the end of output; the program leads its own session. A build's result
+//  is checked before it is trusted (slug stored, size, process types).
+//  buildpacks.set, driven offline, accepts or refuses on the message alone.
 
 #include "unit.h"
+#include "offline.h"
 #include "../../actors/release-keeper/archive.h"
 #include "../../actors/release-keeper/blobs.h"
+#include "../../actors/release-keeper/build.h"
+#include "../../actors/release-keeper/rel_state.h"
+#include "../../actors/release-keeper/release-keeper.h"
 #include "../../actors/release-keeper/upload.h"
 #include "../../actors/common/act_base.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 //  The SHA-256 of `len` bytes, as hex.
@@ -283,8 +300,52 @@ test_archive_hostile (void)
              { "dir", AE_IFLNK, ".", NULL }, { "dir/x", AE_IFREG, "boom", NULL });
     HOSTILE ("tarball entry 'b' is a hard link to '../x', outside the build directory",
              { "a", AE_IFREG, "a", NULL }, { "b", AE_IFREG, NULL, "../x" });
+    //  A hard link to a symlink is a symlink on disk: replacing the
+    //  symlink must not hide it (`h` would still lead to /etc).
+    HOSTILE ("tarball entry 'a' replaces a symlink made earlier in the archive",
+             { "Procfile", AE_IFREG, "web: x\n", NULL }, { "a", AE_IFLNK, "/etc", NULL },
+             { "h", AE_IFREG, NULL, "a" }, { "a", AE_IFREG, "plain", NULL });
+    //  ... and its target is read from the hard link's own folder.
+    HOSTILE ("tarball entry 'h' is a symlink to '..', outside the build directory",
+             { "d/a", AE_IFLNK, "..", NULL }, { "h", AE_IFREG, NULL, "d/a" });
     HOSTILE ("tarball entry 'dev' is a device node", { "dev", AE_IFCHR, NULL, NULL });
     HOSTILE ("tarball entry 'fifo' is a FIFO or socket", { "fifo", AE_IFIFO, NULL, NULL });
+}
+
+static void
+test_archive_limits (void)
+{
+    static const entry_t three [] = {
+        { "Procfile", AE_IFREG, "web: x\n", NULL },
+        { "a", AE_IFREG, "0123456789012345678901234567890123456789", NULL },
+        { "b", AE_IFREG, "0123456789012345678901234567890123456789", NULL },
+    };
+    char *tgz = s_path ("bomb.tgz");
+    s_tarball (tgz, three, 3);
+    rel_extract_t out;
+    char why [REL_ARCHIVE_WHY_MAX];
+    rel_extract_opts_t bytes = { .max_bytes = 80 };
+    CHECK (rel_archive_extract (tgz, &bytes, &out, why) < 0);
+    CHECK_STR_EQ (why, "tarball expands to over 80 bytes, the limit for a build");
+    rel_extract_opts_t entries = { .max_entries = 2 };
+    CHECK (rel_archive_extract (tgz, &entries, &out, why) < 0);
+    CHECK_STR_EQ (why, "tarball has over 2 entries, the limit for a build");
+    char *dest = s_path ("bomb");
+    CHECK_OK (mkdir (dest, 0755));
+    rel_extract_opts_t xbytes = { .dest = dest, .max_bytes = 80 };
+    CHECK (rel_archive_extract (tgz, &xbytes, &out, why) < 0);
+    CHECK (strstr (why, "the limit for a build") != NULL);
+    //  At the limits exactly: fine.
+    char *dest2 = s_path ("bomb2");
+    CHECK_OK (mkdir (dest2, 0755));
+    rel_extract_opts_t fits = { .dest = dest2, .max_bytes = 87, .max_entries = 3 };
+    if (rel_archive_extract (tgz, &fits, &out, why))
+        UNIT_FAIL ("refused at the limits: %s", why);
+    CHECK_EQ (out.bytes, 87);
+    CHECK_EQ (out.entries, 3);
+    free (dest2);
+    free (dest);
+    free (tgz);
 }
 
 static void
@@ -372,14 +433,223 @@ test_archive_slug_round_trip (void)
     free (dir);
 }
 
+// ---- build processes ----------------------------------------------------------
+
+typedef struct {
+    int lines;                  // lines handed over so far
+    int call_lines;             // ... in the current rel_build_read call
+    int call_max;               // the most in one call
+    int truncated;              // REL_BUILD_TRUNCATED lines seen
+    int after;                  // lines after the truncation line
+    char last [REL_BUILD_LINE_MAX + 1];
+} lines_t;
+
+static void
+s_count_line (void *arg, const char *line)
+{
+    lines_t *l = arg;
+    if (l->truncated)
+        l->after++;
+    if (strcmp (line, REL_BUILD_TRUNCATED) == 0)
+        l->truncated++;
+    l->lines++;
+    l->call_lines++;
+    snprintf (l->last, sizeof l->last, "%s", line);
+}
+
+//  Runs `sh -c script` as a build and reads its output to the end as the
+//  actor would (poll, then one bounded read). Returns the wait status.
+static int
+s_run_build (const char *script, lines_t *l)
+{
+    const char *argv [] = { "sh", "-c", script, NULL };
+    int rc;
+    memset (l, 0, sizeof *l);
+    rel_build_t *b = rel_build_start ("/bin/sh", argv, unit_tmpdir (), &rc);
+    CHECK_NOT_NULL (b);
+    for (;;) {
+        struct pollfd p = { rel_build_fd (b), POLLIN, 0 };
+        CHECK (poll (&p, 1, 10000) == 1);
+        l->call_lines = 0;
+        rc = rel_build_read (b, s_count_line, l);
+        if (l->call_lines > l->call_max)
+            l->call_max = l->call_lines;
+        CHECK (rc >= 0);
+        if (rc == 1)
+            break;
+    }
+    int status = -1;
+    for (int i = 0; i < 1000 && !rel_build_reap (b, &status); i++)
+        usleep (10000);
+    for (int i = 0; i < 1000 && !rel_build_gone (b); i++)
+        usleep (10000);
+    CHECK (rel_build_gone (b));
+    rel_build_destroy (&b);
+    return status;
+}
+
+static void
+test_build_output_flood (void)
+{
+    lines_t l;
+    //  Far more than the cap: the build still ends (the pipe is drained),
+    //  and what follows the cap is not shown.
+    int status = s_run_build ("yes | head -n 300000; echo after-the-flood", &l);
+    CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    CHECK_EQ (l.truncated, 1);
+    CHECK_EQ (l.after, 0);
+    CHECK_EQ (l.lines, REL_BUILD_LINES_MAX + 1);
+    CHECK_STR_EQ (l.last, REL_BUILD_TRUNCATED);
+    //  Bounded work per call: at most the call's line budget plus what one
+    //  16 KiB read of 2-byte lines holds.
+    if (l.call_max > REL_BUILD_CALL_LINES + 8192)
+        UNIT_FAIL ("%d lines in one call", l.call_max);
+    //  Long lines: the byte cap comes first.
+    status = s_run_build ("yes \"$(printf '%3999s' x)\" | head -n 3000", &l);
+    CHECK_EQ (l.truncated, 1);
+    CHECK_EQ (l.lines, REL_BUILD_OUTPUT_MAX / 4000 + 1);
+    //  Under the caps everything comes, the last line without a newline too.
+    status = s_run_build ("echo one; printf 'two\\r\\nthree'", &l);
+    CHECK_EQ (l.lines, 3);
+    CHECK_EQ (l.truncated, 0);
+    CHECK_STR_EQ (l.last, "three");
+}
+
+static void
+test_build_read_error_and_session (void)
+{
+    //  The child leads its own session (and group): the parent never
+    //  races it with a setpgid of its own.
+    const char *argv [] = { "sh", "-c", "cut -d' ' -f6 /proc/$$/stat; exec sleep 30", NULL };
+    int rc;
+    rel_build_t *b = rel_build_start ("/bin/sh", argv, unit_tmpdir (), &rc);
+    CHECK_NOT_NULL (b);
+    lines_t l;
+    memset (&l, 0, sizeof l);
+    for (int i = 0; i < 500 && l.lines == 0; i++) {
+        struct pollfd p = { rel_build_fd (b), POLLIN, 0 };
+        poll (&p, 1, 20);
+        CHECK (rel_build_read (b, s_count_line, &l) >= 0);
+    }
+    CHECK_EQ (strtol (l.last, NULL, 10), (long) rel_build_pid (b));
+    //  A pipe that cannot be read is an error, not "more later".
+    int dir = open ("/", O_RDONLY | O_DIRECTORY);
+    CHECK (dup2 (dir, rel_build_fd (b)) >= 0);
+    close (dir);
+    CHECK_EQ (rel_build_read (b, s_count_line, &l), -EISDIR);
+    //  Killed as a group, reaped, gone.
+    rel_build_kill (b);
+    int status = 0;
+    for (int i = 0; i < 1000 && !rel_build_reap (b, &status); i++)
+        usleep (10000);
+    CHECK (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+    for (int i = 0; i < 1000 && !rel_build_gone (b); i++)
+        usleep (10000);
+    CHECK (rel_build_gone (b));
+    rel_build_destroy (&b);
+}
+
+static void
+test_build_result_check (void)
+{
+    const char *store = s_store ();
+    char *tmp;
+    int fd = rel_blob_tmp_open (store, &tmp);
+    CHECK (fd >= 0);
+    CHECK_EQ (write (fd, "slug bytes", 10), 10);
+    char sha [REL_SHA_HEX + 1];
+    s_sha ("slug bytes", 10, sha);
+    CHECK_OK (rel_blob_commit (store, tmp, fd, sha));
+    close (fd);
+    free (tmp);
+    char why [256];
+    json_t *r = json_pack ("{s:{s:s, s:i, s:[s]}, s:{s:s}}", "slug", "blob", sha, "size", 10,
+                           "buildpacks", "shell", "process_types", "web", "./web.sh");
+    if (rel_build_result_check (r, store, 1000, why, sizeof why))
+        UNIT_FAIL ("good result refused: %s", why);
+    CHECK (rel_build_result_check (r, store, 5, why, sizeof why) < 0);
+    CHECK (strstr (why, "over the limit") != NULL);
+    json_object_set_new (json_object_get (r, "slug"), "size", json_integer (11));
+    CHECK (rel_build_result_check (r, store, 1000, why, sizeof why) < 0);
+    CHECK (strstr (why, "not the size its result says") != NULL);
+    json_object_set_new (json_object_get (r, "slug"), "size", json_integer (10));
+    json_object_set_new (json_object_get (r, "slug"), "blob", json_string ("../../api-token"));
+    CHECK (rel_build_result_check (r, store, 1000, why, sizeof why) < 0);
+    CHECK (strstr (why, "no valid slug blob") != NULL);
+    char other [REL_SHA_HEX + 1];
+    s_sha ("not stored", 10, other);
+    json_object_set_new (json_object_get (r, "slug"), "blob", json_string (other));
+    CHECK (rel_build_result_check (r, store, 1000, why, sizeof why) < 0);
+    CHECK (strstr (why, "is not in the store") != NULL);
+    json_object_set_new (json_object_get (r, "slug"), "blob", json_string (sha));
+    json_object_set_new (r, "process_types", json_pack ("{s:s}", "we b", "x"));
+    CHECK (rel_build_result_check (r, store, 1000, why, sizeof why) < 0);
+    CHECK (strstr (why, "bad process type") != NULL);
+    json_object_set_new (r, "process_types", json_pack ("{s:s}", "web", "a\nb"));
+    CHECK (rel_build_result_check (r, store, 1000, why, sizeof why) < 0);
+    json_object_set_new (r, "process_types", json_object ());
+    CHECK (rel_build_result_check (r, store, 1000, why, sizeof why) < 0);
+    json_decref (r);
+    r = json_pack ("{s:s}", "slug", "x");
+    CHECK (rel_build_result_check (r, store, 1000, why, sizeof why) < 0);
+    json_decref (r);
+}
+
+// ---- buildpacks.set -------------------------------------------------------------
+
+//  Feeds buildpacks.set {app, buildpacks: [{blob, name}]}; returns the
+//  error's reason, or NULL when it was accepted (app.info).
+static const char *
+s_set_buildpack (ut_offline_t *t, const char *blob, const char *name)
+{
+    msg_t *msg = ut_offline_msg (t, MSG_TYPE_BUILDPACKS_SET, "cli@t1");
+    msg_set_str (msg, "app", "bp-app");
+    msg_set_json (msg, "buildpacks", json_pack ("[{s:s, s:s}]", "blob", blob, "name", name));
+    ut_offline_feed_take (t, &msg);
+    msg_t *error = ut_offline_out (t, MSG_TYPE_ERROR);
+    if (error)
+        return msg_str (error, "reason", "");
+    CHECK_NOT_NULL (ut_offline_out (t, MSG_TYPE_APP_INFO));
+    return NULL;
+}
+
+static void
+test_buildpacks_set_on_message_alone (void)
+{
+    ut_offline_t t;
+    ut_offline_open (&t, rel_actor_def (), 3);
+    msg_t *msg = ut_offline_msg (&t, MSG_TYPE_APP_CREATE, "cli@t1");
+    msg_set_str (msg, "name", "bp-app");
+    ut_offline_feed_take (&t, &msg);
+    char sha [REL_SHA_HEX + 1];
+    s_sha ("never uploaded", 14, sha);
+    //  A well-formed set is accepted whether or not the blob is stored:
+    //  live and replayed alike. The deploy checks the store.
+    CHECK_NULL (s_set_buildpack (&t, sha, "shell"));
+    const char *why = s_set_buildpack (&t, "ABC", "shell");
+    CHECK (why && strstr (why, "blob is not a sha256"));
+    why = s_set_buildpack (&t, sha, "");
+    CHECK (why && strstr (why, "needs a name"));
+    why = s_set_buildpack (&t, sha, "bad\tname");
+    CHECK (why && strstr (why, "control character"));
+    json_t *app = json_object_get (((rel_state_t *) ut_offline_state (&t))->apps, "bp-app");
+    CHECK_EQ (json_array_size (json_object_get (app, "buildpacks")), 1);
+    ut_offline_close (&t);
+}
+
 static const unit_test_t s_tests [] = {
     UNIT_TEST (test_upload_good),
     UNIT_TEST (test_upload_corrupt_and_truncated),
     UNIT_TEST (test_upload_order_and_limit),
     UNIT_TEST (test_archive_good),
     UNIT_TEST (test_archive_hostile),
+    UNIT_TEST (test_archive_limits),
     UNIT_TEST (test_archive_corrupt),
     UNIT_TEST (test_archive_slug_round_trip),
+    UNIT_TEST (test_build_output_flood),
+    UNIT_TEST (test_build_read_error_and_session),
+    UNIT_TEST (test_build_result_check),
+    UNIT_TEST (test_buildpacks_set_on_message_alone),
 };
 
 UNIT_SUITE (unit_suite_rel_deploy, s_tests);

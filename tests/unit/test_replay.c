@@ -136,7 +136,7 @@ test_replay_matches_recording (void)
     journal_t j = { 0 };
     s_record (&j);
     CHECK_EQ (j.count, 6);
-    dnd_replay_t *replay = dnd_replay_new (rel_actor_def (), 1, 0);
+    dnd_replay_t *replay = dnd_replay_new (rel_actor_def (), 1, 0, true);
     for (size_t i = 0; i < j.count; i++)
         CHECK (dnd_replay_add (replay, j.data [i], j.len [i]));
     dnd_replay_result_t result;
@@ -148,7 +148,7 @@ test_replay_matches_recording (void)
     dnd_replay_result_release (&result);
     dnd_replay_destroy (&replay);
     //  --to 3: the first two inputs only.
-    replay = dnd_replay_new (rel_actor_def (), 1, 3);
+    replay = dnd_replay_new (rel_actor_def (), 1, 3, true);
     for (size_t i = 0; i < j.count; i++)
         dnd_replay_add (replay, j.data [i], j.len [i]);
     CHECK_EQ (dnd_replay_run (replay, &result), 0);
@@ -189,7 +189,7 @@ test_replay_catches_changed_handler (void)
             routes [i].fn = s_changed_app_create;
     act_def_t changed = *real;
     changed.routes = routes;
-    dnd_replay_t *replay = dnd_replay_new (&changed, 1, 0);
+    dnd_replay_t *replay = dnd_replay_new (&changed, 1, 0, true);
     for (size_t i = 0; i < j.count; i++)
         dnd_replay_add (replay, j.data [i], j.len [i]);
     dnd_replay_result_t result;
@@ -213,7 +213,7 @@ test_replay_missing_and_extra_outputs (void)
     s_record (&j);
     //  Drop the second recorded app.created (entry 4, seq 4): the replay
     //  emits one the journal lacks.
-    dnd_replay_t *replay = dnd_replay_new (rel_actor_def (), 1, 0);
+    dnd_replay_t *replay = dnd_replay_new (rel_actor_def (), 1, 0, true);
     for (size_t i = 0; i < j.count; i++)
         if (i != 3)
             dnd_replay_add (replay, j.data [i], j.len [i]);
@@ -236,7 +236,7 @@ test_replay_missing_and_extra_outputs (void)
     msg_set_corr (bogus, first->id);
     msg_set_str (bogus, "name", "ghost");
     s_journal (&j, bogus);
-    replay = dnd_replay_new (rel_actor_def (), 1, 0);
+    replay = dnd_replay_new (rel_actor_def (), 1, 0, true);
     for (size_t i = 0; i < j.count; i++)
         dnd_replay_add (replay, j.data [i], j.len [i]);
     CHECK_EQ (dnd_replay_run (replay, &result), 1);
@@ -251,11 +251,21 @@ test_replay_missing_and_extra_outputs (void)
     s_journal_free (&j);
 }
 
+typedef struct {
+    dnd_replay_t *replay;
+    uint64_t first_set;         // seq of the fixture's first config.set
+} fixture_t;
+
 static bool
 s_fixture_add (void *arg, uint64_t seq, const void *data, size_t len)
 {
-    (void) seq;
-    CHECK (dnd_replay_add (arg, data, len));
+    fixture_t *fx = arg;
+    CHECK (dnd_replay_add (fx->replay, data, len));
+    msg_error_t err;
+    msg_t *msg = msg_decode (data, len, MSG_DECODE_FULL, &err);
+    if (msg && msg->type->id == MSG_TYPE_CONFIG_SET && !fx->first_set)
+        fx->first_set = seq;
+    msg_destroy (&msg);
     return true;
 }
 
@@ -263,14 +273,16 @@ s_fixture_add (void *arg, uint64_t seq, const void *data, size_t len)
 //  The recorded fixture tests/journals/basic (a real dynod up run)
 
 //  Copies the fixture journal into the test's temp dir (LevelDB writes into
-//  a journal it opens) and loads it into a replay of `def`.
+//  a journal it opens) and loads it into a replay of `def` comparing from
+//  `from` (with or without the history before it). Sets *first_set_p to
+//  the seq of its first config.set when not NULL.
 static dnd_replay_t *
-s_fixture_replay (const act_def_t *def)
+s_fixture_replay_from (const act_def_t *def, uint64_t from, bool history, uint64_t *first_set_p)
 {
     char src [512];
     snprintf (src, sizeof src, "%s", __FILE__);
-    char *cmd = act_sprintf ("cp -r '%s/../journals/basic/journal' '%s/journal'",
-                             dirname (src), unit_tmpdir ());
+    char *cmd = act_sprintf ("rm -rf '%s/journal' && cp -r '%s/../journals/basic/journal' '%s/journal'",
+                             unit_tmpdir (), dirname (src), unit_tmpdir ());
     CHECK_OK (system (cmd));
     free (cmd);
     char *path = act_sprintf ("%s/journal", unit_tmpdir ());
@@ -278,11 +290,44 @@ s_fixture_replay (const act_def_t *def)
     brk_journal_t *journal = brk_journal_open (path, false, reason, sizeof reason);
     if (!journal)
         UNIT_FAIL ("cannot open the fixture: %s", reason);
-    dnd_replay_t *replay = dnd_replay_new (def, 1, 0);
-    brk_journal_scan (journal, 1, s_fixture_add, replay);
+    fixture_t fx = { .replay = dnd_replay_new (def, from, 0, history) };
+    brk_journal_scan (journal, 1, s_fixture_add, &fx);
     brk_journal_destroy (&journal);
     free (path);
-    return replay;
+    if (first_set_p)
+        *first_set_p = fx.first_set;
+    return fx.replay;
+}
+
+static dnd_replay_t *
+s_fixture_replay (const act_def_t *def)
+{
+    return s_fixture_replay_from (def, 1, true, NULL);
+}
+
+//  --from in the middle: with the history before it the state is right and
+//  everything matches; without it config-keeper does not know the app and
+//  diverges at that very input.
+static void
+test_fixture_from_with_and_without_history (void)
+{
+    uint64_t first_set;
+    dnd_replay_t *replay = s_fixture_replay_from (cfg_actor_def (), 1, true, &first_set);
+    dnd_replay_destroy (&replay);
+    CHECK (first_set > 1);
+    replay = s_fixture_replay_from (cfg_actor_def (), first_set, true, NULL);
+    dnd_replay_result_t result;
+    CHECK_EQ (dnd_replay_run (replay, &result), 0);
+    CHECK_EQ (result.first_seq, first_set);
+    CHECK (result.matched > 3);
+    dnd_replay_result_release (&result);
+    dnd_replay_destroy (&replay);
+    replay = s_fixture_replay_from (cfg_actor_def (), first_set, false, NULL);
+    CHECK_EQ (dnd_replay_run (replay, &result), 1);
+    CHECK_EQ (result.seq, first_set);
+    CHECK_NULL (result.got);
+    dnd_replay_result_release (&result);
+    dnd_replay_destroy (&replay);
 }
 
 static void
@@ -350,6 +395,7 @@ test_fixture_catches_changed_config_keeper (void)
 static const unit_test_t s_tests [] = {
     UNIT_TEST (test_fixture_replays_clean),
     UNIT_TEST (test_fixture_catches_changed_config_keeper),
+    UNIT_TEST (test_fixture_from_with_and_without_history),
     UNIT_TEST (test_follow_ids_from_cause),
     UNIT_TEST (test_replay_matches_recording),
     UNIT_TEST (test_replay_catches_changed_handler),

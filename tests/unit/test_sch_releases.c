@@ -8,26 +8,16 @@
 //  snapshot -> restore.
 
 #include "unit.h"
-#include "../../actors/common/act_offline.h"
+#include "offline.h"
 #include "../../actors/scheduler/scheduler.h"
 
 #define UT_BORN     1700000000000LL     // app_created_ms of the first app
 
-typedef struct {
-    act_t *act;
-    int next_id;
-} ut_sch_t;
-
+//  release.created as release-keeper sends it, for the app created at `born`.
 static void
-s_created (ut_sch_t *t, const char *app, int64_t born, int64_t version, const char *blob)
+s_created (ut_offline_t *t, const char *app, int64_t born, int64_t version, const char *blob)
 {
-    msg_t *msg = msg_new (MSG_TYPE_RELEASE_CREATED);
-    char id [MSG_ID_LEN + 1];
-    snprintf (id, sizeof id, "%032x", ++t->next_id);
-    msg_set_id (msg, id);
-    msg_set_from (msg, "release-keeper@h1");
-    msg_set_to (msg, "scheduler");
-    msg->seq = (uint64_t) t->next_id;
+    msg_t *msg = ut_offline_msg (t, MSG_TYPE_RELEASE_CREATED, "release-keeper@h1");
     msg->ts = born + t->next_id;
     msg->durable = true;
     json_decref (msg->body);
@@ -38,19 +28,15 @@ s_created (ut_sch_t *t, const char *app, int64_t born, int64_t version, const ch
                            "current", 1, "app_created_ms", (json_int_t) born);
     if (blob)
         msg_set_json (msg, "slug", json_pack ("{s:s, s:i}", "blob", blob, "size", 1));
-    msg_t **out;
-    size_t count;
-    act_offline_feed (t->act, msg, &out, &count);
-    CHECK_EQ (count, 0);
-    act_offline_free_out (&out, count);
-    msg_destroy (&msg);
+    ut_offline_feed_take (t, &msg);
+    CHECK_EQ (t->count, 0);
 }
 
 //  The record for `app` in a fresh status detail: its version, or 0.
 static int64_t
-s_version (ut_sch_t *t, const char *app, json_t **snap_p)
+s_version (ut_offline_t *t, const char *app, json_t **snap_p)
 {
-    json_t *snap = sch_actor_def ()->snapshot (act_offline_state (t->act));
+    json_t *snap = sch_actor_def ()->snapshot (ut_offline_state (t));
     int64_t v = json_integer_value (json_object_get (
         json_object_get (json_object_get (snap, "releases"), app), "version"));
     if (snap_p)
@@ -63,8 +49,8 @@ s_version (ut_sch_t *t, const char *app, json_t **snap_p)
 static void
 test_sch_releases_newest_kept (void)
 {
-    ut_sch_t t = { .act = act_offline_new (sch_actor_def (), "t1", 5) };
-    CHECK_NOT_NULL (t.act);
+    ut_offline_t t;
+    ut_offline_open (&t, sch_actor_def (), 5);
     s_created (&t, "app-one", UT_BORN, 1, NULL);
     s_created (&t, "app-one", UT_BORN, 2, "abc");
     CHECK_EQ (s_version (&t, "app-one", NULL), 2);
@@ -89,29 +75,32 @@ test_sch_releases_newest_kept (void)
     s_created (&t, "app-one", UT_BORN, 3, "old");
     CHECK_EQ (s_version (&t, "app-one", NULL), 1);
     json_t *detail = json_object ();
-    sch_actor_def ()->status (act_offline_state (t.act), detail);
+    sch_actor_def ()->status (ut_offline_state (&t), detail);
     CHECK_EQ (json_integer_value (json_object_get (detail, "apps")), 2);
     CHECK_EQ (json_integer_value (json_object_get (detail, "releases_seen")), 4);
     CHECK_EQ (json_integer_value (json_object_get (detail, "releases_stale")), 3);
     json_decref (detail);
-    act_offline_destroy (&t.act);
+    ut_offline_close (&t);
 }
 
 static void
 test_sch_releases_snapshot (void)
 {
-    ut_sch_t t = { .act = act_offline_new (sch_actor_def (), "t1", 5) };
+    ut_offline_t t;
+    ut_offline_open (&t, sch_actor_def (), 5);
     s_created (&t, "app-one", UT_BORN, 4, "abc");
     json_t *snap;
     s_version (&t, "app-one", &snap);
     char *text = json_dumps (snap, 0);
     json_decref (snap);
-    act_offline_destroy (&t.act);
+    ut_offline_close (&t);
 
-    ut_sch_t u = { .act = act_offline_new (sch_actor_def (), "t1", 5), .next_id = 100 };
+    ut_offline_t u;
+    ut_offline_open (&u, sch_actor_def (), 5);
+    u.next_id = 100;
     json_t *parsed = json_loads (text, 0, NULL);
     free (text);
-    CHECK_OK (sch_actor_def ()->restore (act_offline_state (u.act), parsed));
+    CHECK_OK (sch_actor_def ()->restore (ut_offline_state (&u), parsed));
     json_decref (parsed);
     CHECK_EQ (s_version (&u, "app-one", NULL), 4);
     //  A re-sent older release is still dropped after the restore.
@@ -121,9 +110,9 @@ test_sch_releases_snapshot (void)
     CHECK_EQ (s_version (&u, "app-one", NULL), 5);
     //  A snapshot without releases is refused.
     json_t *bad = json_object ();
-    CHECK (sch_actor_def ()->restore (act_offline_state (u.act), bad) < 0);
+    CHECK (sch_actor_def ()->restore (ut_offline_state (&u), bad) < 0);
     json_decref (bad);
-    act_offline_destroy (&u.act);
+    ut_offline_close (&u);
 }
 
 static const unit_test_t s_tests [] = {
