@@ -88,13 +88,43 @@ act_msg_from_actor (const msg_t *msg, const char *name)
 }
 bool act_replaying (act_t *self) { return self->replaying; }
 
-int
-act_watch_fd (act_t *self, int fd, act_fd_fn *fn, void *arg)
+_Static_assert (ACT_POLLIN == ZMQ_POLLIN && ACT_POLLOUT == ZMQ_POLLOUT && ACT_POLLERR == ZMQ_POLLERR,
+                "act's poll bits are zmq_poll's");
+
+static int
+s_watch_add (act_t *self, act_watch_t watch)
 {
     if (self->watch_count >= ACT_WATCH_MAX)
         return ACT_EFULL;
-    self->watches [self->watch_count++] = (act_watch_t) { fd, fn, arg };
+    if (self->watch_count == self->watch_cap) {
+        self->watch_cap = self->watch_cap ? self->watch_cap * 2 : 16;
+        self->watches = act_realloc (self->watches, self->watch_cap * sizeof *self->watches);
+    }
+    self->watches [self->watch_count++] = watch;
     return 0;
+}
+
+int
+act_watch_fd (act_t *self, int fd, act_fd_fn *fn, void *arg)
+{
+    return s_watch_add (self, (act_watch_t) { fd, ACT_POLLIN, fn, NULL, arg });
+}
+
+int
+act_poll_fd (act_t *self, int fd, short events, act_poll_fn *fn, void *arg)
+{
+    return s_watch_add (self, (act_watch_t) { fd, events, NULL, fn, arg });
+}
+
+int
+act_poll_events (act_t *self, int fd, short events)
+{
+    for (size_t i = 0; i < self->watch_count; i++)
+        if (self->watches [i].fd == fd) {
+            self->watches [i].events = events;
+            return 0;
+        }
+    return ACT_ENOTFOUND;
 }
 
 //  True when `watch` is still registered (an earlier callback in the same
@@ -104,7 +134,7 @@ s_watched (act_t *self, const act_watch_t *watch)
 {
     for (size_t i = 0; i < self->watch_count; i++)
         if (self->watches [i].fd == watch->fd && self->watches [i].fn == watch->fn
-        &&  self->watches [i].arg == watch->arg)
+        &&  self->watches [i].poll_fn == watch->poll_fn && self->watches [i].arg == watch->arg)
             return true;
     return false;
 }
@@ -635,6 +665,7 @@ act_init (act_t *self, const act_def_t *def, const act_config_t *cfg)
 void
 act_release (act_t *self)
 {
+    free (self->watches);
     for (size_t i = 0; i < self->capture_len; i++)
         msg_destroy (&self->capture [i]);
     free (self->capture);
@@ -673,32 +704,44 @@ act_run (const act_def_t *def, const act_config_t *cfg)
     }
     s_connect (self);
     while (!self->stopping) {
-        zmq_pollitem_t items [2 + ACT_WATCH_MAX] = {
-            { NULL, sigfd, ZMQ_POLLIN, 0 },
-            { self->sock, 0, ZMQ_POLLIN, 0 },
-        };
-        int count = self->sock ? 2 : 1;
-        //  Watched fds follow at 2 whether or not there is a socket.
+        //  Watched fds follow at 2 whether or not there is a socket; a
+        //  callback may add or remove watches, so this turn works on a copy.
         size_t watched = self->watch_count;
-        act_watch_t watches [ACT_WATCH_MAX];
+        act_watch_t *watches = act_malloc ((watched + 1) * sizeof *watches);
         memcpy (watches, self->watches, watched * sizeof *watches);
+        zmq_pollitem_t *items = act_calloc (2 + watched, sizeof *items);
+        items [0] = (zmq_pollitem_t) { NULL, sigfd, ZMQ_POLLIN, 0 };
+        items [1] = self->sock ? (zmq_pollitem_t) { self->sock, 0, ZMQ_POLLIN, 0 }
+                               : (zmq_pollitem_t) { NULL, -1, 0, 0 };
+        int count = self->sock ? 2 : 1;
         for (size_t i = 0; i < watched; i++)
-            items [2 + i] = (zmq_pollitem_t) { NULL, watches [i].fd, ZMQ_POLLIN, 0 };
-        if (count == 1)
-            items [1] = (zmq_pollitem_t) { NULL, -1, 0, 0 };
-        if (zmq_poll (items, 2 + (int) watched, self->cfg.heartbeat_ms / 4) < 0 && errno != EINTR)
+            items [2 + i] = (zmq_pollitem_t) { NULL, watches [i].fd, watches [i].events, 0 };
+        if (zmq_poll (items, 2 + (int) watched, self->cfg.heartbeat_ms / 4) < 0 && errno != EINTR) {
+            free (items);
+            free (watches);
             break;
-        for (size_t i = 0; i < watched; i++)
-            if ((items [2 + i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) && s_watched (self, &watches [i]))
+        }
+        for (size_t i = 0; i < watched; i++) {
+            short revents = items [2 + i].revents;
+            if (!revents || !s_watched (self, &watches [i]))
+                continue;
+            if (watches [i].poll_fn)
+                watches [i].poll_fn (self->state, self, watches [i].fd, revents, watches [i].arg);
+            else if (revents & (ZMQ_POLLIN | ZMQ_POLLERR))
                 watches [i].fn (self->state, self, watches [i].fd, watches [i].arg);
-        if (items [0].revents & ZMQ_POLLIN) {
+        }
+        bool sock_ready = count == 2 && (items [1].revents & ZMQ_POLLIN);
+        bool signalled = items [0].revents & ZMQ_POLLIN;
+        free (items);
+        free (watches);
+        if (signalled) {
             unsigned char b;
             while (read (sigfd, &b, 1) == 1)
                 ;
             act_log_info ("signal %d, stopping", b);
             self->stopping = true;
         }
-        if (count == 2 && (items [1].revents & ZMQ_POLLIN))
+        if (sock_ready)
             s_recv_all (self);
         if (!self->stopping)
             s_tick (self);

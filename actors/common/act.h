@@ -107,11 +107,23 @@ int act_request (act_t *self, msg_t **msg_p, int timeout_ms, act_reply_fn *fn, v
 
 //  Called when `fd` (watched with act_watch_fd) is readable or closed.
 typedef void (act_fd_fn) (void *state, act_t *act, int fd, void *arg);
-#define ACT_WATCH_MAX 32                // fds watched at once
+//  Called when `fd` (watched with act_poll_fd) has any of its events, or
+//  an error; `revents` holds ACT_POLL* bits.
+typedef void (act_poll_fn) (void *state, act_t *act, int fd, short revents, void *arg);
+#define ACT_WATCH_MAX 4096              // fds watched at once
+#define ACT_POLLIN    1                 // = ZMQ_POLLIN
+#define ACT_POLLOUT   2                 // = ZMQ_POLLOUT
+#define ACT_POLLERR   4                 // = ZMQ_POLLERR
 
 //  Watches `fd` (borrowed: the caller closes it, after act_unwatch_fd) for
 //  input on the actor's loop. Returns 0 or ACT_EFULL.
 int act_watch_fd (act_t *self, int fd, act_fd_fn *fn, void *arg);
+//  Watches `fd` for `events` (ACT_POLLIN | ACT_POLLOUT), for event loops
+//  of libraries (libwebsockets) run inside the actor. Returns 0 or
+//  ACT_EFULL.
+int act_poll_fd (act_t *self, int fd, short events, act_poll_fn *fn, void *arg);
+//  Changes the events of a watched fd. Returns 0 or ACT_ENOTFOUND.
+int act_poll_events (act_t *self, int fd, short events);
 void act_unwatch_fd (act_t *self, int fd);
 
 //  A message that follows from `cause` (a follow-on event or command, not a

@@ -30,7 +30,9 @@ typedef struct {
 
 typedef struct {
     int fd;
-    act_fd_fn *fn;
+    short events;                       // ACT_POLL* bits
+    act_fd_fn *fn;                      // one of fn and poll_fn
+    act_poll_fn *poll_fn;
     void *arg;
 } act_watch_t;
 
@@ -74,8 +76,8 @@ struct act {
     msg_t **restore_held;               // durable deliveries held meanwhile
     size_t restore_held_len;
     bool stopping;
-    act_watch_t watches [ACT_WATCH_MAX];
-    size_t watch_count;
+    act_watch_t *watches;               // owned, watch_cap slots
+    size_t watch_count, watch_cap;
     unsigned follow_n;                  // follow-ons made by the current handler
     msg_t **capture;                    // offline: every message sent, owned
     size_t capture_len, capture_cap;
