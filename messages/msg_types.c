@@ -238,8 +238,18 @@ static const msg_field_t s_log_batch [] = {
     { "lines", MSG_FIELD_ARRAY, true, "maps of `ts` (ms, or us when `ts_us`), `source` (`app`, `dynod`), `process` (`web.1`, `api`, `router`), `text`" },
 };
 static const msg_field_t s_log_get [] = {
-    { "app", MSG_FIELD_STR, true,  "app name" },
-    { "n",   MSG_FIELD_INT, false, "how many of the newest lines (default 100, at most 1500)" },
+    { "app",     MSG_FIELD_STR, true,  "app name" },
+    { "n",       MSG_FIELD_INT, false, "how many of the newest matching lines (default 100, at most 1500)" },
+    { "source",  MSG_FIELD_STR, false, "only lines of this source (`app`, `dynod`)" },
+    { "dyno",    MSG_FIELD_STR, false, "only lines of this process (`web.1`, `router`, `api`)" },
+    { "ps",      MSG_FIELD_STR, false, "only lines of this process type (`web` matches `web.1`, `web.2`)" },
+};
+static const msg_field_t s_log_token [] = {
+    { "app", MSG_FIELD_STR, true, "app name" },
+};
+static const msg_field_t s_log_token_reply [] = {
+    { "app",   MSG_FIELD_STR, true, "app name" },
+    { "token", MSG_FIELD_STR, true, "read-only token for this app's logs (websocket `token` parameter or `Authorization: Bearer`)" },
 };
 static const msg_field_t s_log_lines [] = {
     { "app",   MSG_FIELD_STR,   true, "app name" },
@@ -384,6 +394,11 @@ static const msg_type_t s_types [] = {
       "Asks log-plex for an app's newest lines; answered by `log.lines`.", FIELDS (s_log_get) },
     { MSG_TYPE_LOG_LINES, "log.lines", MSG_KIND_REPLY, false,
       "An app's log lines.", FIELDS (s_log_lines) },
+    { MSG_TYPE_LOG_TOKEN, "log.token", MSG_KIND_COMMAND, false,
+      "Asks log-plex for the app's read-only log token (made on first use, kept across "
+      "restarts); answered by `log.token.reply`.", FIELDS (s_log_token) },
+    { MSG_TYPE_LOG_TOKEN_REPLY, "log.token.reply", MSG_KIND_REPLY, false,
+      "An app's read-only log token.", FIELDS (s_log_token_reply) },
 };
 
 _Static_assert (sizeof (s_types) / sizeof (s_types [0]) == MSG_TYPE_COUNT,

@@ -62,6 +62,8 @@ typedef enum {
     MSG_TYPE_LOG_BATCH,
     MSG_TYPE_LOG_GET,
     MSG_TYPE_LOG_LINES,
+    MSG_TYPE_LOG_TOKEN,
+    MSG_TYPE_LOG_TOKEN_REPLY,
     MSG_TYPE_COUNT
 } msg_type_id_t;
 
