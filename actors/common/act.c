@@ -708,7 +708,8 @@ act_run (const act_def_t *def, const act_config_t *cfg)
         //  callback may add or remove watches, so this turn works on a copy.
         size_t watched = self->watch_count;
         act_watch_t *watches = act_malloc ((watched + 1) * sizeof *watches);
-        memcpy (watches, self->watches, watched * sizeof *watches);
+        if (watched)
+            memcpy (watches, self->watches, watched * sizeof *watches);
         zmq_pollitem_t *items = act_calloc (2 + watched, sizeof *items);
         items [0] = (zmq_pollitem_t) { NULL, sigfd, ZMQ_POLLIN, 0 };
         items [1] = self->sock ? (zmq_pollitem_t) { self->sock, 0, ZMQ_POLLIN, 0 }
