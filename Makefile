@@ -2,7 +2,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := libzmq msgpack leveldb jansson libarchive libcrypto yaml-0.1
+PKGS     := libzmq msgpack leveldb jansson libarchive libcrypto yaml-0.1 libwebsockets
 # Debian ships no leveldb.pc; scripts/pkgconfig has one for the system copy.
 PKGCONF  := PKG_CONFIG_PATH=$(CURDIR)/scripts/pkgconfig:$(PKG_CONFIG_PATH) pkg-config
 
@@ -37,8 +37,10 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIB_OBJ    := $(call obj,$(LIB_SRC))
-# dynod/main.c holds main(); the unit runner links the rest of the daemon.
-DYNOD_LIB_OBJ := $(call obj,$(filter-out dynod/main.c,$(DYNOD_SRC)))
+# dynod/main.c holds main(); the unit runner links the rest of the daemon,
+# with log-plex's browser page embedded as C arrays (page/embed.sh).
+LPX_PAGE      := $(sort $(wildcard actors/log-plex/page/*.html actors/log-plex/page/*.js actors/log-plex/page/*.css))
+DYNOD_LIB_OBJ := $(call obj,$(filter-out dynod/main.c,$(DYNOD_SRC))) $(BUILD)/gen/lpx_page_data.o
 
 BIN        := bin
 ifeq ($(BUILD),build)
@@ -54,6 +56,13 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+$(BUILD)/gen/lpx_page_data.c: $(LPX_PAGE) actors/log-plex/page/embed.sh
+	@mkdir -p $(dir $@)
+	sh actors/log-plex/page/embed.sh $(LPX_PAGE) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/lpx_page_data.o: $(BUILD)/gen/lpx_page_data.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
 $(OUTBIN)/dynod: $(call obj,dynod/main.c) $(DYNOD_LIB_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -62,7 +71,8 @@ $(OUTBIN)/dyno: $(call obj,$(CLI_SRC)) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/unit-runner: $(call obj,$(UNIT_SRC)) $(DYNOD_LIB_OBJ) $(LIB_OBJ)
+# cli/logs_lines.c has no I/O beyond a FILE: its unit suite links it alone.
+$(BUILD)/tests/unit-runner: $(call obj,$(UNIT_SRC)) $(DYNOD_LIB_OBJ) $(LIB_OBJ) $(call obj,cli/logs_lines.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

@@ -142,7 +142,8 @@ int cli_cmd_config_unset (cli_t *cli, int argc, char **argv);
 int cli_cmd_releases (cli_t *cli, int argc, char **argv);
 int cli_cmd_releases_info (cli_t *cli, int argc, char **argv);
 int cli_cmd_rollback (cli_t *cli, int argc, char **argv);
-//  logs.c: an app's log lines (log-plex).
+//  logs.c: an app's log lines and log token (log-plex).
 int cli_cmd_logs (cli_t *cli, int argc, char **argv);
+int cli_cmd_logs_token (cli_t *cli, int argc, char **argv);
 
 #endif

@@ -37,7 +37,8 @@ static const cli_command_t s_commands [] = {
     { "releases",      cli_cmd_releases,      "list an app's releases, newest first" },
     { "releases:info", cli_cmd_releases_info, "show one release: change, by, when, config, slug" },
     { "rollback",      cli_cmd_rollback,      "make a new release with an earlier release's code and config" },
-    { "logs",          cli_cmd_logs,          "show an app's newest log lines" },
+    { "logs",          cli_cmd_logs,          "show an app's newest log lines (--tail: follow them)" },
+    { "logs:token",    cli_cmd_logs_token,    "print an app's read-only log token" },
 };
 
 static void

@@ -7,11 +7,13 @@
 //      journal   print the durable journal
 //      protocol  print the message type reference (docs/protocol.md)
 //      replay    replay an actor's journaled inputs, compare its outputs
+//      log-emit  send log lines to log-plex as any source (a test tool)
 //  Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 cannot reach the
 //  broker.
 
 #include "dynod.h"
 #include "build_cmd.h"
+#include "log_emit.h"
 #include "../broker/broker.h"
 
 #include <getopt.h>
@@ -30,6 +32,7 @@ static const struct {
     { "journal",  dnd_cmd_journal,  "print the durable journal" },
     { "protocol", dnd_cmd_protocol, "print the message type reference in markdown" },
     { "replay",   dnd_cmd_replay,   "replay an actor's journaled inputs and compare its outputs" },
+    { "log-emit", dnd_cmd_log_emit, "send log lines to log-plex as any source (a test tool)" },
     { "build",    dnd_cmd_build,    NULL },     // hidden: one build, for release-keeper
 };
 

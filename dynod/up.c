@@ -298,8 +298,11 @@ s_write_credentials (up_t *self, char **path_p)
     char *dir = act_strdup (path);
     *strrchr (dir, '/') = 0;
     int rc = act_mkdir_p (dir, 0700);
-    json_t *creds = json_pack ("{s:s, s:s, s:s}", "broker", self->endpoint, "token", self->token,
-                               "data", self->data);
+    //  `logs`: the port log-plex serves tails on, for `dyno logs --tail`.
+    const char *logs = getenv ("DYNOD_LOGS_PORT");
+    json_t *creds = json_pack ("{s:s, s:s, s:s, s:i}", "broker", self->endpoint, "token", self->token,
+                               "data", self->data, "logs",
+                               logs && atoi (logs) > 0 ? atoi (logs) : DND_DEFAULT_LOGS_PORT);
     char *text = json_dumps (creds, JSON_INDENT (2));
     if (rc == 0)
         rc = act_write_file (path, text, strlen (text), 0600);

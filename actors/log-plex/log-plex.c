@@ -1,50 +1,156 @@
-//  log-plex - per-app log buffers, tail sessions and drains
+//  log-plex - per-app log history, tail sessions and log tokens
 //
 //  Accepts: log.batch (stream, not journaled: API lines from the actors,
-//           app output later), log.get, app.destroyed (durable, from
-//           release-keeper: the app's lines are dropped); plus status, ping,
-//           stop (runtime).
-//  Emits:   log.lines (answering log.get), error, status.reply, pong.
+//           app and system lines later), log.get, log.token, app.destroyed
+//           (durable, from release-keeper: the app's lines and token are
+//           dropped); plus status, ping, stop (runtime).
+//  Emits:   log.lines (answering log.get), log.token.reply, error,
+//           status.reply, pong.
 //  State:   per app a ring of its newest LPX_LINES_MAX formatted lines
-//           (ring.c), oldest dropped first; lines are formatted when they
-//           arrive (line.c). Not durable: logs are a stream, and a restart
-//           starts with empty buffers. Tails and drains (next issue) read
-//           the same rings.
+//           and its read-only log token, in the hub (hub.c), which the
+//           websocket thread reads too. Lines are formatted as they arrive
+//           (line.c); a line with a source other than `app`/`dynod`, a bad
+//           process name or no text is dropped and counted; a text over
+//           LPX_TEXT_MAX bytes becomes several lines.
+//  Disk:    lines and tokens go to a LevelDB under <data>/log-plex/
+//           (store.c), lines flushed every LPX_FLUSH_MS (so a machine
+//           crash loses at most that much), tokens at once; loaded back at
+//           start. log.batch is a stream, not journaled: this store, not
+//           the broker's journal, is what keeps history across restarts.
+//  Network: the HTTP/websocket server (ws.c, its own thread) on
+//           127.0.0.1:$DYNOD_LOGS_PORT (default 7780): the browser page
+//           and the tail websockets. If the port is taken it retries
+//           every LPX_WS_RETRY_MS; ingest and log.get work meanwhile.
 //
-//  A malformed line in a batch (not a map, no text) is dropped and
-//  counted; a batch is a stream message, so nothing is answered.
+//  Without a data directory (act_offline: `dynod replay`, unit tests)
+//  there is no store and no server: the actor is its handlers and rings.
+//
+//  Threading: handlers and the tick run on the actor thread; ws.h says
+//  what the websocket thread owns; hub.h what they share.
 
 #include "log-plex.h"
+#include "hub.h"
 #include "line.h"
-#include "ring.h"
+#include "store.h"
+#include "ws.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
-#define LPX_LINES_MAX       1500        // lines kept per app
 #define LPX_GET_DEFAULT     100         // log.get's n when absent
-#define LPX_APPS_MAX        10000       // apps with a buffer; more are dropped
 //  log.lines must fit in one message: older lines are left out beyond this.
 #define LPX_REPLY_BUDGET    (MSG_MAX_SIZE - 64 * 1024)
 #define LPX_LINE_OVERHEAD   8           // msgpack bytes around one line, at most
+#define LPX_FLUSH_MS        100         // store writes at most this old
+#define LPX_FLUSH_BYTES     (1u << 20)  // or this big
+#define LPX_WS_RETRY_MS     5000        // between tries to listen
+#define LPX_LOGS_PORT       7780        // when DYNOD_LOGS_PORT is unset
 
 typedef struct {
-    json_t *index;              // object: app -> integer index into rings
-    lpx_ring_t **rings;         // owned, `count` of them
-    size_t count;
-    size_t cap;
+    lpx_hub_t *hub;             // owned
+    lpx_store_t *store;         // owned; NULL without a data dir
+    lpx_ws_t *ws;               // owned; NULL while not listening
+    bool serve;                 // a server is wanted (there is a data dir)
+    int port;
+    int64_t ws_retry_at;        // act_mono_ms of the next try to listen
+    int64_t flushed_at;         // act_mono_ms of the last store flush
     uint64_t lines_in;          // lines stored
     uint64_t lines_bad;         // malformed lines dropped
-    uint64_t lines_refused;     // lines for an app over LPX_APPS_MAX
+    uint64_t lines_refused;     // lines for a bad app name, or over LPX_APPS_MAX
 } lpx_state_t;
+
+//  The API token the websocket accepts besides log tokens: the one this
+//  process got (DYNOD_API_TOKEN), else <data>/api-token. Caller owns
+//  result; NULL when none.
+static char *
+s_api_token (const char *data_dir)
+{
+    const char *env = getenv ("DYNOD_API_TOKEN");
+    if (env && *env)
+        return act_strdup (env);
+    char *path = act_sprintf ("%s/api-token", data_dir);
+    char *text = NULL;
+    if (act_read_file (path, &text, NULL) == 0)
+        text [strcspn (text, "\r\n")] = 0;
+    free (path);
+    return text;
+}
+
+static void
+s_load_line (void *arg, const char *app, uint64_t seq, const char *line, size_t len)
+{
+    lpx_state_t *self = arg;
+    if (lpx_app_name_ok (app))
+        lpx_hub_load (self->hub, app, seq, lpx_entry_new (line, len));
+}
+
+static void
+s_load_token (void *arg, const char *app, const char *token)
+{
+    lpx_state_t *self = arg;
+    if (lpx_app_name_ok (app))
+        lpx_hub_token_set (self->hub, app, token);
+}
+
+//  The port from DYNOD_LOGS_PORT, or LPX_LOGS_PORT.
+static int
+s_port (void)
+{
+    const char *env = getenv ("DYNOD_LOGS_PORT");
+    if (!env || !*env)
+        return LPX_LOGS_PORT;
+    char *end;
+    long port = strtol (env, &end, 10);
+    if (*end || port < 1 || port > 65535) {
+        act_log_error ("DYNOD_LOGS_PORT '%s' is not a port: using %d", env, LPX_LOGS_PORT);
+        return LPX_LOGS_PORT;
+    }
+    return (int) port;
+}
+
+//  Tries to listen (when wanted and due).
+static void
+s_listen (lpx_state_t *self)
+{
+    if (!self->serve || self->ws || act_mono_ms () < self->ws_retry_at)
+        return;
+    char reason [256];
+    self->ws = lpx_ws_new (self->hub, self->port, getenv ("DYNOD_LOGS_ORIGINS"), reason,
+                           sizeof reason);
+    if (self->ws)
+        act_log_info ("logs on http://127.0.0.1:%d/apps/APP/", self->port);
+    else {
+        act_log_error ("%s: retrying in %d s", reason, LPX_WS_RETRY_MS / 1000);
+        self->ws_retry_at = act_mono_ms () + LPX_WS_RETRY_MS;
+    }
+}
 
 static void *
 s_create (act_t *act)
 {
-    (void) act;
     lpx_state_t *self = act_calloc (1, sizeof *self);
-    self->index = json_object ();
+    const char *data = act_data_dir (act);
+    char *api_token = data ? s_api_token (data) : NULL;
+    self->hub = lpx_hub_new (api_token);
+    free (api_token);
+    if (!data)
+        return self;
+    char *dir = act_sprintf ("%s/log-plex", data);
+    char reason [512];
+    int rc = 0;
+    self->store = lpx_store_open (dir, LPX_LINES_MAX, &rc, reason, sizeof reason);
+    free (dir);
+    if (!self->store)
+        act_log_error ("%s: history will not survive a restart", reason);
+    else if (lpx_store_load (self->store, s_load_line, s_load_token, self))
+        act_log_error ("%s", lpx_store_reason (self->store));
+    self->flushed_at = act_mono_ms ();
+    self->serve = true;
+    self->port = s_port ();
+    s_listen (self);
     return self;
 }
 
@@ -52,60 +158,63 @@ static void
 s_destroy (void **state_p)
 {
     lpx_state_t *self = *state_p;
-    for (size_t i = 0; i < self->count; i++)
-        lpx_ring_destroy (&self->rings [i]);
-    free (self->rings);
-    json_decref (self->index);
+    lpx_ws_destroy (&self->ws);
+    lpx_store_close (&self->store);
+    lpx_hub_destroy (&self->hub);
     free (self);
     *state_p = NULL;
 }
 
-//  The ring of `app`, or NULL. Borrowed.
-static lpx_ring_t *
-s_ring (const lpx_state_t *self, const char *app)
+static void
+s_flush (lpx_state_t *self)
 {
-    json_t *i = json_object_get (self->index, app);
-    return i ? self->rings [json_integer_value (i)] : NULL;
+    if (self->store && lpx_store_staged (self->store) && lpx_store_flush (self->store))
+        act_log_error ("%s", lpx_store_reason (self->store));
+    self->flushed_at = act_mono_ms ();
 }
 
-//  The ring of `app`, made on first use; NULL when there are LPX_APPS_MAX
-//  already. Borrowed.
-static lpx_ring_t *
-s_ring_make (lpx_state_t *self, const char *app)
+static void
+s_tick (void *state, act_t *act)
 {
-    lpx_ring_t *ring = s_ring (self, app);
-    if (ring || self->count >= LPX_APPS_MAX)
-        return ring;
-    if (self->count == self->cap) {
-        self->cap = self->cap ? self->cap * 2 : 16;
-        self->rings = act_realloc (self->rings, self->cap * sizeof *self->rings);
-    }
-    ring = lpx_ring_new (LPX_LINES_MAX);
-    json_object_set_new (self->index, app, json_integer ((json_int_t) self->count));
-    self->rings [self->count++] = ring;
-    return ring;
+    (void) act;
+    lpx_state_t *self = state;
+    if (act_mono_ms () - self->flushed_at >= LPX_FLUSH_MS)
+        s_flush (self);
+    s_listen (self);
 }
 
-//  Formats one line of a batch into `ring`. Returns false when malformed.
+//  Formats one line of a batch into entries appended to `out` (*count_p
+//  of them; the array grows). Returns false when malformed.
 static bool
-s_store_line (lpx_ring_t *ring, const json_t *line)
+s_format_line (const json_t *line, lpx_entry_t ***out, size_t *count_p, size_t *cap_p)
 {
     json_t *text = json_object_get (line, "text");
     json_t *ts = json_object_get (line, "ts");
-    if (!json_is_string (text) || !json_is_integer (ts))
+    const char *source = json_string_value (json_object_get (line, "source"));
+    const char *process = json_string_value (json_object_get (line, "process"));
+    if (!json_is_string (text) || !json_is_integer (ts) || !source || !process
+    ||  !lpx_line_source_ok (source) || !lpx_line_process_ok (process))
         return false;
-    json_t *source = json_object_get (line, "source");
-    json_t *process = json_object_get (line, "process");
     int64_t us = json_integer_value (ts);
     //  `ts` is in ms unless the line says `ts_us`; saturate, never overflow.
     if (!json_is_true (json_object_get (line, "ts_us")))
         us = us > INT64_MAX / 1000 ? INT64_MAX : us < 0 ? 0 : us * 1000;
-    size_t len;
-    char *formatted = lpx_line_format (us, json_is_string (source) ? json_string_value (source) : "app",
-                                       json_is_string (process) ? json_string_value (process) : "unknown",
-                                       json_string_value (text), json_string_length (text), &len);
-    lpx_ring_push (ring, formatted, len);
-    free (formatted);
+    const char *bytes = json_string_value (text);
+    size_t left = json_string_length (text);
+    //  An empty text is one empty line; a long one, one line per piece.
+    do {
+        size_t piece = lpx_line_piece (bytes, left);
+        size_t len;
+        char *formatted = lpx_line_format (us, source, process, bytes, piece, &len);
+        if (*count_p == *cap_p) {
+            *cap_p = *cap_p ? *cap_p * 2 : 64;
+            *out = act_realloc (*out, *cap_p * sizeof **out);
+        }
+        (*out) [(*count_p)++] = lpx_entry_new (formatted, len);
+        free (formatted);
+        bytes += piece;
+        left -= piece;
+    } while (left > 0);
     return true;
 }
 
@@ -116,19 +225,36 @@ s_on_log_batch (void *state, act_t *act, msg_t *msg)
     lpx_state_t *self = state;
     json_t *lines = json_object_get (msg->body, "lines");
     const char *app = msg_str (msg, "app", "");
-    lpx_ring_t *ring = *app ? s_ring_make (self, app) : NULL;
-    if (!ring) {
+    if (!lpx_app_name_ok (app)) {
         self->lines_refused += json_array_size (lines);
         return 0;
     }
+    lpx_entry_t **entries = NULL;
+    size_t count = 0, cap = 0;
     size_t i;
     json_t *line;
     json_array_foreach (lines, i, line) {
-        if (s_store_line (ring, line))
-            self->lines_in++;
-        else
+        if (!s_format_line (line, &entries, &count, &cap))
             self->lines_bad++;
     }
+    //  Keep the store's copy before the hub takes the references over.
+    uint64_t seq;
+    lpx_entry_t **kept = act_malloc ((count ? count : 1) * sizeof *kept);
+    for (i = 0; i < count; i++)
+        kept [i] = lpx_entry_ref (entries [i]);
+    if (count && lpx_hub_append (self->hub, app, entries, count, &seq) == 0) {
+        self->lines_in += count;
+        for (i = 0; self->store && i < count; i++)
+            lpx_store_put_line (self->store, app, seq + i, kept [i]->text, kept [i]->len);
+    }
+    else
+        self->lines_refused += count;
+    for (i = 0; i < count; i++)
+        lpx_entry_unref (&kept [i]);
+    free (kept);
+    free (entries);
+    if (self->store && lpx_store_staged (self->store) >= LPX_FLUSH_BYTES)
+        s_flush (self);
     return 0;
 }
 
@@ -141,27 +267,52 @@ s_on_log_get (void *state, act_t *act, msg_t *msg)
     if (n < 1 || n > LPX_LINES_MAX)
         return act_reply_error (act, msg, -EINVAL, "n must be 1 to %d, not %lld", LPX_LINES_MAX,
                                 (long long) n);
-    lpx_ring_t *ring = s_ring (self, app);
-    size_t count = ring ? lpx_ring_count (ring) : 0;
-    //  The newest n lines that fit the reply, then oldest first.
-    size_t first = count, budget = LPX_REPLY_BUDGET;
-    while (first > 0 && count - first < (size_t) n) {
-        size_t len;
-        lpx_ring_get (ring, first - 1, &len);
-        if (len + LPX_LINE_OVERHEAD > budget)
-            break;
-        budget -= len + LPX_LINE_OVERHEAD;
-        first--;
-    }
+    lpx_filter_t filter;
+    const char *why = NULL;
+    if (lpx_filter_init (&filter, msg_str (msg, "source", NULL), msg_str (msg, "dyno", NULL),
+                         msg_str (msg, "ps", NULL), &why))
+        return act_reply_error (act, msg, -EINVAL, "%s", why);
+    lpx_entry_t **found = act_malloc ((size_t) n * sizeof *found);
+    size_t count = lpx_hub_history (self->hub, app, &filter, (size_t) n, LPX_REPLY_BUDGET,
+                                    LPX_LINE_OVERHEAD, found, NULL);
     json_t *out = json_array ();
-    for (size_t i = first; i < count; i++) {
-        size_t len;
-        const char *text = lpx_ring_get (ring, i, &len);
-        json_array_append_new (out, json_stringn_nocheck (text, len));
+    for (size_t i = 0; i < count; i++) {
+        json_array_append_new (out, json_stringn_nocheck (found [i]->text, found [i]->len));
+        lpx_entry_unref (&found [i]);
     }
+    free (found);
     msg_t *reply = act_msg_new (act, MSG_TYPE_LOG_LINES, NULL);
     msg_set_str (reply, "app", app);
     msg_set_json (reply, "lines", out);
+    return act_reply (act, msg, &reply);
+}
+
+//  The app's log token: the one it has, or a new random one, stored
+//  before it is handed out (a token that would change at the next restart
+//  is refused instead).
+static int
+s_on_log_token (void *state, act_t *act, msg_t *msg)
+{
+    lpx_state_t *self = state;
+    const char *app = msg_str (msg, "app", "");
+    if (!lpx_app_name_ok (app))
+        return act_reply_error (act, msg, -EINVAL, "'%.64s' is not a valid app name", app);
+    char token [LPX_TOKEN_LEN + 1];
+    if (!lpx_hub_token (self->hub, app, token)) {
+        unsigned char raw [LPX_TOKEN_LEN / 2];
+        if (getrandom (raw, sizeof raw, 0) != (ssize_t) sizeof raw)
+            return act_reply_error (act, msg, -EIO, "cannot make a random token");
+        for (size_t i = 0; i < sizeof raw; i++)
+            snprintf (token + 2 * i, 3, "%02x", raw [i]);
+        if (self->store && lpx_store_put_token (self->store, app, token))
+            return act_reply_error (act, msg, ACT_ESTORE, "%s", lpx_store_reason (self->store));
+        if (lpx_hub_token_set (self->hub, app, token))
+            return act_reply_error (act, msg, ACT_EFULL, "log-plex holds %d apps already",
+                                    LPX_APPS_MAX);
+    }
+    msg_t *reply = act_msg_new (act, MSG_TYPE_LOG_TOKEN_REPLY, NULL);
+    msg_set_str (reply, "app", app);
+    msg_set_str (reply, "token", token);
     return act_reply (act, msg, &reply);
 }
 
@@ -169,18 +320,25 @@ static void
 s_status (void *state, json_t *detail)
 {
     lpx_state_t *self = state;
-    size_t bytes = 0;
-    for (size_t i = 0; i < self->count; i++)
-        bytes += lpx_ring_bytes (self->rings [i]);
-    json_object_set_new (detail, "apps", json_integer ((json_int_t) self->count));
+    size_t apps, bytes;
+    uint64_t lost, tails = 0, dropped = 0, refused = 0;
+    lpx_hub_figures (self->hub, &apps, &bytes, &lost);
+    if (self->ws)
+        lpx_ws_figures (self->ws, &tails, &dropped, &refused);
+    json_object_set_new (detail, "apps", json_integer ((json_int_t) apps));
     json_object_set_new (detail, "bytes", json_integer ((json_int_t) bytes));
     json_object_set_new (detail, "lines_in", json_integer ((json_int_t) self->lines_in));
     json_object_set_new (detail, "lines_bad", json_integer ((json_int_t) self->lines_bad));
     json_object_set_new (detail, "lines_refused", json_integer ((json_int_t) self->lines_refused));
+    json_object_set_new (detail, "tails", json_integer ((json_int_t) tails));
+    json_object_set_new (detail, "tail_lines_dropped", json_integer ((json_int_t) (dropped + lost)));
+    json_object_set_new (detail, "ws_refused", json_integer ((json_int_t) refused));
+    json_object_set_new (detail, "logs_port", json_integer (self->ws ? self->port : 0));
+    json_object_set_new (detail, "store", json_boolean (self->store != NULL));
 }
 
-//  An app is gone: so are its lines (a new app of the same name starts
-//  empty). The last ring moves into the freed slot.
+//  An app is gone: so are its lines and token (a new app of the same name
+//  starts empty), and its tails are closed.
 static int
 s_on_app_destroyed (void *state, act_t *act, msg_t *msg)
 {
@@ -189,31 +347,18 @@ s_on_app_destroyed (void *state, act_t *act, msg_t *msg)
         return act_reply_error (act, msg, ACT_EREFUSED, "only release-keeper may send '%s'",
                                 msg->type->name);
     const char *app = msg_str (msg, "name", "");
-    json_t *index = json_object_get (self->index, app);
-    if (!index)
-        return 0;
-    size_t i = (size_t) json_integer_value (index);
-    json_object_del (self->index, app);
-    lpx_ring_destroy (&self->rings [i]);
-    size_t last = --self->count;
-    if (i != last) {
-        self->rings [i] = self->rings [last];
-        const char *key;
-        json_t *value;
-        json_object_foreach (self->index, key, value)
-            if ((size_t) json_integer_value (value) == last) {
-                json_integer_set (value, (json_int_t) i);
-                break;
-            }
-    }
-    self->rings [last] = NULL;
-    act_log_info ("app '%s' destroyed: its log lines are gone", app);
+    bool known = lpx_hub_drop (self->hub, app);
+    if (known && self->store && lpx_store_drop_app (self->store, app))
+        act_log_error ("%s", lpx_store_reason (self->store));
+    if (known)
+        act_log_info ("app '%s' destroyed: its log lines are gone", app);
     return 0;
 }
 
 static const act_route_t s_routes [] = {
     { MSG_TYPE_LOG_BATCH,     s_on_log_batch },
     { MSG_TYPE_LOG_GET,       s_on_log_get },
+    { MSG_TYPE_LOG_TOKEN,     s_on_log_token },
     { MSG_TYPE_APP_DESTROYED, s_on_app_destroyed },
 };
 
@@ -225,6 +370,7 @@ static const act_def_t s_def = {
     .create = s_create,
     .destroy = s_destroy,
     .status = s_status,
+    .tick = s_tick,
 };
 
 const act_def_t *

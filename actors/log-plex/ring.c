@@ -13,14 +13,9 @@
 #define LPX_RING_TAG        0x72696e67u     // "ring"
 #define LPX_RING_TAG_DEAD   0xdeadbeefu
 
-typedef struct {
-    char *text;                 // owned, NUL-terminated
-    size_t len;
-} lpx_slot_t;
-
 struct lpx_ring {
     uint32_t tag;
-    lpx_slot_t *slots;          // owned, `capacity` of them
+    lpx_entry_t **slots;        // one reference each, `capacity` of them
     size_t capacity;
     size_t count;
     size_t head;                // next slot written
@@ -47,7 +42,7 @@ lpx_ring_destroy (lpx_ring_t **self_p)
         return;
     assert (self->tag == LPX_RING_TAG);
     for (size_t i = 0; i < self->capacity; i++)
-        free (self->slots [i].text);
+        lpx_entry_unref (&self->slots [i]);
     free (self->slots);
     self->tag = LPX_RING_TAG_DEAD;
     free (self);
@@ -57,19 +52,22 @@ lpx_ring_destroy (lpx_ring_t **self_p)
 void
 lpx_ring_push (lpx_ring_t *self, const char *line, size_t len)
 {
+    lpx_ring_push_entry (self, lpx_entry_new (line, len));
+}
+
+void
+lpx_ring_push_entry (lpx_ring_t *self, lpx_entry_t *entry)
+{
     assert (self && self->tag == LPX_RING_TAG);
-    lpx_slot_t *slot = &self->slots [self->head];
-    if (slot->text) {
-        self->bytes -= slot->len;
-        free (slot->text);
+    lpx_entry_t **slot = &self->slots [self->head];
+    if (*slot) {
+        self->bytes -= (*slot)->len;
+        lpx_entry_unref (slot);
     }
     else
         self->count++;
-    slot->text = act_malloc (len + 1);
-    memcpy (slot->text, line, len);
-    slot->text [len] = 0;
-    slot->len = len;
-    self->bytes += len;
+    *slot = entry;
+    self->bytes += entry->len;
     self->head = (self->head + 1) % self->capacity;
     self->total++;
 }
@@ -102,16 +100,24 @@ lpx_ring_bytes (const lpx_ring_t *self)
     return self->bytes;
 }
 
-const char *
-lpx_ring_get (const lpx_ring_t *self, size_t i, size_t *len_p)
+lpx_entry_t *
+lpx_ring_entry (const lpx_ring_t *self, size_t i)
 {
     assert (self && self->tag == LPX_RING_TAG);
     if (i >= self->count)
         return NULL;
     //  The oldest line sits at head once the ring is full, at 0 before.
     size_t oldest = self->count == self->capacity ? self->head : 0;
-    const lpx_slot_t *slot = &self->slots [(oldest + i) % self->capacity];
+    return self->slots [(oldest + i) % self->capacity];
+}
+
+const char *
+lpx_ring_get (const lpx_ring_t *self, size_t i, size_t *len_p)
+{
+    lpx_entry_t *entry = lpx_ring_entry (self, i);
+    if (!entry)
+        return NULL;
     if (len_p)
-        *len_p = slot->len;
-    return slot->text;
+        *len_p = entry->len;
+    return entry->text;
 }

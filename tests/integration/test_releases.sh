@@ -306,11 +306,11 @@ logs_json() {
 }
 check logs_json logs_json
 
-logs_other_app() {  # an app nobody logged for: no lines, exit 0
+logs_other_app() {  # an app that does not exist: one line, exit 1
     run dyno logs -a quiet-app
-    expect_rc 0 && [ ! -s "$T/run.out" ]
+    expect_rc 1 && one_stderr_line && grep -q "app 'quiet-app' does not exist" "$T/run.err"
 }
-check logs_app_without_lines logs_other_app
+check logs_unknown_app_refused logs_other_app
 
 # ---- the scheduler ---------------------------------------------------------------
 

@@ -36,9 +36,14 @@ extern const unit_suite_t unit_suite_sch_releases;
 extern const unit_suite_t unit_suite_lpx_ring;
 extern const unit_suite_t unit_suite_lpx_line;
 extern const unit_suite_t unit_suite_lpx_plex;
+extern const unit_suite_t unit_suite_lpx_filter;
+extern const unit_suite_t unit_suite_lpx_tail;
+extern const unit_suite_t unit_suite_lpx_request;
+extern const unit_suite_t unit_suite_lpx_store;
 extern const unit_suite_t unit_suite_cfg_vars;
 extern const unit_suite_t unit_suite_cfg_keeper;
 extern const unit_suite_t unit_suite_replay;
+extern const unit_suite_t unit_suite_cli_logs;
 
 static const unit_suite_t *const s_suites [] = {
     &unit_suite_msg,     &unit_suite_msg_reject,     &unit_suite_msg_body,
@@ -49,7 +54,9 @@ static const unit_suite_t *const s_suites [] = {
     &unit_suite_procfile, &unit_suite_rel_deploy,
     &unit_suite_rel_releases, &unit_suite_sch_releases,
     &unit_suite_lpx_ring, &unit_suite_lpx_line, &unit_suite_lpx_plex,
+    &unit_suite_lpx_filter, &unit_suite_lpx_tail, &unit_suite_lpx_request, &unit_suite_lpx_store,
     &unit_suite_cfg_vars, &unit_suite_cfg_keeper,
+    &unit_suite_cli_logs,
 };
 
 //  Set in the forked child before the test runs; the child is one test.

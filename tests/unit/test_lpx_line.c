@@ -54,12 +54,71 @@ test_lpx_line_escapes (void)
 {
     static const char text [] = "a\tb\nc\rd\x01" "e\x7f" "f\0g\xc3\xa9\xff\\";
     char *line = s_format (0, "app", "web.1", text, sizeof text - 1);
+    //  Invalid UTF-8 (0xff) becomes U+FFFD.
     CHECK_STR_EQ (line, "1970-01-01T00:00:00.000000+00:00 app[web.1]: "
-                        "a\tb\\nc\\rd\\x01e\\x7ff\\x00g\xc3\xa9\xff\\");
+                        "a\tb\\nc\\rd\\x01e\\x7ff\\x00g\xc3\xa9\xef\xbf\xbd\\");
     free (line);
     line = s_format (0, "a\nb", "w]\x1b", "x", 1);
     CHECK_STR_EQ (line, "1970-01-01T00:00:00.000000+00:00 a\\nb[w]\\x1b]: x");
     free (line);
+}
+
+static void
+test_lpx_line_utf8 (void)
+{
+    //  C1 controls (U+009B is CSI) escaped; a truncated sequence, a lone
+    //  continuation byte and an overlong form each replaced byte by byte;
+    //  valid multi-byte characters (U+00A0, U+20AC, U+1F600) kept.
+    static const char text [] = "\xc2\x9b" "2J\xc2\xa0\xe2\x82\xac\xf0\x9f\x98\x80"
+                                "\x80" "\xc0\xaf" "\xe2\x82";
+    char *line = s_format (0, "app", "web.1", text, sizeof text - 1);
+    CHECK_STR_EQ (line, "1970-01-01T00:00:00.000000+00:00 app[web.1]: "
+                        "\\u009b2J\xc2\xa0\xe2\x82\xac\xf0\x9f\x98\x80"
+                        "\xef\xbf\xbd" "\xef\xbf\xbd\xef\xbf\xbd" "\xef\xbf\xbd\xef\xbf\xbd");
+    free (line);
+}
+
+static void
+test_lpx_line_names (void)
+{
+    CHECK (lpx_line_source_ok ("app"));
+    CHECK (lpx_line_source_ok ("dynod"));
+    CHECK (!lpx_line_source_ok ("heroku"));
+    CHECK (!lpx_line_source_ok (""));
+    CHECK (lpx_line_process_ok ("web.1"));
+    CHECK (lpx_line_process_ok ("release-keeper_2.x"));
+    CHECK (!lpx_line_process_ok (""));
+    CHECK (!lpx_line_process_ok ("web]: app[web.2"));
+    CHECK (!lpx_line_process_ok ("web 1"));
+    CHECK (!lpx_line_process_ok ("w\xc3\xa9" "b"));
+    char name [LPX_NAME_MAX + 2];
+    memset (name, 'p', sizeof name - 1);
+    name [LPX_NAME_MAX] = 0;
+    CHECK (lpx_line_process_ok (name));
+    name [LPX_NAME_MAX] = 'p';
+    name [LPX_NAME_MAX + 1] = 0;
+    CHECK (!lpx_line_process_ok (name));
+}
+
+static void
+test_lpx_line_pieces (void)
+{
+    //  25,000 bytes split 10,000 + 10,000 + 5,000; a 2-byte character
+    //  across the first cut moves whole into the second piece.
+    size_t len = 25000;
+    char *text = malloc (len);
+    memset (text, 'a', len);
+    CHECK_EQ (lpx_line_piece (text, len), LPX_TEXT_MAX);
+    CHECK_EQ (lpx_line_piece (text, 5000), 5000);
+    CHECK_EQ (lpx_line_piece (text, 0), 0);
+    text [LPX_TEXT_MAX - 1] = (char) 0xc3;
+    text [LPX_TEXT_MAX] = (char) 0xa9;
+    CHECK_EQ (lpx_line_piece (text, len), LPX_TEXT_MAX - 1);
+    //  Continuation bytes only: it backs off at most 3 (the longest
+    //  character is 4 bytes), then cuts there.
+    memset (text, 0x80, len);
+    CHECK_EQ (lpx_line_piece (text, len), LPX_TEXT_MAX - 3);
+    free (text);
 }
 
 static void
@@ -96,6 +155,9 @@ static const unit_test_t s_tests [] = {
     UNIT_TEST (test_lpx_line_time),
     UNIT_TEST (test_lpx_line_escapes),
     UNIT_TEST (test_lpx_line_cut),
+    UNIT_TEST (test_lpx_line_utf8),
+    UNIT_TEST (test_lpx_line_names),
+    UNIT_TEST (test_lpx_line_pieces),
 };
 
 UNIT_SUITE (unit_suite_lpx_line, s_tests);

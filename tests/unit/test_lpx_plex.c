@@ -130,21 +130,108 @@ test_lpx_plex_malformed_lines (void)
 {
     ut_offline_t t;
     s_open (&t);
-    s_batch (&t, "app-one", json_pack ("[s, {s:s}, {s:I}, o, {s:I, s:s}]", "not a map",
+    //  Not a map, no ts, no text, no source and process (no defaults: a
+    //  line must say who it is), a source other than app/dynod, a process
+    //  that would forge a prefix: each dropped; one good line kept.
+    json_t *forged = s_line (UT_TS_MS, "web.1]: app[web.2", "forged");
+    json_t *heroku = s_line (UT_TS_MS, "web.1", "heroku");
+    json_object_set_new (heroku, "source", json_string ("heroku"));
+    s_batch (&t, "app-one", json_pack ("[s, {s:s}, {s:I}, o, {s:I, s:s}, o, o]", "not a map",
                                        "text", "no ts", "ts", (json_int_t) 1,
                                        s_line (UT_TS_MS, "web.1", "good"),
-                                       "ts", (json_int_t) UT_TS_MS, "text", "defaults"));
+                                       "ts", (json_int_t) UT_TS_MS, "text", "no names",
+                                       forged, heroku));
     json_t *lines = s_get (&t, "app-one", -1);
-    CHECK_EQ (json_array_size (lines), 2);
-    CHECK_STR_EQ (json_string_value (json_array_get (lines, 1)),
-                  "2026-11-28T10:15:30.123000+00:00 app[unknown]: defaults");
+    CHECK_EQ (json_array_size (lines), 1);
+    CHECK_STR_EQ (json_string_value (json_array_get (lines, 0)),
+                  "2026-11-28T10:15:30.123000+00:00 app[web.1]: good");
+    //  An app name that is not one: refused whole.
+    s_batch (&t, "Bad/App", json_pack ("[o]", s_line (UT_TS_MS, "web.1", "x")));
     //  Counted in the status figures.
     json_t *detail = json_object ();
     lpx_actor_def ()->status (ut_offline_state (&t), detail);
-    CHECK_EQ (json_integer_value (json_object_get (detail, "lines_in")), 2);
-    CHECK_EQ (json_integer_value (json_object_get (detail, "lines_bad")), 3);
+    CHECK_EQ (json_integer_value (json_object_get (detail, "lines_in")), 1);
+    CHECK_EQ (json_integer_value (json_object_get (detail, "lines_bad")), 6);
+    CHECK_EQ (json_integer_value (json_object_get (detail, "lines_refused")), 1);
     CHECK_EQ (json_integer_value (json_object_get (detail, "apps")), 1);
+    CHECK_EQ (json_integer_value (json_object_get (detail, "tails")), 0);
     json_decref (detail);
+    ut_offline_close (&t);
+}
+
+//  log.get with filters (`body` adds them; ownership passes here): the
+//  lines, or NULL after an error reply.
+static json_t *
+s_get_filtered (ut_offline_t *t, const char *app, json_t *body)
+{
+    json_object_set_new (body, "app", json_string (app));
+    s_feed (t, MSG_TYPE_LOG_GET, body);
+    CHECK_EQ (t->count, 1);
+    if (t->out [0]->type->id == MSG_TYPE_ERROR)
+        return NULL;
+    return json_object_get (t->out [0]->body, "lines");
+}
+
+static void
+test_lpx_plex_filters_and_split (void)
+{
+    ut_offline_t t;
+    s_open (&t);
+    json_t *router = s_line (UT_TS_MS, "router", "GET /");
+    json_object_set_new (router, "source", json_string ("dynod"));
+    s_batch (&t, "app-one", json_pack ("[o, o, o, o]", s_line (UT_TS_MS, "web.1", "w1"),
+                                       s_line (UT_TS_MS, "web.2", "w2"),
+                                       s_line (UT_TS_MS, "worker.1", "k1"), router));
+    json_t *lines = s_get_filtered (&t, "app-one", json_pack ("{s:s}", "source", "dynod"));
+    CHECK_EQ (json_array_size (lines), 1);
+    CHECK (strstr (json_string_value (json_array_get (lines, 0)), "dynod[router]: GET /"));
+    lines = s_get_filtered (&t, "app-one", json_pack ("{s:s}", "ps", "web"));
+    CHECK_EQ (json_array_size (lines), 2);
+    lines = s_get_filtered (&t, "app-one", json_pack ("{s:s, s:s}", "ps", "web", "dyno", "web.2"));
+    CHECK_EQ (json_array_size (lines), 1);
+    CHECK (strstr (json_string_value (json_array_get (lines, 0)), "app[web.2]: w2"));
+    lines = s_get_filtered (&t, "app-one", json_pack ("{s:s, s:I}", "source", "app", "n", 1));
+    CHECK_EQ (json_array_size (lines), 1);
+    CHECK (strstr (json_string_value (json_array_get (lines, 0)), "worker.1]: k1"));
+    //  Bad filters: refused with the reason.
+    CHECK_NULL (s_get_filtered (&t, "app-one", json_pack ("{s:s}", "source", "heroku")));
+    CHECK (strstr (msg_str (t.out [0], "reason", ""), "source"));
+    CHECK_NULL (s_get_filtered (&t, "app-one", json_pack ("{s:s}", "ps", "web.1")));
+    CHECK_NULL (s_get_filtered (&t, "app-one", json_pack ("{s:s}", "dyno", "a b")));
+    //  A 25,000-byte text becomes three lines.
+    char *text = malloc (25001);
+    memset (text, 'q', 25000);
+    text [25000] = 0;
+    s_batch (&t, "app-two", json_pack ("[o]", s_line (UT_TS_MS, "web.1", text)));
+    free (text);
+    lines = s_get (&t, "app-two", -1);
+    CHECK_EQ (json_array_size (lines), 3);
+    size_t prefix = strlen ("2026-11-28T10:15:30.123000+00:00 app[web.1]: ");
+    CHECK_EQ (strlen (json_string_value (json_array_get (lines, 0))), prefix + 10000);
+    CHECK_EQ (strlen (json_string_value (json_array_get (lines, 2))), prefix + 5000);
+    ut_offline_close (&t);
+}
+
+static void
+test_lpx_plex_token (void)
+{
+    ut_offline_t t;
+    s_open (&t);
+    s_feed (&t, MSG_TYPE_LOG_TOKEN, json_pack ("{s:s}", "app", "app-one"));
+    msg_t *reply = ut_offline_out (&t, MSG_TYPE_LOG_TOKEN_REPLY);
+    CHECK_NOT_NULL (reply);
+    char token [64];
+    snprintf (token, sizeof token, "%s", msg_str (reply, "token", ""));
+    CHECK_EQ (strlen (token), 32);
+    CHECK_EQ (strspn (token, "0123456789abcdef"), 32);
+    //  The same token the next time.
+    s_feed (&t, MSG_TYPE_LOG_TOKEN, json_pack ("{s:s}", "app", "app-one"));
+    CHECK_STR_EQ (msg_str (ut_offline_out (&t, MSG_TYPE_LOG_TOKEN_REPLY), "token", ""), token);
+    //  Another app, another token; a bad name refused.
+    s_feed (&t, MSG_TYPE_LOG_TOKEN, json_pack ("{s:s}", "app", "app-two"));
+    CHECK (strcmp (msg_str (ut_offline_out (&t, MSG_TYPE_LOG_TOKEN_REPLY), "token", ""), token));
+    s_feed (&t, MSG_TYPE_LOG_TOKEN, json_pack ("{s:s}", "app", "../x"));
+    CHECK_NOT_NULL (ut_offline_out (&t, MSG_TYPE_ERROR));
     ut_offline_close (&t);
 }
 
@@ -184,6 +271,8 @@ static const unit_test_t s_tests [] = {
     UNIT_TEST (test_lpx_plex_bounds),
     UNIT_TEST (test_lpx_plex_malformed_lines),
     UNIT_TEST (test_lpx_plex_reply_fits),
+    UNIT_TEST (test_lpx_plex_filters_and_split),
+    UNIT_TEST (test_lpx_plex_token),
 };
 
 UNIT_SUITE (unit_suite_lpx_plex, s_tests);

@@ -1,0 +1,59 @@
+//  store - log-plex's history and log tokens on disk (LevelDB)
+//
+//  Owns a LevelDB under <data>/log-plex/. Keys:
+//    `l` <app> NUL <slot: 2 bytes, big-endian>  ->  <seq: 8 bytes> <line>
+//    `t` <app>                                  ->  <token>
+//  A line goes to slot `seq % slots`, so the newest `slots` lines of an
+//  app overwrite the older ones and the store never holds more: no
+//  trimming pass, and a restart finds at most `slots` lines per app, put
+//  back in seq order.
+//
+//  Writes are staged in a batch and written by lpx_store_flush (log-plex
+//  flushes every LPX_FLUSH_MS and when a batch grows big), with fsync: a
+//  crash of the machine loses at most the lines of the last interval, a
+//  crash of the process loses none that were flushed. Tokens are flushed
+//  at once. Actor thread only.
+
+#ifndef LPX_STORE_H
+#define LPX_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lpx_store lpx_store_t;
+
+//  Opens (creating) the store in `dir` for `slots` lines per app. Returns
+//  the store (caller owns result) or NULL with *rc set (ACT_ESTORE) and
+//  the reason in `reason` (`reason_len` bytes).
+lpx_store_t *lpx_store_open (const char *dir, size_t slots, int *rc, char *reason,
+                             size_t reason_len);
+//  Flushes what is staged, then closes. Accepts NULL.
+void lpx_store_close (lpx_store_t **self_p);
+
+//  Called by lpx_store_load for each stored line, per app in seq order
+//  (the line is borrowed, valid during the call), and for each token.
+typedef void (lpx_store_line_fn) (void *arg, const char *app, uint64_t seq, const char *line,
+                                  size_t len);
+typedef void (lpx_store_token_fn) (void *arg, const char *app, const char *token);
+//  Reads everything back. Returns 0 or ACT_ESTORE.
+int lpx_store_load (lpx_store_t *self, lpx_store_line_fn *line_fn, lpx_store_token_fn *token_fn,
+                    void *arg);
+
+//  Stages line `seq` of `app` (both borrowed).
+void lpx_store_put_line (lpx_store_t *self, const char *app, uint64_t seq, const char *line,
+                         size_t len);
+//  Stores `app`'s token now (flushes). Returns 0 or ACT_ESTORE.
+int lpx_store_put_token (lpx_store_t *self, const char *app, const char *token);
+//  Deletes `app`'s lines and token now (flushes). Returns 0 or ACT_ESTORE.
+int lpx_store_drop_app (lpx_store_t *self, const char *app);
+
+//  Why the last failed call failed. Borrowed, valid until the next call.
+const char *lpx_store_reason (const lpx_store_t *self);
+
+//  Bytes staged and not written yet.
+size_t lpx_store_staged (const lpx_store_t *self);
+//  Writes what is staged, with fsync. Returns 0 or ACT_ESTORE (the staged
+//  writes are dropped either way, so a broken disk does not grow memory).
+int lpx_store_flush (lpx_store_t *self);
+
+#endif
