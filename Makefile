@@ -49,7 +49,7 @@ else
 OUTBIN     := $(BUILD)/bin
 endif
 
-.PHONY: all up test check run-tests fuzz format clean bench-broker bench-releases help deps
+.PHONY: all up test check deps-test run-tests fuzz format clean bench-broker bench-releases help deps
 all: $(OUTBIN)/dynod $(OUTBIN)/dyno
 
 $(BUILD)/%.o: %.c
@@ -106,6 +106,10 @@ $(OUTBIN)/bench-releases: $(call obj,$(BENCH_REL_SRC)) $(LIB_OBJ)
 deps:
 	@scripts/deps.sh
 
+# The tests also drive headless Chromium (the log page's browser test).
+deps-test:
+	@scripts/deps.sh --test
+
 # Installs what is missing, builds, and runs the runtime in the foreground.
 up: deps
 	@$(MAKE) --no-print-directory all
@@ -113,7 +117,7 @@ up: deps
 
 # `test` and `check` install what is missing first (like `up`), then run
 # `run-tests` in a second make, which is the first to need pkg-config.
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory run-tests
 
 run-tests: all $(BUILD)/tests/unit-runner $(FUZZ_REPLAY)
@@ -124,7 +128,7 @@ run-tests: all $(BUILD)/tests/unit-runner $(FUZZ_REPLAY)
 # tests/run.sh fails the run if any appear (daemons started by integration
 # tests report there too, not only the unit tests, and some of those run as
 # an unprivileged uid: hence the sticky, world-writable folder).
-check: deps
+check: deps-test
 	@rm -rf build-check/sanitizer && mkdir -p build-check/sanitizer && chmod 1777 build-check/sanitizer
 	@SANITIZER_LOG_DIR=$(CURDIR)/build-check/sanitizer \
 	  ASAN_OPTIONS=log_path=$(CURDIR)/build-check/sanitizer/asan:detect_leaks=1 \

@@ -3,6 +3,8 @@
 # As root it runs apt-get; otherwise it prints the exact command and stops.
 #   scripts/deps.sh          build, run and test dependencies
 #   scripts/deps.sh --fuzz   also clang and its runtime, for `make fuzz`
+#   scripts/deps.sh --test   also what the tests drive: Chromium (headless,
+#                            for the log page's browser test; ~350 MB)
 set -euo pipefail
 
 # libczmq-dev is on the design brief's list of required packages; nothing
@@ -14,9 +16,10 @@ packages=(
     libwebsockets-dev libjansson-dev libarchive-dev libyaml-dev git
     python3 procps iproute2 ca-certificates
 )
-if [ "${1:-}" = "--fuzz" ]; then
-    packages+=(clang libclang-rt-14-dev)
-fi
+case "${1:-}" in
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    --test) packages+=(chromium) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

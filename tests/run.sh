@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the unit runner, each integration script, and the fuzz
-# corpus replay. Each part prints `ok NAME` or `FAIL NAME: why` per test;
+# Runs every test: the unit runner, each integration script, the browser
+# tests (headless Chromium), and the fuzz corpus replay. Each part prints `ok NAME` or `FAIL NAME: why` per test;
 # this script counts them and ends with `N passed, N failed`.
 #
 # Environment (set by `make test`): DYNOD_BIN (folder with dynod and dyno),
@@ -41,6 +41,10 @@ for t in "$here"/integration/*.sh; do
     [ -e "$t" ] || continue
     [ "$(basename "$t")" = lib.sh ] && continue
     run_part "integration/$(basename "$t" .sh)" 300 bash "$t"
+done
+for t in "$here"/browser/*.sh; do
+    [ -e "$t" ] || continue
+    run_part "browser/$(basename "$t" .sh)" 300 bash "$t"
 done
 for r in ${FUZZ_REPLAY:-}; do
     name=$(basename "$r")

@@ -5,7 +5,7 @@
 # DevTools protocol), coloured by source (their class); a line whose text
 # holds markup shows as text, not as elements; the text filter hides
 # lines. Without chromium the script fails (it is not a silent skip):
-# `apt-get install chromium` first (about 350 MB, so not in scripts/deps.sh).
+# `make test` installs it (`scripts/deps.sh --test`, about 350 MB).
 # shellcheck source=../integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
 
