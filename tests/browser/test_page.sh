@@ -33,45 +33,28 @@ spawn chromium "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic 
 
 # eval.py JS: evaluates JS in the page through the DevTools protocol and
 # prints the result (a string).
+export WS_TOOLS
+WS_TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
 cat >"$T/eval.py" <<'PY'
-import base64, json, os, socket, struct, sys, urllib.request
+import json, os, sys, urllib.request
+sys.path.insert(0, os.environ["WS_TOOLS"])
+from wsframe import connect, frame, frames
 port, expr = int(sys.argv[1]), sys.argv[2]
 pages = json.load(urllib.request.urlopen("http://127.0.0.1:%d/json/list" % port, timeout=5))
 url = [p for p in pages if p.get("type") == "page"][0]["webSocketDebuggerUrl"]
-path = "/" + url.split("/", 3)[3]
-s = socket.create_connection(("127.0.0.1", port), timeout=5)
-key = base64.b64encode(os.urandom(16)).decode()
-s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (path, port, key)).encode())
-buf = b""
-while b"\r\n\r\n" not in buf:
-    buf += s.recv(4096)
-buf = buf.split(b"\r\n\r\n", 1)[1]
-msg = json.dumps({"id": 1, "method": "Runtime.evaluate",
-                  "params": {"expression": expr, "returnByValue": True}}).encode()
-mask = os.urandom(4)
-head = bytes([0x81]) + (bytes([0x80 | len(msg)]) if len(msg) < 126 else bytes([0x80 | 126]) + struct.pack(">H", len(msg)))
-s.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(msg)))
-def need(n):
-    global buf
-    while len(buf) < n:
-        d = s.recv(65536)
-        if not d:
-            sys.exit("devtools closed")
-        buf += d
-while True:
-    need(2)
-    n, off = buf[1] & 0x7f, 2
-    if n == 126:
-        need(4); n = struct.unpack(">H", buf[2:4])[0]; off = 4
-    elif n == 127:
-        need(10); n = struct.unpack(">Q", buf[2:10])[0]; off = 10
-    need(off + n)
-    payload, buf = buf[off:off + n], buf[off + n:]
-    reply = json.loads(payload)
-    if reply.get("id") == 1:
-        print(reply["result"]["result"].get("value"))
-        break
+s, status, rest = connect("127.0.0.1", port, "/" + url.split("/", 3)[3], timeout=5)
+if status != 101:
+    sys.exit("devtools refused the upgrade: %d" % status)
+s.sendall(frame(1, json.dumps({"id": 1, "method": "Runtime.evaluate",
+                               "params": {"expression": expr, "returnByValue": True}}).encode()))
+try:
+    for op, payload in frames(s, rest):
+        reply = json.loads(payload) if op == 1 else {}
+        if reply.get("id") == 1:
+            print(reply["result"]["result"].get("value"))
+            break
+except EOFError:
+    sys.exit("devtools closed")
 PY
 
 page_eval() { timeout 10 python3 "$T/eval.py" "$DEVTOOLS_PORT" "$1"; }

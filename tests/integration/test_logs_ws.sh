@@ -30,73 +30,22 @@ APP_TOKEN=$(dyno logs:token -a "$APP" 2>/dev/null) || bail "no log token for $AP
 OTHER_TOKEN=$(dyno logs:token -a "$OTHER" 2>/dev/null) || bail "no log token for $OTHER"
 [ ${#APP_TOKEN} = 32 ] || bail "log token '$APP_TOKEN' is not 32 characters"
 
+export WS_TOOLS
+WS_TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
 cat >"$T/ws.py" <<'PY'
 # ws.py MODE PORT PATH [HEADER: VALUE]... [out=FILE]
 #   status    print the HTTP status of the upgrade
 #   read      write every TEXT payload to FILE, then FILE.close the close code
 #   slow      as read, but read nothing until FILE.go exists (4 KB rcvbuf)
 #   unmasked  send an unmasked frame first; big: a 100 KB frame; chat: "hi"
-import base64, os, socket, struct, sys, time
-
-def connect(port, path, headers, rcvbuf):
-    s = socket.socket()
-    if rcvbuf:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    s.connect(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-           % (path, port, key))
-    s.sendall((req + "".join(h + "\r\n" for h in headers) + "\r\n").encode())
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        d = s.recv(4096)
-        if not d:
-            break
-        buf += d
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    status = int(head.split(b" ")[1]) if head.startswith(b"HTTP/") else 0
-    return s, status, rest
-
-def frames(s, buf):
-    def need(n):
-        nonlocal buf
-        while len(buf) < n:
-            d = s.recv(65536)
-            if not d:
-                raise EOFError
-            buf += d
-    while True:
-        need(2)
-        n, off = buf[1] & 0x7f, 2
-        if n == 126:
-            need(4); n = struct.unpack(">H", buf[2:4])[0]; off = 4
-        elif n == 127:
-            need(10); n = struct.unpack(">Q", buf[2:10])[0]; off = 10
-        need(off + n)
-        op, payload, buf = buf[0] & 0x0f, buf[off:off + n], buf[off + n:]
-        yield op, payload
-
-def frame(opcode, payload, mask=True):
-    n = len(payload)
-    m = 0x80 if mask else 0
-    h = bytes([0x80 | opcode])
-    if n < 126:
-        h += bytes([m | n])
-    elif n < 65536:
-        h += bytes([m | 126]) + struct.pack(">H", n)
-    else:
-        h += bytes([m | 127]) + struct.pack(">Q", n)
-    if mask:
-        k = os.urandom(4)
-        payload = bytes(b ^ k[i % 4] for i, b in enumerate(payload))
-        h += k
-    return h + payload
+import os, struct, sys, time
+sys.path.insert(0, os.environ["WS_TOOLS"])
+from wsframe import connect, frame, frames
 
 mode, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 headers = [a for a in sys.argv[4:] if ": " in a]
 out = next((a[4:] for a in sys.argv[4:] if a.startswith("out=")), None)
-s, status, rest = connect(port, path, headers, 4096 if mode == "slow" else 0)
+s, status, rest = connect("127.0.0.1", port, path, headers, 4096 if mode == "slow" else 0)
 if mode == "status":
     print(status)
     sys.exit(0)
