@@ -2,7 +2,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := libzmq msgpack leveldb jansson libarchive libcrypto yaml-0.1 libwebsockets
+PKGS     := libzmq msgpack leveldb jansson libarchive libcrypto yaml-0.1 libwebsockets libcurl libssl
 # Debian ships no leveldb.pc; scripts/pkgconfig has one for the system copy.
 PKGCONF  := PKG_CONFIG_PATH=$(CURDIR)/scripts/pkgconfig:$(PKG_CONFIG_PATH) pkg-config
 
@@ -33,6 +33,8 @@ CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 BENCH_SRC  := $(wildcard bench/broker/*.c)
 BENCH_REL_SRC := $(wildcard bench/releases/*.c)
+BENCH_LOGS_SRC := $(wildcard bench/logs/*.c)
+BENCH_COMMON_SRC := $(wildcard bench/common/*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -49,7 +51,7 @@ else
 OUTBIN     := $(BUILD)/bin
 endif
 
-.PHONY: all up test check deps-test run-tests fuzz format clean bench-broker bench-releases help deps
+.PHONY: all up test check deps-test run-tests fuzz format clean bench-broker bench-releases bench-logs help deps
 all: $(OUTBIN)/dynod $(OUTBIN)/dyno
 
 $(BUILD)/%.o: %.c
@@ -95,11 +97,15 @@ $(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay_main.c
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 FUZZ_REPLAY := $(foreach f,$(FUZZ_NAMES),$(BUILD)/tests/fuzz-$(f))
 
-$(OUTBIN)/bench-broker: $(call obj,$(BENCH_SRC)) $(LIB_OBJ)
+$(OUTBIN)/bench-broker: $(call obj,$(BENCH_SRC) $(BENCH_COMMON_SRC)) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTBIN)/bench-releases: $(call obj,$(BENCH_REL_SRC)) $(LIB_OBJ)
+$(OUTBIN)/bench-releases: $(call obj,$(BENCH_REL_SRC) $(BENCH_COMMON_SRC)) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTBIN)/bench-logs: $(call obj,$(BENCH_LOGS_SRC) $(BENCH_COMMON_SRC)) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -153,6 +159,11 @@ bench-broker: all $(OUTBIN)/bench-broker
 bench-releases: all $(OUTBIN)/bench-releases
 	@$(OUTBIN)/bench-releases --dynod $(OUTBIN)/dynod --dyno $(OUTBIN)/dyno
 
+# BENCH_LOGS_ARGS: e.g. --quick, or --rsyslogd/--rsyslog-modules for an
+# unpacked rsyslog package (bench-logs --help).
+bench-logs: all $(OUTBIN)/bench-logs
+	@$(OUTBIN)/bench-logs --dynod $(OUTBIN)/dynod --peer-js bench/logs/ws_peer.js $(BENCH_LOGS_ARGS)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -160,7 +171,7 @@ clean:
 	rm -rf build build-check build-fuzz bin
 
 help:
-	@echo "make | make up | make test | make check | make fuzz | make bench-broker | make bench-releases | make format | make clean"
+	@echo "make | make up | make test | make check | make fuzz | make bench-broker | make bench-releases | make bench-logs | make format | make clean"
 
 # Keep intermediate objects (the fuzz replay objects) between runs.
 .SECONDARY:

@@ -145,5 +145,9 @@ int cli_cmd_rollback (cli_t *cli, int argc, char **argv);
 //  logs.c: an app's log lines and log token (log-plex).
 int cli_cmd_logs (cli_t *cli, int argc, char **argv);
 int cli_cmd_logs_token (cli_t *cli, int argc, char **argv);
+//  drains.c: an app's log drains (log-plex).
+int cli_cmd_drains (cli_t *cli, int argc, char **argv);
+int cli_cmd_drains_add (cli_t *cli, int argc, char **argv);
+int cli_cmd_drains_remove (cli_t *cli, int argc, char **argv);
 
 #endif

@@ -39,6 +39,9 @@ static const cli_command_t s_commands [] = {
     { "rollback",      cli_cmd_rollback,      "make a new release with an earlier release's code and config" },
     { "logs",          cli_cmd_logs,          "show an app's newest log lines (--tail: follow them)" },
     { "logs:token",    cli_cmd_logs_token,    "print an app's read-only log token" },
+    { "drains",        cli_cmd_drains,        "list an app's log drains" },
+    { "drains:add",    cli_cmd_drains_add,    "send an app's log lines to a syslog or https drain" },
+    { "drains:remove", cli_cmd_drains_remove, "stop sending an app's log lines to a drain" },
 };
 
 static void

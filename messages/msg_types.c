@@ -251,6 +251,18 @@ static const msg_field_t s_log_token_reply [] = {
     { "app",   MSG_FIELD_STR, true, "app name" },
     { "token", MSG_FIELD_STR, true, "read-only token for this app's logs (websocket `token` parameter or `Authorization: Bearer`)" },
 };
+static const msg_field_t s_drain_add [] = {
+    { "app", MSG_FIELD_STR, true,  "app name" },
+    { "url", MSG_FIELD_STR, true,  "`syslog://H:P`, `syslog+tls://H:P`, `https://H[:P]/PATH` (`http://` to loopback only)" },
+    { "by",  MSG_FIELD_STR, false, "who asked (for the API log line)" },
+};
+static const msg_field_t s_drain_list [] = {
+    { "app", MSG_FIELD_STR, true, "app name" },
+};
+static const msg_field_t s_drain_list_reply [] = {
+    { "app",    MSG_FIELD_STR,   true, "app name" },
+    { "drains", MSG_FIELD_ARRAY, true, "the app's drains, oldest first: `[{url, token}]` (token `d.<uuid>`)" },
+};
 static const msg_field_t s_log_lines [] = {
     { "app",   MSG_FIELD_STR,   true, "app name" },
     { "lines", MSG_FIELD_ARRAY, true, "formatted lines, oldest first: `<RFC 3339 time> <source>[<process>]: <text>`" },
@@ -399,6 +411,16 @@ static const msg_type_t s_types [] = {
       "restarts); answered by `log.token.reply`.", FIELDS (s_log_token) },
     { MSG_TYPE_LOG_TOKEN_REPLY, "log.token.reply", MSG_KIND_REPLY, false,
       "An app's read-only log token.", FIELDS (s_log_token_reply) },
+    { MSG_TYPE_DRAIN_ADD, "drain.add", MSG_KIND_COMMAND, false,
+      "Adds a log drain to an app (at most 5; log-plex stores it, fsync, before it answers); "
+      "answered by `drain.list.reply`.", FIELDS (s_drain_add) },
+    { MSG_TYPE_DRAIN_REMOVE, "drain.remove", MSG_KIND_COMMAND, false,
+      "Removes an app's log drain by URL (stored before the answer); answered by "
+      "`drain.list.reply`.", FIELDS (s_drain_add) },
+    { MSG_TYPE_DRAIN_LIST, "drain.list", MSG_KIND_COMMAND, false,
+      "Asks log-plex for an app's drains; answered by `drain.list.reply`.", FIELDS (s_drain_list) },
+    { MSG_TYPE_DRAIN_LIST_REPLY, "drain.list.reply", MSG_KIND_REPLY, false,
+      "An app's log drains.", FIELDS (s_drain_list_reply) },
 };
 
 _Static_assert (sizeof (s_types) / sizeof (s_types [0]) == MSG_TYPE_COUNT,

@@ -2,9 +2,11 @@
 //
 //  Accepts: log.batch (stream, not journaled: API lines from the actors,
 //           app and system lines later), log.get, log.token, app.destroyed
-//           (durable, from release-keeper: the app's lines and token are
-//           dropped); plus status, ping, stop (runtime).
-//  Emits:   log.lines (answering log.get), log.token.reply, error,
+//           (durable, from release-keeper: the app's lines, token and
+//           drains are dropped), drain.add, drain.remove, drain.list; plus
+//           status, ping, stop (runtime).
+//  Emits:   log.lines (answering log.get), log.token.reply,
+//           drain.list.reply (answering the drain commands), error,
 //           status.reply, pong.
 //  State:   per app a ring of its newest LPX_LINES_MAX formatted lines
 //           and its read-only log token, in the hub (hub.c), which the
@@ -25,10 +27,17 @@
 //  Without a data directory (act_offline: `dynod replay`, unit tests)
 //  there is no store and no server: the actor is its handlers and rings.
 //
+//  Drains: each app's log drains (drain.c: one delivery thread per drain,
+//  fed by s_on_log_batch through the drain's own bounded queue), stored
+//  in the same LevelDB (fsync before the answer) and started again at
+//  start. Not without a data directory: a replay must not send lines out.
+//
 //  Threading: handlers and the tick run on the actor thread; ws.h says
-//  what the websocket thread owns; hub.h what they share.
+//  what the websocket thread owns; hub.h what they share; drain.h what a
+//  drain's thread owns.
 
 #include "log-plex.h"
+#include "drain.h"
 #include "hub.h"
 #include "line.h"
 #include "store.h"
@@ -53,6 +62,7 @@ typedef struct {
     lpx_hub_t *hub;             // owned
     lpx_store_t *store;         // owned; NULL without a data dir
     lpx_ws_t *ws;               // owned; NULL while not listening
+    lpx_drains_t *drains;       // owned; NULL without a data dir
     bool serve;                 // a server is wanted (there is a data dir)
     int port;
     int64_t ws_retry_at;        // act_mono_ms of the next try to listen
@@ -85,6 +95,15 @@ s_load_line (void *arg, const char *app, uint64_t seq, const char *line, size_t 
     lpx_state_t *self = arg;
     if (lpx_app_name_ok (app))
         lpx_hub_load (self->hub, app, seq, lpx_entry_new (line, len));
+}
+
+static void
+s_load_drain (void *arg, const char *app, const char *url, const char *token)
+{
+    lpx_state_t *self = arg;
+    char why [256];
+    if (lpx_app_name_ok (app) && lpx_drains_add (self->drains, app, url, token, why, sizeof why))
+        act_log_error ("stored drain of '%s' not started: %s", app, why);
 }
 
 static void
@@ -147,6 +166,9 @@ s_create (act_t *act)
         act_log_error ("%s: history will not survive a restart", reason);
     else if (lpx_store_load (self->store, s_load_line, s_load_token, self))
         act_log_error ("%s", lpx_store_reason (self->store));
+    self->drains = lpx_drains_new (getenv ("DYNOD_DRAIN_CA_FILE"));
+    if (self->store && lpx_store_load_drains (self->store, s_load_drain, self))
+        act_log_error ("%s", lpx_store_reason (self->store));
     self->flushed_at = act_mono_ms ();
     self->serve = true;
     self->port = s_port ();
@@ -159,6 +181,7 @@ s_destroy (void **state_p)
 {
     lpx_state_t *self = *state_p;
     lpx_ws_destroy (&self->ws);
+    lpx_drains_destroy (&self->drains);
     lpx_store_close (&self->store);
     lpx_hub_destroy (&self->hub);
     free (self);
@@ -181,6 +204,8 @@ s_tick (void *state, act_t *act)
     if (act_mono_ms () - self->flushed_at >= LPX_FLUSH_MS)
         s_flush (self);
     s_listen (self);
+    if (self->drains)
+        lpx_drains_reap (self->drains);
 }
 
 //  Formats one line of a batch into entries appended to `out` (*count_p
@@ -244,6 +269,8 @@ s_on_log_batch (void *state, act_t *act, msg_t *msg)
         kept [i] = lpx_entry_ref (entries [i]);
     if (count && lpx_hub_append (self->hub, app, entries, count, &seq) == 0) {
         self->lines_in += count;
+        if (self->drains)
+            lpx_drains_push (self->drains, app, kept, count);
         for (i = 0; self->store && i < count; i++)
             lpx_store_put_line (self->store, app, seq + i, kept [i]->text, kept [i]->len);
     }
@@ -335,6 +362,13 @@ s_status (void *state, json_t *detail)
     json_object_set_new (detail, "ws_refused", json_integer ((json_int_t) refused));
     json_object_set_new (detail, "logs_port", json_integer (self->ws ? self->port : 0));
     json_object_set_new (detail, "store", json_boolean (self->store != NULL));
+    size_t drains = 0;
+    uint64_t drain_sent = 0, drain_dropped = 0;
+    if (self->drains)
+        lpx_drains_figures (self->drains, &drains, &drain_sent, &drain_dropped);
+    json_object_set_new (detail, "drains", json_integer ((json_int_t) drains));
+    json_object_set_new (detail, "drain_lines_sent", json_integer ((json_int_t) drain_sent));
+    json_object_set_new (detail, "drain_lines_dropped", json_integer ((json_int_t) drain_dropped));
 }
 
 //  An app is gone: so are its lines and token (a new app of the same name
@@ -348,6 +382,17 @@ s_on_app_destroyed (void *state, act_t *act, msg_t *msg)
                                 msg->type->name);
     const char *app = msg_str (msg, "name", "");
     bool known = lpx_hub_drop (self->hub, app);
+    json_t *drains = self->drains ? lpx_drains_list (self->drains, app) : json_array ();
+    size_t i;
+    json_t *drain;
+    json_array_foreach (drains, i, drain) {
+        const char *url = json_string_value (json_object_get (drain, "url"));
+        if (self->store && lpx_store_drop_drain (self->store, app, url))
+            act_log_error ("%s", lpx_store_reason (self->store));
+    }
+    json_decref (drains);
+    if (self->drains)
+        lpx_drains_drop_app (self->drains, app);
     if (known && self->store && lpx_store_drop_app (self->store, app))
         act_log_error ("%s", lpx_store_reason (self->store));
     if (known)
@@ -355,7 +400,84 @@ s_on_app_destroyed (void *state, act_t *act, msg_t *msg)
     return 0;
 }
 
+//  Answers a drain command with the app's drains.
+static int
+s_drain_reply (lpx_state_t *self, act_t *act, msg_t *msg, const char *app)
+{
+    msg_t *reply = act_msg_new (act, MSG_TYPE_DRAIN_LIST_REPLY, NULL);
+    msg_set_str (reply, "app", app);
+    msg_set_json (reply, "drains", self->drains ? lpx_drains_list (self->drains, app)
+                                                : json_array ());
+    return act_reply (act, msg, &reply);
+}
+
+//  The app of a drain command, or NULL after answering an error.
+static const char *
+s_drain_app (lpx_state_t *self, act_t *act, msg_t *msg)
+{
+    const char *app = msg_str (msg, "app", "");
+    if (!lpx_app_name_ok (app))
+        act_reply_error (act, msg, -EINVAL, "'%.64s' is not a valid app name", app);
+    else if (!self->drains || !self->store)
+        act_reply_error (act, msg, ACT_ESTORE, "drains need log-plex's store");
+    else
+        return app;
+    return NULL;
+}
+
+//  Adds a drain with a new token `d.<uuid>`, stored (fsync) before the
+//  answer; a URL the app has, a 6th drain or a bad URL is refused.
+static int
+s_on_drain_add (void *state, act_t *act, msg_t *msg)
+{
+    lpx_state_t *self = state;
+    const char *app = s_drain_app (self, act, msg);
+    if (!app)
+        return 0;
+    const char *url = msg_str (msg, "url", "");
+    char token [LPX_DRAIN_TOKEN_LEN + 1] = "d.";
+    if (lpx_drain_uuid (token + 2))
+        return act_reply_error (act, msg, -EIO, "cannot make a random token");
+    char why [256];
+    int rc = lpx_drains_add (self->drains, app, url, token, why, sizeof why);
+    if (rc)
+        return act_reply_error (act, msg, rc, "%s", why);
+    if (lpx_store_put_drain (self->store, app, url, token)) {
+        lpx_drains_remove (self->drains, app, url);
+        return act_reply_error (act, msg, ACT_ESTORE, "%s", lpx_store_reason (self->store));
+    }
+    return s_drain_reply (self, act, msg, app);
+}
+
+static int
+s_on_drain_remove (void *state, act_t *act, msg_t *msg)
+{
+    lpx_state_t *self = state;
+    const char *app = s_drain_app (self, act, msg);
+    if (!app)
+        return 0;
+    const char *url = msg_str (msg, "url", "");
+    if (lpx_drains_remove (self->drains, app, url))
+        return act_reply_error (act, msg, -ENOENT, "'%s' has no drain %.600s", app, url);
+    if (lpx_store_drop_drain (self->store, app, url))
+        return act_reply_error (act, msg, ACT_ESTORE, "%s", lpx_store_reason (self->store));
+    return s_drain_reply (self, act, msg, app);
+}
+
+static int
+s_on_drain_list (void *state, act_t *act, msg_t *msg)
+{
+    lpx_state_t *self = state;
+    const char *app = msg_str (msg, "app", "");
+    if (!lpx_app_name_ok (app))
+        return act_reply_error (act, msg, -EINVAL, "'%.64s' is not a valid app name", app);
+    return s_drain_reply (self, act, msg, app);
+}
+
 static const act_route_t s_routes [] = {
+    { MSG_TYPE_DRAIN_ADD,     s_on_drain_add },
+    { MSG_TYPE_DRAIN_REMOVE,  s_on_drain_remove },
+    { MSG_TYPE_DRAIN_LIST,    s_on_drain_list },
     { MSG_TYPE_LOG_BATCH,     s_on_log_batch },
     { MSG_TYPE_LOG_GET,       s_on_log_get },
     { MSG_TYPE_LOG_TOKEN,     s_on_log_token },

@@ -244,3 +244,76 @@ lpx_store_flush (lpx_store_t *self)
     }
     return 0;
 }
+
+//  A drain's key (`d` app NUL url); caller owns result, length in *len_p.
+static char *
+s_drain_key (const char *app, const char *url, size_t *len_p)
+{
+    size_t alen = strlen (app), ulen = strlen (url);
+    char *key = act_malloc (alen + ulen + 2);
+    key [0] = 'd';
+    memcpy (key + 1, app, alen + 1);
+    memcpy (key + alen + 2, url, ulen);
+    *len_p = alen + ulen + 2;
+    return key;
+}
+
+int
+lpx_store_put_drain (lpx_store_t *self, const char *app, const char *url, const char *token)
+{
+    assert (self && self->tag == LPX_STORE_TAG);
+    size_t klen;
+    char *key = s_drain_key (app, url, &klen);
+    leveldb_writebatch_put (self->batch, key, klen, token, strlen (token));
+    self->staged += klen + strlen (token);
+    free (key);
+    return lpx_store_flush (self);
+}
+
+int
+lpx_store_drop_drain (lpx_store_t *self, const char *app, const char *url)
+{
+    assert (self && self->tag == LPX_STORE_TAG);
+    size_t klen;
+    char *key = s_drain_key (app, url, &klen);
+    leveldb_writebatch_delete (self->batch, key, klen);
+    self->staged += klen;
+    free (key);
+    return lpx_store_flush (self);
+}
+
+int
+lpx_store_load_drains (lpx_store_t *self, lpx_store_drain_fn *fn, void *arg)
+{
+    assert (self && self->tag == LPX_STORE_TAG);
+    leveldb_iterator_t *it = leveldb_create_iterator (self->db, self->read);
+    for (leveldb_iter_seek (it, "d", 1); leveldb_iter_valid (it); leveldb_iter_next (it)) {
+        size_t klen, vlen;
+        const char *key = leveldb_iter_key (it, &klen);
+        const char *value = leveldb_iter_value (it, &vlen);
+        if (klen < 1 || key [0] != 'd')
+            break;
+        const char *nul = memchr (key + 1, 0, klen - 1);
+        if (!nul || vlen > 64 || klen > 1024)
+            continue;
+        char app [LPX_KEY_MAX], url [1024], token [65];
+        size_t alen = (size_t) (nul - key - 1), ulen = klen - alen - 2;
+        if (alen >= sizeof app)
+            continue;
+        memcpy (app, key + 1, alen + 1);
+        memcpy (url, nul + 1, ulen);
+        url [ulen] = 0;
+        memcpy (token, value, vlen);
+        token [vlen] = 0;
+        fn (arg, app, url, token);
+    }
+    char *err = NULL;
+    leveldb_iter_get_error (it, &err);
+    leveldb_iter_destroy (it);
+    if (err) {
+        snprintf (self->reason, sizeof self->reason, "cannot read the log store: %s", err);
+        leveldb_free (err);
+        return ACT_ESTORE;
+    }
+    return 0;
+}

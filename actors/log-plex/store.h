@@ -3,6 +3,7 @@
 //  Owns a LevelDB under <data>/log-plex/. Keys:
 //    `l` <app> NUL <slot: 2 bytes, big-endian>  ->  <seq: 8 bytes> <line>
 //    `t` <app>                                  ->  <token>
+//    `d` <app> NUL <url>                        ->  <drain token>
 //  A line goes to slot `seq % slots`, so the newest `slots` lines of an
 //  app overwrite the older ones and the store never holds more: no
 //  trimming pass, and a restart finds at most `slots` lines per app, put
@@ -46,6 +47,18 @@ void lpx_store_put_line (lpx_store_t *self, const char *app, uint64_t seq, const
 int lpx_store_put_token (lpx_store_t *self, const char *app, const char *token);
 //  Deletes `app`'s lines and token now (flushes). Returns 0 or ACT_ESTORE.
 int lpx_store_drop_app (lpx_store_t *self, const char *app);
+
+//  Drains (drain.h): stored and deleted now (flushes), so a drain.add is
+//  answered only once it will survive a crash. Return 0 or ACT_ESTORE.
+int lpx_store_put_drain (lpx_store_t *self, const char *app, const char *url,
+                         const char *token);
+int lpx_store_drop_drain (lpx_store_t *self, const char *app, const char *url);
+//  Called by lpx_store_load_drains for each stored drain (all borrowed,
+//  valid during the call).
+typedef void (lpx_store_drain_fn) (void *arg, const char *app, const char *url,
+                                   const char *token);
+//  Reads the drains back. Returns 0 or ACT_ESTORE.
+int lpx_store_load_drains (lpx_store_t *self, lpx_store_drain_fn *fn, void *arg);
 
 //  Why the last failed call failed. Borrowed, valid until the next call.
 const char *lpx_store_reason (const lpx_store_t *self);

@@ -13,6 +13,8 @@
 #define BCH_BENCH_H
 
 #include "../../actors/common/act_client.h"
+#include "../common/bench_stats.h"
+#include "../common/bench_up.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -26,25 +26,17 @@
 //  Exit codes: 0 ran (targets are reported, not enforced), 1 a phase failed
 //  (broker did not start, messages lost), 2 usage error.
 
-#define _XOPEN_SOURCE 700           // nftw
-
 #include "bench.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/vfs.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,35 +86,13 @@ bch_now_ns (void)
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-//  CPU seconds from a /proc stat file, and the task's name.
-static int
-s_stat_cpu (const char *path, char comm [32], double *seconds)
-{
-    char buf [1024];
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return -errno;
-    size_t len = fread (buf, 1, sizeof buf - 1, file);
-    fclose (file);
-    buf [len] = 0;
-    char *open = strchr (buf, '('), *close = strrchr (buf, ')');
-    unsigned long utime, stime;
-    //  After the name: state and ten fields before utime and stime.
-    if (!open || !close
-    ||  sscanf (close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
-        return -EINVAL;
-    snprintf (comm, 32, "%.*s", (int) (close - open - 1), open + 1);
-    *seconds = (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
-    return 0;
-}
-
 int
 bch_process_cpu (pid_t pid, bch_cpu_t *cpu)
 {
     char path [320], comm [32];
     double total;
     snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    int rc = s_stat_cpu (path, comm, &total);
+    int rc = bcm_proc_stat (path, comm, NULL, &total);
     snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
     DIR *dir = rc ? NULL : opendir (path);
     if (!dir)
@@ -133,7 +103,7 @@ bch_process_cpu (pid_t pid, bch_cpu_t *cpu)
         double seconds;
         snprintf (path, sizeof path, "/proc/%d/task/%s/stat", (int) pid, entry->d_name);
         if (entry->d_name [0] == '.' || atoi (entry->d_name) == (int) pid
-        ||  s_stat_cpu (path, comm, &seconds))
+        ||  bcm_proc_stat (path, comm, NULL, &seconds))
             continue;
         if (strncmp (comm, "ZMQbg", 5) == 0)
             cpu->io += seconds;
@@ -183,104 +153,30 @@ s_parse (s_main_t *self, int argc, char **argv)
     return 0;
 }
 
-//  A TCP port nobody listens on right now (the kernel's choice).
-static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-    socklen_t len = sizeof addr;
-    int port = -1;
-    if (fd >= 0 && bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
-    &&  getsockname (fd, (struct sockaddr *) &addr, &len) == 0)
-        port = ntohs (addr.sin_port);
-    if (fd >= 0)
-        close (fd);
-    return port;
-}
-
-//  Waits for `broker ready` on the child's stdout.
-static int
-s_wait_ready (s_main_t *self)
-{
-    char buf [1024];
-    size_t len = 0;
-    int64_t deadline = act_mono_ms () + BCH_READY_MS;
-    while (act_mono_ms () < deadline) {
-        struct pollfd pfd = { self->broker_out, POLLIN, 0 };
-        if (poll (&pfd, 1, 100) <= 0)
-            continue;
-        ssize_t n = read (self->broker_out, buf + len, sizeof buf - 1 - len);
-        if (n <= 0)
-            return -1;          // the broker exited
-        len += (size_t) n;
-        buf [len] = 0;
-        if (strstr (buf, "broker ready"))
-            return 0;
-        if (len == sizeof buf - 1)
-            len = 0;
-    }
-    return -1;
-}
-
 static int
 s_broker_start (s_main_t *self)
 {
     char log_path [320];
     snprintf (log_path, sizeof log_path, "%s/broker.log", self->tmp);
-    int out [2];
-    if (pipe (out))
+    char *const argv [] = {
+        "dynod", "broker", "--data", self->data, "--endpoint", self->endpoint, NULL
+    };
+    pid_t pid = bcm_child_start (self->dynod, argv, log_path, &self->broker_out);
+    if (pid < 0)
         return -1;
-    pid_t pid = fork ();
-    if (pid == 0) {
-        prctl (PR_SET_PDEATHSIG, SIGTERM);
-        dup2 (out [1], STDOUT_FILENO);
-        int log = open (log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (log >= 0)
-            dup2 (log, STDERR_FILENO);
-        close (out [0]);
-        close (out [1]);
-        execl (self->dynod, "dynod", "broker", "--data", self->data, "--endpoint", self->endpoint,
-               (char *) NULL);
-        fprintf (stderr, "cannot run '%s': %s\n", self->dynod, strerror (errno));
-        _exit (127);
-    }
-    close (out [1]);
-    if (pid < 0) {
-        close (out [0]);
-        return -1;
-    }
     self->bench.broker = pid;
-    self->broker_out = out [0];
-    if (s_wait_ready (self) == 0)
+    if (bcm_wait_line (self->broker_out, "broker ready", BCH_READY_MS) == 0)
         return 0;
-    fprintf (stderr, "bench-broker: '%s broker' did not become ready; the end of its log:\n",
-             self->dynod);
-    char *log = NULL;
-    size_t len = 0;
-    if (act_read_file (log_path, &log, &len) == 0)
-        fprintf (stderr, "%s", log + (len > 2000 ? len - 2000 : 0));
-    free (log);
+    bcm_log_tail ("bench-broker", self->dynod, "broker", log_path);
     return -1;
 }
 
 static void
 s_broker_stop (s_main_t *self)
 {
-    pid_t pid = self->bench.broker;
-    if (pid <= 0)
+    if (self->bench.broker <= 0)
         return;
-    kill (pid, SIGTERM);
-    int64_t deadline = act_mono_ms () + BCH_STOP_MS;
-    while (waitpid (pid, NULL, WNOHANG) == 0) {
-        if (act_mono_ms () > deadline) {
-            kill (pid, SIGKILL);
-            waitpid (pid, NULL, 0);
-            break;
-        }
-        struct timespec ts = { 0, 10 * 1000 * 1000 };
-        nanosleep (&ts, NULL);
-    }
+    bcm_child_stop (self->bench.broker, BCH_STOP_MS);
     self->bench.broker = 0;
     close (self->broker_out);
 }
@@ -309,15 +205,10 @@ s_make_frames (s_main_t *self)
 static int
 s_setup (s_main_t *self)
 {
-    const char *tmpdir = getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp";
-    snprintf (self->tmp, sizeof self->tmp, "%s/dynod-bench-XXXXXX", tmpdir);
-    if (!mkdtemp (self->tmp)) {
-        fprintf (stderr, "bench-broker: cannot create '%s': %s\n", self->tmp, strerror (errno));
-        self->tmp [0] = 0;
+    if (bcm_tmp_make (self->tmp, sizeof self->tmp, "bench-broker", "dynod-bench"))
         return -1;
-    }
     snprintf (self->data, sizeof self->data, "%s/data", self->tmp);
-    snprintf (self->endpoint, sizeof self->endpoint, "tcp://127.0.0.1:%d", s_free_port ());
+    snprintf (self->endpoint, sizeof self->endpoint, "tcp://127.0.0.1:%d", bcm_free_port ());
     act_rng_t rng;
     act_rng_init (&rng, act_seed_from_os ());
     char token [33];
@@ -341,14 +232,6 @@ s_setup (s_main_t *self)
     return 0;
 }
 
-static int
-s_remove (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st; (void) flag; (void) ftw;
-    remove (path);
-    return 0;
-}
-
 static void
 s_teardown (s_main_t *self)
 {
@@ -358,8 +241,7 @@ s_teardown (s_main_t *self)
     s_broker_stop (self);
     free (self->bench.plain);
     free (self->bench.durable);
-    if (self->tmp [0])
-        nftw (self->tmp, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+    bcm_tmp_remove (self->tmp);
 }
 
 //  write + fdatasync of one small record, as a LevelDB sync write does.
@@ -425,13 +307,6 @@ s_codec_costs (s_main_t *self)
     self->full_ns = (double) (t3 - t2) / BCH_CODEC_LOOPS;
 }
 
-static int
-s_cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
-}
-
 static void
 s_cpu_per_msg (bch_cpu_t *out, const bch_cpu_t *before, const bch_cpu_t *after, size_t msgs)
 {
@@ -439,22 +314,6 @@ s_cpu_per_msg (bch_cpu_t *out, const bch_cpu_t *before, const bch_cpu_t *after, 
     out->main = (after->main - before->main) * scale;
     out->io = (after->io - before->io) * scale;
     out->other = (after->other - before->other) * scale;
-}
-
-//  Busy CPU seconds of the whole machine (all CPUs), from /proc/stat.
-static double
-s_machine_busy (void)
-{
-    unsigned long long v [8] = { 0 };
-    FILE *file = fopen ("/proc/stat", "r");
-    if (file) {
-        if (fscanf (file, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v [0], &v [1], &v [2],
-                    &v [3], &v [4], &v [5], &v [6], &v [7]) != 8)
-            memset (v, 0, sizeof v);
-        fclose (file);
-    }
-    //  user nice system idle iowait irq softirq steal: all but idle, iowait.
-    return (double) (v [0] + v [1] + v [2] + v [5] + v [6] + v [7]) / (double) sysconf (_SC_CLK_TCK);
 }
 
 //  CPU seconds used by the broker and by this process.
@@ -476,7 +335,7 @@ typedef struct {
 static void
 s_meter_start (s_main_t *self, s_meter_t *meter)
 {
-    meter->busy = s_machine_busy ();
+    meter->busy = bcm_machine_busy ();
     meter->own = s_own_busy (self);
     meter->t0 = bch_now_ns ();
 }
@@ -486,7 +345,7 @@ static double
 s_meter_others (s_main_t *self, const s_meter_t *meter)
 {
     double seconds = (double) (bch_now_ns () - meter->t0) / 1e9;
-    double others = (s_machine_busy () - meter->busy) - (s_own_busy (self) - meter->own);
+    double others = (bcm_machine_busy () - meter->busy) - (s_own_busy (self) - meter->own);
     return others > 0 && seconds > 0 ? others / seconds : 0;
 }
 
@@ -512,7 +371,7 @@ s_phase_run (s_main_t *self, s_phase_t *ph)
     bch_process_cpu (getpid (), &bench [1]);
     s_cpu_per_msg (&ph->broker, &broker [0], &broker [1], BCH_TRIALS * ph->count);
     s_cpu_per_msg (&ph->bench, &bench [0], &bench [1], BCH_TRIALS * ph->count);
-    qsort (ph->rate, BCH_TRIALS, sizeof ph->rate [0], s_cmp_double);
+    bcm_sort (ph->rate, BCH_TRIALS);
     return 0;
 fail:
     fprintf (stderr, "bench-broker: %s failed: %s\n", ph->label, why);

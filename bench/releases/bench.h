@@ -14,6 +14,8 @@
 #define BRL_BENCH_H
 
 #include "../../actors/common/act_client.h"
+#include "../common/bench_stats.h"
+#include "../common/bench_up.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -76,8 +78,6 @@ int brl_config_run (brl_t *self, brl_config_t *out, char *why, size_t why_len);
 int brl_deploy_run (brl_t *self, brl_deploy_t *out, char *why, size_t why_len);
 
 //  bench_releases.c
-//  Monotonic clock in seconds.
-double brl_now (void);
 //  A client registered with the measured broker, or NULL with `why` filled.
 //  Caller owns result.
 act_client_t *brl_client (brl_t *self, const char *name, char *why, size_t why_len);
@@ -89,9 +89,5 @@ int64_t brl_journal_head (brl_t *self);
 //  CPU seconds used so far by each of dynod up's children: [0] broker,
 //  [1] config-keeper, [2] release-keeper, [3] every other child.
 void brl_children_cpu (brl_t *self, double cpu [4]);
-//  Sorts doubles ascending.
-void brl_sort (double *values, size_t count);
-//  The value at percentile `p` (0..100) of sorted `values` (nearest rank).
-double brl_percentile (const double *values, size_t count, double p);
 
 #endif

@@ -13,7 +13,6 @@
 #include "bench.h"
 
 #include <pthread.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,47 +23,13 @@ typedef struct {
     brl_t *bench;
     int index;
     act_client_t *client;           // owned by the thread's caller
-    double start, measure_from, measure_to;   // brl_now () times, shared
+    double start, measure_from, measure_to;   // bcm_now () times, shared
     double *samples;                // owned: latencies in ms, measured window
     size_t per_second [BRL_SECONDS_MAX];   // acknowledged in each second of the window
     size_t count, alloc;
     size_t errors;
     char why [256];
 } s_worker_t;
-
-static void
-s_sleep_ms (long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep (&ts, NULL);
-}
-
-//  CPU seconds this process used so far.
-static double
-s_self_cpu (void)
-{
-    struct rusage ru;
-    getrusage (RUSAGE_SELF, &ru);
-    return (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
-         + (double) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-//  Busy CPU seconds of the whole machine so far (/proc/stat).
-static double
-s_machine_busy (void)
-{
-    FILE *file = fopen ("/proc/stat", "r");
-    unsigned long long v [8] = { 0 };
-    if (file) {
-        if (fscanf (file, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v [0], &v [1], &v [2],
-                    &v [3], &v [4], &v [5], &v [6], &v [7]) != 8)
-            memset (v, 0, sizeof v);
-        fclose (file);
-    }
-    //  All but idle and iowait.
-    unsigned long long busy = v [0] + v [1] + v [2] + v [5] + v [6] + v [7];
-    return (double) busy / (double) sysconf (_SC_CLK_TCK);
-}
 
 static void *
 s_worker (void *arg)
@@ -73,7 +38,7 @@ s_worker (void *arg)
     char app [32], key [32], value [64];
     snprintf (app, sizeof app, "bench-cfg-%d", w->index);
     for (uint64_t n = 0; ; n++) {
-        double t0 = brl_now ();
+        double t0 = bcm_now ();
         if (t0 >= w->measure_to)
             break;
         msg_t *req = act_client_msg_new (w->client, MSG_TYPE_CONFIG_SET, "config-keeper");
@@ -87,7 +52,7 @@ s_worker (void *arg)
         msg_set_str (req, "by", "bench");
         msg_t *reply = NULL;
         int rc = act_client_call (w->client, &req, BRL_CALL_MS, &reply);
-        double t1 = brl_now ();
+        double t1 = bcm_now ();
         if (rc == 0 && reply->type->id != MSG_TYPE_RELEASE_INFO)
             rc = ACT_EPROTO;
         if (rc) {
@@ -131,7 +96,7 @@ brl_config_run (brl_t *self, brl_config_t *out, char *why, size_t why_len)
     int64_t head0 = -1, head1 = -1;
     double cpu0 [5], cpu1 [5], busy0 = 0, busy1 = 0;
     if (rc == 0) {
-        double start = brl_now ();
+        double start = bcm_now ();
         for (int i = 0; i < BRL_CLIENTS; i++) {
             workers [i].bench = self;
             workers [i].index = i;
@@ -145,18 +110,18 @@ brl_config_run (brl_t *self, brl_config_t *out, char *why, size_t why_len)
                 break;
         //  The window's edges, sampled from here: close enough at thousands
         //  of changes per window.
-        while (brl_now () < start + out->warmup_s)
-            s_sleep_ms (1);
+        while (bcm_now () < start + out->warmup_s)
+            bcm_sleep_ms (1);
         head0 = brl_journal_head (self);
         brl_children_cpu (self, cpu0);
-        cpu0 [4] = s_self_cpu ();
-        busy0 = s_machine_busy ();
-        while (brl_now () < start + out->warmup_s + out->measure_s)
-            s_sleep_ms (1);
+        cpu0 [4] = bcm_self_cpu ();
+        busy0 = bcm_machine_busy ();
+        while (bcm_now () < start + out->warmup_s + out->measure_s)
+            bcm_sleep_ms (1);
         head1 = brl_journal_head (self);
         brl_children_cpu (self, cpu1);
-        cpu1 [4] = s_self_cpu ();
-        busy1 = s_machine_busy ();
+        cpu1 [4] = bcm_self_cpu ();
+        busy1 = bcm_machine_busy ();
         for (int i = 0; i < started; i++)
             pthread_join (threads [i], NULL);
         if (started < BRL_CLIENTS) {
@@ -191,11 +156,11 @@ brl_config_run (brl_t *self, brl_config_t *out, char *why, size_t why_len)
         rc = -1;
     }
     if (rc == 0) {
-        brl_sort (all, total);
+        bcm_sort (all, total);
         out->count = total;
         out->rate = (double) total / out->measure_s;
-        out->p50_ms = brl_percentile (all, total, 50);
-        out->p99_ms = brl_percentile (all, total, 99);
+        out->p50_ms = bcm_percentile (all, total, 50);
+        out->p99_ms = bcm_percentile (all, total, 99);
         out->max_ms = all [total - 1];
         out->journaled = head0 >= 0 && head1 >= head0 ? (double) (head1 - head0) / (double) total : 0;
         out->busy = (busy1 - busy0) / out->measure_s;

@@ -153,7 +153,7 @@ s_run (char *const argv [], s_line_fn *on_line, void *arg, double *seconds)
     int pipefd [2];
     if (pipe (pipefd))
         return -1;
-    double t0 = brl_now ();
+    double t0 = bcm_now ();
     pid_t pid = fork ();
     if (pid == 0) {
         int null = open ("/dev/null", O_RDONLY);
@@ -176,7 +176,7 @@ s_run (char *const argv [], s_line_fn *on_line, void *arg, double *seconds)
     bool timed_out = false;
     for (;;) {
         struct pollfd pfd = { pipefd [0], POLLIN, 0 };
-        if (brl_now () - t0 > BRL_DEPLOY_LIMIT_S) {
+        if (bcm_now () - t0 > BRL_DEPLOY_LIMIT_S) {
             kill (pid, SIGKILL);
             timed_out = true;
             break;
@@ -187,7 +187,7 @@ s_run (char *const argv [], s_line_fn *on_line, void *arg, double *seconds)
         ssize_t n = read (pipefd [0], chunk, sizeof chunk);
         if (n <= 0)
             break;
-        double at = brl_now () - t0;
+        double at = bcm_now () - t0;
         for (ssize_t i = 0; i < n; i++) {
             if (chunk [i] != '\n' && len < sizeof line - 1) {
                 line [len++] = chunk [i];
@@ -203,12 +203,12 @@ s_run (char *const argv [], s_line_fn *on_line, void *arg, double *seconds)
     }
     if (len > 0 && on_line) {
         line [len] = 0;
-        on_line (arg, line, brl_now () - t0);
+        on_line (arg, line, bcm_now () - t0);
     }
     close (pipefd [0]);
     int status;
     waitpid (pid, &status, 0);
-    *seconds = brl_now () - t0;
+    *seconds = bcm_now () - t0;
     if (timed_out || !WIFEXITED (status))
         return -1;
     return WEXITSTATUS (status);
@@ -285,7 +285,7 @@ brl_deploy_run (brl_t *self, brl_deploy_t *out, char *why, size_t why_len)
     double times [BRL_DEPLOY_RUNS];
     for (int i = 0; i < BRL_DEPLOY_RUNS; i++)
         times [i] = out->runs [i].total_s;
-    brl_sort (times, BRL_DEPLOY_RUNS);
+    bcm_sort (times, BRL_DEPLOY_RUNS);
     for (int i = 0; i < BRL_DEPLOY_RUNS; i++)
         if (out->runs [i].total_s == times [BRL_DEPLOY_RUNS / 2])
             median = i;
@@ -304,7 +304,7 @@ brl_deploy_run (brl_t *self, brl_deploy_t *out, char *why, size_t why_len)
             return -1;
         }
     }
-    brl_sort (out->tar_s, BRL_DEPLOY_RUNS);
+    bcm_sort (out->tar_s, BRL_DEPLOY_RUNS);
     struct stat st;
     if (stat (tarball, &st) == 0)
         out->tar_bytes = (uint64_t) st.st_size;
@@ -317,7 +317,7 @@ brl_deploy_run (brl_t *self, brl_deploy_t *out, char *why, size_t why_len)
             return -1;
         }
     }
-    brl_sort (out->fast_s, BRL_DEPLOY_RUNS);
+    bcm_sort (out->fast_s, BRL_DEPLOY_RUNS);
     unlink (tarball);
     return 0;
 }

@@ -26,24 +26,14 @@
 //  Exit codes: 0 ran (targets are reported, not enforced), 1 a phase failed,
 //  2 usage error.
 
-#define _XOPEN_SOURCE 700           // nftw
-
 #include "bench.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,152 +51,13 @@ typedef struct {
     double seconds;
     bool skip_deploy;
     bool keep;                      // --keep: leave the temporary directory
-    int up_out;                     // dynod up's stdout
-    char log_path [300];            // dynod up's stderr
+    bcm_up_t up;                    // dynod up: pid, stdout, stderr's path
     brl_config_t config;
     brl_deploy_t deploy;
 } s_main_t;
 
-double
-brl_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static int
-s_cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
-void
-brl_sort (double *values, size_t count)
-{
-    qsort (values, count, sizeof *values, s_cmp_double);
-}
-
-double
-brl_percentile (const double *values, size_t count, double p)
-{
-    if (count == 0)
-        return 0;
-    size_t rank = (size_t) ((p * (double) count + 99.999) / 100.0);
-    return values [(rank ? rank : 1) - 1];
-}
-
 // ---------------------------------------------------------------------------
 //  The measured system
-
-static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-    socklen_t len = sizeof addr;
-    int port = -1;
-    if (fd >= 0 && bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
-    &&  getsockname (fd, (struct sockaddr *) &addr, &len) == 0)
-        port = ntohs (addr.sin_port);
-    if (fd >= 0)
-        close (fd);
-    return port;
-}
-
-//  Waits for `dynod ready:` on the child's stdout.
-static int
-s_wait_ready (s_main_t *self)
-{
-    char buf [4096];
-    size_t len = 0;
-    double deadline = brl_now () + BRL_READY_MS / 1000.0;
-    while (brl_now () < deadline) {
-        struct pollfd pfd = { self->up_out, POLLIN, 0 };
-        if (poll (&pfd, 1, 100) <= 0)
-            continue;
-        ssize_t n = read (self->up_out, buf + len, sizeof buf - 1 - len);
-        if (n <= 0)
-            return -1;              // dynod up exited
-        len += (size_t) n;
-        buf [len] = 0;
-        if (strstr (buf, "dynod ready:"))
-            return 0;
-        if (len == sizeof buf - 1)
-            len = 0;
-    }
-    return -1;
-}
-
-static int
-s_up_start (s_main_t *self)
-{
-    brl_t *b = &self->bench;
-    char data [320], ports [4][16];
-    snprintf (data, sizeof data, "%s/data", b->tmp);
-    snprintf (self->log_path, sizeof self->log_path, "%s/dynod-up.log", b->tmp);
-    int broker_port = s_free_port ();
-    snprintf (b->endpoint, sizeof b->endpoint, "tcp://127.0.0.1:%d", broker_port);
-    snprintf (ports [0], sizeof ports [0], "%d", broker_port);
-    for (int i = 1; i < 4; i++)
-        snprintf (ports [i], sizeof ports [i], "%d", s_free_port ());
-    int out [2];
-    if (pipe (out))
-        return -1;
-    pid_t pid = fork ();
-    if (pid == 0) {
-        prctl (PR_SET_PDEATHSIG, SIGTERM);
-        dup2 (out [1], STDOUT_FILENO);
-        int log = open (self->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (log >= 0)
-            dup2 (log, STDERR_FILENO);
-        close (out [0]);
-        close (out [1]);
-        execl (b->dynod, "dynod", "up", "--data", data, "--broker-port", ports [0],
-               "--http-port", ports [1], "--https-port", ports [2], "--logs-port", ports [3],
-               (char *) NULL);
-        fprintf (stderr, "cannot run '%s': %s\n", b->dynod, strerror (errno));
-        _exit (127);
-    }
-    close (out [1]);
-    if (pid < 0) {
-        close (out [0]);
-        return -1;
-    }
-    b->up = pid;
-    self->up_out = out [0];
-    if (s_wait_ready (self) == 0)
-        return 0;
-    fprintf (stderr, "bench-releases: '%s up' did not become ready; the end of its log:\n", b->dynod);
-    char *log = NULL;
-    size_t len = 0;
-    if (act_read_file (self->log_path, &log, &len) == 0)
-        fprintf (stderr, "%s", log + (len > 2000 ? len - 2000 : 0));
-    free (log);
-    return -1;
-}
-
-static void
-s_up_stop (s_main_t *self)
-{
-    pid_t pid = self->bench.up;
-    if (pid <= 0)
-        return;
-    kill (pid, SIGTERM);
-    double deadline = brl_now () + BRL_STOP_MS / 1000.0;
-    while (waitpid (pid, NULL, WNOHANG) == 0) {
-        if (brl_now () > deadline) {
-            kill (pid, SIGKILL);
-            waitpid (pid, NULL, 0);
-            break;
-        }
-        struct timespec ts = { 0, 10 * 1000 * 1000 };
-        nanosleep (&ts, NULL);
-    }
-    self->bench.up = 0;
-    close (self->up_out);
-}
 
 act_client_t *
 brl_client (brl_t *self, const char *name, char *why, size_t why_len)
@@ -236,8 +87,8 @@ brl_app_create (brl_t *self, act_client_t *client, const char *name, char *why, 
     }
     msg_destroy (&reply);
     //  config-keeper hears of the app from release-keeper's app.created.
-    double deadline = brl_now () + BRL_APP_KNOWN_MS / 1000.0;
-    while (brl_now () < deadline) {
+    double deadline = bcm_now () + BRL_APP_KNOWN_MS / 1000.0;
+    while (bcm_now () < deadline) {
         req = act_client_msg_new (client, MSG_TYPE_CONFIG_GET, "config-keeper");
         msg_set_str (req, "app", name);
         rc = act_client_call (client, &req, BRL_CALL_MS, &reply);
@@ -270,69 +121,31 @@ brl_journal_head (brl_t *self)
     return head;
 }
 
-//  utime + stime of /proc/PID/stat in seconds, and its parent pid.
-static int
-s_proc_cpu (const char *pid, double *seconds, long *ppid)
+//  Adds a child's CPU seconds to its slot: broker, config-keeper,
+//  release-keeper, every other child.
+static bool
+s_on_child (pid_t pid, double cpu_s, const char *const arg [3], void *ctx)
 {
-    char path [300], buf [1024];
-    snprintf (path, sizeof path, "/proc/%s/stat", pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return -1;
-    size_t len = fread (buf, 1, sizeof buf - 1, file);
-    fclose (file);
-    buf [len] = 0;
-    char *close_paren = strrchr (buf, ')');
-    unsigned long utime, stime;
-    if (!close_paren
-    ||  sscanf (close_paren + 2, "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", ppid, &utime,
-                &stime) != 3)
-        return -1;
-    *seconds = (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
-    return 0;
+    (void) pid;
+    double *cpu = ctx;
+    //  argv: dynod actor NAME ... or dynod broker ...
+    const char *arg1 = arg [0], *arg2 = arg [1];
+    int slot = 3;
+    if (strcmp (arg1, "broker") == 0)
+        slot = 0;
+    else if (strcmp (arg1, "actor") == 0 && strcmp (arg2, "config-keeper") == 0)
+        slot = 1;
+    else if (strcmp (arg1, "actor") == 0 && strcmp (arg2, "release-keeper") == 0)
+        slot = 2;
+    cpu [slot] += cpu_s;
+    return false;
 }
 
 void
 brl_children_cpu (brl_t *self, double cpu [4])
 {
     memset (cpu, 0, 4 * sizeof *cpu);
-    DIR *dir = opendir ("/proc");
-    struct dirent *entry;
-    while (dir && (entry = readdir (dir))) {
-        double seconds;
-        long ppid;
-        if (entry->d_name [0] < '1' || entry->d_name [0] > '9'
-        ||  s_proc_cpu (entry->d_name, &seconds, &ppid) || ppid != (long) self->up)
-            continue;
-        //  argv: dynod actor NAME ... or dynod broker ...
-        char path [300], args [512];
-        snprintf (path, sizeof path, "/proc/%s/cmdline", entry->d_name);
-        int fd = open (path, O_RDONLY);
-        ssize_t n = fd >= 0 ? read (fd, args, sizeof args - 1) : -1;
-        if (fd >= 0)
-            close (fd);
-        if (n <= 0)
-            continue;
-        args [n] = 0;
-        //  The NUL-separated arguments after argv[0].
-        const char *arg [3] = { "", "", "" };
-        size_t at = strlen (args) + 1;
-        for (int k = 0; k < 3 && at < (size_t) n; k++) {
-            arg [k] = args + at;
-            at += strlen (args + at) + 1;
-        }
-        const char *arg1 = arg [0], *arg2 = arg [1];
-        int slot = 3;
-        if (strcmp (arg1, "broker") == 0)
-            slot = 0;
-        else if (strcmp (arg1, "actor") == 0 && strcmp (arg2, "config-keeper") == 0)
-            slot = 1;
-        else if (strcmp (arg1, "actor") == 0 && strcmp (arg2, "release-keeper") == 0)
-            slot = 2;
-        cpu [slot] += seconds;
-    }
-    if (dir)
-        closedir (dir);
+    bcm_children_each (self->up, s_on_child, cpu);
 }
 
 // ---------------------------------------------------------------------------
@@ -378,47 +191,26 @@ static int
 s_setup (s_main_t *self)
 {
     brl_t *b = &self->bench;
-    const char *tmpdir = getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp";
-    snprintf (b->tmp, sizeof b->tmp, "%s/dynod-bench-rel-XXXXXX", tmpdir);
-    if (!mkdtemp (b->tmp)) {
-        fprintf (stderr, "bench-releases: cannot create '%s': %s\n", b->tmp, strerror (errno));
-        b->tmp [0] = 0;
+    if (bcm_tmp_make (b->tmp, sizeof b->tmp, "bench-releases", "dynod-bench-rel"))
         return -1;
-    }
-    act_rng_t rng;
-    act_rng_init (&rng, act_seed_from_os ());
-    act_rng_id (&rng, b->token);
     //  What dynod up and every dyno child see: our token, our broker, and
     //  config/data homes inside the temporary directory.
-    char path [320];
-    setenv ("DYNOD_API_TOKEN", b->token, 1);
-    snprintf (path, sizeof path, "%s/config", b->tmp);
-    setenv ("XDG_CONFIG_HOME", path, 1);
-    snprintf (path, sizeof path, "%s/xdg-data", b->tmp);
-    setenv ("XDG_DATA_HOME", path, 1);
-    unsetenv ("DYNOD_APP");
-    if (s_up_start (self))
+    bcm_env_setup (b->tmp, b->token);
+    int rc = bcm_up_start (&self->up, "bench-releases", b->dynod, b->tmp, BRL_READY_MS, NULL);
+    b->up = self->up.pid;
+    snprintf (b->endpoint, sizeof b->endpoint, "%s", self->up.endpoint);
+    if (rc)
         return -1;
     setenv ("DYNOD_BROKER", b->endpoint, 1);
-    return 0;
-}
-
-static int
-s_remove (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st; (void) flag; (void) ftw;
-    remove (path);
     return 0;
 }
 
 static void
 s_teardown (s_main_t *self)
 {
-    s_up_stop (self);
-    if (self->keep && self->bench.tmp [0])
-        fprintf (stderr, "bench-releases: kept %s\n", self->bench.tmp);
-    else if (self->bench.tmp [0])
-        nftw (self->bench.tmp, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+    bcm_up_stop (&self->up, BRL_STOP_MS);
+    self->bench.up = 0;
+    bcm_tmp_done (self->bench.tmp, self->keep, "bench-releases");
 }
 
 // ---------------------------------------------------------------------------
@@ -492,7 +284,7 @@ s_report (s_main_t *self)
 int
 main (int argc, char **argv)
 {
-    s_main_t self = { .up_out = -1 };
+    s_main_t self = { .up.out = -1 };
     int rc = s_parse (&self, argc, argv);
     if (rc)
         return rc;

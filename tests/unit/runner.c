@@ -40,6 +40,7 @@ extern const unit_suite_t unit_suite_lpx_filter;
 extern const unit_suite_t unit_suite_lpx_tail;
 extern const unit_suite_t unit_suite_lpx_request;
 extern const unit_suite_t unit_suite_lpx_store;
+extern const unit_suite_t unit_suite_lpx_drain;
 extern const unit_suite_t unit_suite_cfg_vars;
 extern const unit_suite_t unit_suite_cfg_keeper;
 extern const unit_suite_t unit_suite_replay;
@@ -55,6 +56,7 @@ static const unit_suite_t *const s_suites [] = {
     &unit_suite_rel_releases, &unit_suite_sch_releases,
     &unit_suite_lpx_ring, &unit_suite_lpx_line, &unit_suite_lpx_plex,
     &unit_suite_lpx_filter, &unit_suite_lpx_tail, &unit_suite_lpx_request, &unit_suite_lpx_store,
+    &unit_suite_lpx_drain,
     &unit_suite_cfg_vars, &unit_suite_cfg_keeper,
     &unit_suite_cli_logs,
 };
