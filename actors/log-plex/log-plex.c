@@ -191,7 +191,7 @@ s_destroy (void **state_p)
 static void
 s_flush (lpx_state_t *self)
 {
-    if (self->store && lpx_store_staged (self->store) && lpx_store_flush (self->store))
+    if (self->store && lpx_store_staged (self->store) && lpx_store_flush_lines (self->store))
         act_log_error ("%s", lpx_store_reason (self->store));
     self->flushed_at = act_mono_ms ();
 }

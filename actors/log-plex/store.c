@@ -18,6 +18,7 @@ struct lpx_store {
     leveldb_t *db;
     leveldb_options_t *options;
     leveldb_writeoptions_t *sync_write;
+    leveldb_writeoptions_t *plain_write;     // no fsync: lines
     leveldb_readoptions_t *read;
     leveldb_writebatch_t *batch;
     size_t staged;
@@ -48,6 +49,7 @@ lpx_store_open (const char *dir, size_t slots, int *rc, char *reason, size_t rea
     leveldb_options_set_create_if_missing (self->options, 1);
     self->sync_write = leveldb_writeoptions_create ();
     leveldb_writeoptions_set_sync (self->sync_write, 1);
+    self->plain_write = leveldb_writeoptions_create ();
     self->read = leveldb_readoptions_create ();
     self->batch = leveldb_writebatch_create ();
     char *err = NULL;
@@ -79,6 +81,7 @@ lpx_store_close (lpx_store_t **self_p)
     leveldb_writebatch_destroy (self->batch);
     leveldb_readoptions_destroy (self->read);
     leveldb_writeoptions_destroy (self->sync_write);
+    leveldb_writeoptions_destroy (self->plain_write);
     leveldb_options_destroy (self->options);
     self->tag = LPX_STORE_TAG_DEAD;
     free (self);
@@ -170,6 +173,7 @@ lpx_store_load (lpx_store_t *self, lpx_store_line_fn *line_fn, lpx_store_token_f
     return 0;
 }
 
+
 void
 lpx_store_put_line (lpx_store_t *self, const char *app, uint64_t seq, const char *line,
                     size_t len)
@@ -227,14 +231,15 @@ lpx_store_staged (const lpx_store_t *self)
     return self->staged;
 }
 
-int
-lpx_store_flush (lpx_store_t *self)
+//  Writes what is staged with `options`.
+static int
+s_write (lpx_store_t *self, const leveldb_writeoptions_t *options)
 {
     assert (self && self->tag == LPX_STORE_TAG);
     if (self->staged == 0)
         return 0;
     char *err = NULL;
-    leveldb_write (self->db, self->sync_write, self->batch, &err);
+    leveldb_write (self->db, options, self->batch, &err);
     leveldb_writebatch_clear (self->batch);
     self->staged = 0;
     if (err) {
@@ -243,6 +248,18 @@ lpx_store_flush (lpx_store_t *self)
         return ACT_ESTORE;
     }
     return 0;
+}
+
+int
+lpx_store_flush (lpx_store_t *self)
+{
+    return s_write (self, self->sync_write);
+}
+
+int
+lpx_store_flush_lines (lpx_store_t *self)
+{
+    return s_write (self, self->plain_write);
 }
 
 //  A drain's key (`d` app NUL url); caller owns result, length in *len_p.

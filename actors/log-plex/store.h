@@ -68,5 +68,9 @@ size_t lpx_store_staged (const lpx_store_t *self);
 //  Writes what is staged, with fsync. Returns 0 or ACT_ESTORE (the staged
 //  writes are dropped either way, so a broken disk does not grow memory).
 int lpx_store_flush (lpx_store_t *self);
+//  As lpx_store_flush, without the fsync: the write survives log-plex
+//  dying (the kernel has it), not the machine. For the periodic flush of
+//  lines, which would otherwise stall the actor thread on every fsync.
+int lpx_store_flush_lines (lpx_store_t *self);
 
 #endif
