@@ -72,8 +72,8 @@ brk_send_raw (brk_t *self, const void *rid, size_t rid_len, const void *data, si
     return 0;
 }
 
-static int
-s_send_peer (brk_t *self, brk_peer_t *peer, const void *data, size_t len)
+int
+brk_send_peer (brk_t *self, brk_peer_t *peer, const void *data, size_t len)
 {
     int rc = brk_send_raw (self, peer->rid, peer->rid_len, data, len);
     if (rc == 0) {
@@ -96,7 +96,7 @@ s_send_topic (brk_t *self, const char *topic, const void *data, size_t len)
     for (size_t i = 0; i < brk_directory_count (self->dir); i++) {
         brk_peer_t *peer = brk_directory_at (self->dir, i);
         if (brk_peer_subscribed (peer, topic))
-            s_send_peer (self, peer, data, len);
+            brk_send_peer (self, peer, data, len);
     }
 }
 
@@ -116,7 +116,7 @@ brk_send_msg (brk_t *self, const void *rid, size_t rid_len, msg_t **msg_p)
     if (rc)
         return rc;
     brk_peer_t *peer = brk_directory_by_rid (self->dir, rid, rid_len);
-    rc = peer ? s_send_peer (self, peer, data, len) : brk_send_raw (self, rid, rid_len, data, len);
+    rc = peer ? brk_send_peer (self, peer, data, len) : brk_send_raw (self, rid, rid_len, data, len);
     free (data);
     return rc;
 }
@@ -159,125 +159,6 @@ s_resolve (brk_t *self, const char *to)
                             : brk_directory_pick (self->dir, to);
 }
 
-// ---------------------------------------------------------------------------
-//  Redelivery state per actor (brk_flow_t)
-
-//  Borrowed, valid until the next s_flow_forget; NULL before the actor's
-//  first redelivery.
-static brk_flow_t *
-s_flow_find (brk_t *self, const char *address)
-{
-    for (size_t i = 0; i < self->flow_count; i++)
-        if (strcmp (self->flows [i].address, address) == 0)
-            return &self->flows [i];
-    return NULL;
-}
-
-//  Records whether the actor at `address` has held messages left to send.
-static void
-s_flow_set (brk_t *self, const char *address, bool backlog)
-{
-    brk_flow_t *flow = s_flow_find (self, address);
-    if (!flow) {
-        //  One per live actor, so there is always room; were there none,
-        //  that actor would only be rescanned on every brk_redeliver.
-        if (self->flow_count == BRK_PEERS_MAX)
-            return;
-        flow = &self->flows [self->flow_count++];
-        snprintf (flow->address, sizeof flow->address, "%s", address);
-        flow->backlog = false;
-    }
-    if (backlog && !flow->backlog)
-        self->backlog_count++;
-    else if (!backlog && flow->backlog)
-        self->backlog_count--;
-    flow->backlog = backlog;
-}
-
-static void
-s_flow_forget (brk_t *self, const char *address)
-{
-    brk_flow_t *flow = s_flow_find (self, address);
-    if (!flow)
-        return;
-    if (flow->backlog)
-        self->backlog_count--;
-    *flow = self->flows [--self->flow_count];
-}
-
-// ---------------------------------------------------------------------------
-//  Held messages
-
-//  True when `held` should go to `peer` now: addressed to it or to its name,
-//  and not with a live peer already (`peer` included: then it is in flight
-//  there).
-static bool
-s_held_due (brk_t *self, const brk_peer_t *peer, const brk_held_t *held)
-{
-    if (strcmp (held->dest, peer->address) != 0 && strcmp (held->dest, peer->name) != 0)
-        return false;
-    return !held->assigned
-        || (strcmp (held->assigned, peer->address) != 0
-            && !brk_directory_by_address (self->dir, held->assigned));
-}
-
-//  Sends `peer` the held messages due to it, oldest first, until it has
-//  BRK_INFLIGHT_MAX assigned. Returns true when none is left to send.
-static bool
-s_redeliver_some (brk_t *self, brk_peer_t *peer)
-{
-    size_t inflight = brk_held_assigned_count (self->dir, peer->address);
-    size_t room = inflight < BRK_INFLIGHT_MAX ? BRK_INFLIGHT_MAX - inflight : 0;
-    for (size_t i = 0; i < brk_held_count (self->dir); i++) {
-        brk_held_t *held = brk_held_at (self->dir, i);
-        if (!s_held_due (self, peer, held))
-            continue;
-        if (room == 0)
-            return false;
-        char *data;
-        size_t len;
-        int rc = brk_journal_get (self->journal, held->seq, &data, &len);
-        if (rc) {
-            //  Tried again at the actor's next hello.
-            act_log_warn ("cannot read held message %llu for %s: %s",
-                          (unsigned long long) held->seq, peer->address, act_strerror (rc));
-            continue;
-        }
-        rc = s_send_peer (self, peer, data, len);
-        free (data);
-        if (rc)
-            return false;       // its queue is full or it is gone: later
-        brk_held_assign (self->dir, held, peer->address);
-        room--;
-    }
-    return true;
-}
-
-void
-brk_redeliver (brk_t *self, brk_peer_t *peer)
-{
-    if (!peer->actor)
-        return;                 // clients are never handed held messages
-    brk_flow_t *flow = s_flow_find (self, peer->address);
-    if (flow && !flow->backlog)
-        return;                 // everything due to it went out already
-    s_flow_set (self, peer->address, !s_redeliver_some (self, peer));
-}
-
-//  Redeliveries cut short by a full queue get no `delivered` when nothing
-//  else is in flight, so each tick tries them again.
-static void
-s_resume_backlogs (brk_t *self)
-{
-    for (size_t i = 0; i < self->flow_count && self->backlog_count > 0; i++) {
-        if (!self->flows [i].backlog)
-            continue;
-        brk_peer_t *peer = brk_directory_by_address (self->dir, self->flows [i].address);
-        if (peer)
-            brk_redeliver (self, peer);
-    }
-}
-
 void
 brk_peer_drop (brk_t *self, brk_peer_t *peer, const char *reason)
 {
@@ -296,7 +177,7 @@ brk_peer_drop (brk_t *self, brk_peer_t *peer, const char *reason)
         msg_set_str (event, "reason", reason);
     }
     brk_directory_remove (self->dir, peer);
-    s_flow_forget (self, address);
+    brk_flow_forget (self, address);
     if (!actor)
         return;
     brk_publish (self, &event, "actor.down");
@@ -311,7 +192,7 @@ brk_peer_drop (brk_t *self, brk_peer_t *peer, const char *reason)
     }
     brk_peer_t *other = moved ? brk_directory_other (self->dir, name, NULL) : NULL;
     if (other) {
-        s_flow_set (self, other->address, true);
+        brk_flow_set (self, other->address, true);
         brk_redeliver (self, other);
     }
 }
@@ -330,7 +211,7 @@ s_forward (brk_t *self, brk_peer_t *from, msg_t *msg, zmq_msg_t *frame)
     }
     brk_peer_t *peer = s_resolve (self, msg->to);
     if (peer)
-        s_send_peer (self, peer, data, len);
+        brk_send_peer (self, peer, data, len);
     else if (msg->type->kind == MSG_KIND_COMMAND)
         brk_reject (self, from->rid, from->rid_len, BRK_REJ_NO_ROUTE, msg->id, ACT_ENOROUTE,
                     "no live actor for that address", msg->type->name);
@@ -466,7 +347,7 @@ s_deliver_staged (brk_t *self, brk_staged_t *st, msg_t *ack)
         char *frame;
         size_t frame_len;
         if (msg_encode (ack, &frame, &frame_len, NULL) == 0) {
-            s_send_peer (self, sender, frame, frame_len);
+            brk_send_peer (self, sender, frame, frame_len);
             free (frame);
         }
     }
@@ -480,10 +361,10 @@ s_deliver_staged (brk_t *self, brk_staged_t *st, msg_t *ack)
     brk_held_t *held = peer ? brk_held_find (self->dir, st->seq) : NULL;
     if (!held)
         return;
-    if (s_send_peer (self, peer, data, len) == 0)
+    if (brk_send_peer (self, peer, data, len) == 0)
         brk_held_assign (self->dir, held, peer->address);
     else if (peer->actor)
-        s_flow_set (self, peer->address, true);
+        brk_flow_set (self, peer->address, true);
 }
 
 //  Commits the staged batch with one fsync, then acks and delivers.
@@ -645,7 +526,7 @@ s_tick (brk_t *self)
         }
         i++;
     }
-    s_resume_backlogs (self);
+    brk_resume_backlogs (self);
 }
 
 // ---------------------------------------------------------------------------

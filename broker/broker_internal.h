@@ -85,6 +85,15 @@ msg_t *brk_msg_new (brk_t *self, msg_type_id_t type, const char *to);
 void brk_reject (brk_t *self, const void *rid, size_t rid_len, brk_reject_t why,
                  const char *corr, int code, const char *reason, const char *type);
 void brk_publish (brk_t *self, msg_t **msg_p, const char *topic);
+//  Sends `data` to `peer` and counts it. Returns 0 or -errno.
+int brk_send_peer (brk_t *self, brk_peer_t *peer, const void *data, size_t len);
+
+//  redeliver.c
+//  Records whether the actor at `address` has held messages left to send.
+void brk_flow_set (brk_t *self, const char *address, bool backlog);
+void brk_flow_forget (brk_t *self, const char *address);
+//  Redeliveries cut short by a full queue: tried again on each tick.
+void brk_resume_backlogs (brk_t *self);
 //  Sends an actor the held messages due to it (addressed to it or to its
 //  name, and with no live peer), oldest first, while fewer than
 //  BRK_INFLIGHT_MAX are assigned to it. Call it at hello and whenever
