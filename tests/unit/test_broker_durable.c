@@ -14,6 +14,17 @@
 // ---------------------------------------------------------------------------
 //  Tests
 
+//  `peer` says it handled everything through `seq`; the broker, asked on
+//  the same connection (so after the release), then holds `held`.
+static void
+s_delivered_leaves (ut_raw_t *peer, uint64_t seq, int64_t held)
+{
+    ut_raw_delivered (peer, seq);
+    msg_t *status = ut_raw_status (peer);
+    CHECK_EQ (msg_int (status, "held", -1), held);
+    msg_destroy (&status);
+}
+
 static void
 test_durable_ack_seq (void)
 {
@@ -64,18 +75,12 @@ test_held_until_registered (void)
     ut_raw_expect_ping (k2, "marker", 0);
 
     //  k1 handles the first and leaves: the rest go to k2, in order.
-    ut_raw_delivered (k1, 1);
-    msg_t *status = ut_raw_status (k1);
-    CHECK_EQ (msg_int (status, "held", -1), 2);
-    msg_destroy (&status);
+    s_delivered_leaves (k1, 1, 2);
     ut_raw_bye (k1);
     for (uint64_t i = 1; i < 3; i++)
         ut_raw_expect_ping (k2, data [i], i + 1);
     ut_raw_delivered (k2, 2);
-    ut_raw_delivered (k2, 3);
-    status = ut_raw_status (k2);
-    CHECK_EQ (msg_int (status, "held", -1), 0);
-    msg_destroy (&status);
+    s_delivered_leaves (k2, 3, 0);
     ut_raw_destroy (&k1);
     ut_raw_destroy (&k2);
     act_client_destroy (&client);
@@ -104,23 +109,11 @@ test_delivered_is_cumulative (void)
     CHECK_EQ (ut_status_int (client, "held"), 4);
     //  Up to 3 from a: releases 1 and 3, not z's 2, not a's 4. Status is
     //  asked on the same connection, so it is answered after the release.
-    ut_raw_delivered (a, 3);
-    msg_t *status = ut_raw_status (a);
-    CHECK_EQ (msg_int (status, "held", -1), 2);
-    msg_destroy (&status);
+    s_delivered_leaves (a, 3, 2);
     //  z cannot release a's messages by naming one of them, nor its own.
-    ut_raw_delivered (z, 4);
-    status = ut_raw_status (z);
-    CHECK_EQ (msg_int (status, "held", -1), 2);
-    msg_destroy (&status);
-    ut_raw_delivered (z, 2);
-    status = ut_raw_status (z);
-    CHECK_EQ (msg_int (status, "held", -1), 1);
-    msg_destroy (&status);
-    ut_raw_delivered (a, 4);
-    status = ut_raw_status (a);
-    CHECK_EQ (msg_int (status, "held", -1), 0);
-    msg_destroy (&status);
+    s_delivered_leaves (z, 4, 2);
+    s_delivered_leaves (z, 2, 1);
+    s_delivered_leaves (a, 4, 0);
     ut_raw_destroy (&a);
     ut_raw_destroy (&z);
     act_client_destroy (&client);
@@ -166,14 +159,8 @@ test_moved_messages_stay_held (void)
     ut_raw_expect_ping (second, "m1", 1);
     ut_raw_expect_ping (second, "m3", 3);
     //  Its `delivered 4` (what it had been sent before them) leaves 1, 3.
-    ut_raw_delivered (second, 4);
-    msg_t *status = ut_raw_status (second);
-    CHECK_EQ (msg_int (status, "held", -1), 2);
-    msg_destroy (&status);
-    ut_raw_delivered (second, 3);
-    status = ut_raw_status (second);
-    CHECK_EQ (msg_int (status, "held", -1), 0);
-    msg_destroy (&status);
+    s_delivered_leaves (second, 4, 2);
+    s_delivered_leaves (second, 3, 0);
     ut_raw_destroy (&a);
     ut_raw_destroy (&z);
     act_client_destroy (&client);
