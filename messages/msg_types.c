@@ -268,6 +268,136 @@ static const msg_field_t s_log_lines [] = {
     { "lines", MSG_FIELD_ARRAY, true, "formatted lines, oldest first: `<RFC 3339 time> <source>[<process>]: <text>`" },
 };
 
+static const msg_field_t s_ps_scale [] = {
+    { "app",     MSG_FIELD_STR,   true,  "app name" },
+    { "changes", MSG_FIELD_ARRAY, true,  "maps of `type` (process type), `op` (`=`, `+` or `-`), `quantity` (int, 0..100) and optional `size` (`standard-1x`, ...); applied together or not at all" },
+    { "by",      MSG_FIELD_STR,   false, "who asks" },
+};
+static const msg_field_t s_ps_list_reply [] = {
+    { "app",         MSG_FIELD_STR,   true,  "app name" },
+    { "formation",   MSG_FIELD_ARRAY, true,  "maps of `type`, `quantity`, `size`, `command`, sorted by type" },
+    { "dynos",       MSG_FIELD_ARRAY, true,  "maps of `name` (`web.1`, `run.1234`), `id`, `type`, `state`, `since_ms`, `command`, `host`, `supervisor`, `size`, `release`, `port` (web dynos), sorted by type then number" },
+    { "release",     MSG_FIELD_INT,   false, "the release the app's dynos run (absent before the first release)" },
+    { "features",    MSG_FIELD_MAP,   false, "feature name -> enabled (`preboot`)" },
+    { "healthcheck", MSG_FIELD_STR,   false, "health check path of web dynos, when set" },
+};
+static const msg_field_t s_formation_info [] = {
+    { "app",       MSG_FIELD_STR,   true, "app name" },
+    { "formation", MSG_FIELD_ARRAY, true, "maps of `type`, `quantity`, `size`, `command`, sorted by type" },
+};
+static const msg_field_t s_ps_restart [] = {
+    { "app",    MSG_FIELD_STR, true,  "app name" },
+    { "target", MSG_FIELD_STR, false, "a process type (`web`) or a dyno (`web.1`); absent: every dyno" },
+    { "by",     MSG_FIELD_STR, false, "who asks" },
+};
+static const msg_field_t s_ps_stop [] = {
+    { "app",  MSG_FIELD_STR, true,  "app name" },
+    { "dyno", MSG_FIELD_STR, true,  "dyno name (`web.1`, `run.1234`) or a process type (every dyno of it)" },
+    { "by",   MSG_FIELD_STR, false, "who asks" },
+};
+static const msg_field_t s_ps_done [] = {
+    { "app",   MSG_FIELD_STR,   true, "app name" },
+    { "dynos", MSG_FIELD_ARRAY, true, "names of the dynos restarted or stopped" },
+};
+static const msg_field_t s_feature_set [] = {
+    { "app",     MSG_FIELD_STR,  true,  "app name" },
+    { "feature", MSG_FIELD_STR,  true,  "feature name (`preboot`)" },
+    { "enabled", MSG_FIELD_BOOL, true,  "on or off" },
+    { "by",      MSG_FIELD_STR,  false, "who asks" },
+};
+static const msg_field_t s_feature_list_reply [] = {
+    { "app",      MSG_FIELD_STR,   true, "app name" },
+    { "features", MSG_FIELD_ARRAY, true, "maps of `name`, `enabled`, `description`" },
+};
+static const msg_field_t s_healthcheck_set [] = {
+    { "app",  MSG_FIELD_STR, true,  "app name" },
+    { "path", MSG_FIELD_STR, true,  "absolute path checked on web dynos (`/health`); empty clears it" },
+    { "by",   MSG_FIELD_STR, false, "who asks" },
+};
+static const msg_field_t s_run_start [] = {
+    { "app",      MSG_FIELD_STR,  true,  "app name" },
+    { "command",  MSG_FIELD_STR,  true,  "shell command; a leading Procfile process type is replaced by its command (`worker 42`)" },
+    { "attach",   MSG_FIELD_BOOL, true,  "relay stdin/stdout/stderr and the exit status to the sender (`dyno run`); false: output to the logs (`run:detached`)" },
+    { "size",     MSG_FIELD_STR,  false, "dyno size (default: the web type's, else `standard-1x`)" },
+    { "env",      MSG_FIELD_MAP,  false, "extra environment, KEY -> value" },
+    { "tty",      MSG_FIELD_BOOL, false, "attach a pseudo-terminal (the CLI's stdin is a terminal)" },
+    { "cols",     MSG_FIELD_INT,  false, "terminal width" },
+    { "rows",     MSG_FIELD_INT,  false, "terminal height" },
+    { "by",       MSG_FIELD_STR,  false, "who asks" },
+};
+static const msg_field_t s_run_started [] = {
+    { "app",        MSG_FIELD_STR, true, "app name" },
+    { "dyno",       MSG_FIELD_STR, true, "one-off dyno name (`run.1234`)" },
+    { "id",         MSG_FIELD_STR, true, "dyno id, named by `run.input` / `run.output` / `run.exit`" },
+    { "supervisor", MSG_FIELD_STR, true, "address of the dyno-supervisor running it (`dyno-supervisor@host`); `run.input` goes there" },
+    { "command",    MSG_FIELD_STR, true, "the command as it runs (after Procfile substitution)" },
+};
+static const msg_field_t s_run_input [] = {
+    { "id",   MSG_FIELD_STR,  true,  "dyno id" },
+    { "data", MSG_FIELD_BIN,  false, "bytes for the dyno's stdin" },
+    { "eof",  MSG_FIELD_BOOL, false, "stdin is closed" },
+    { "cols", MSG_FIELD_INT,  false, "new terminal width (tty only)" },
+    { "rows", MSG_FIELD_INT,  false, "new terminal height (tty only)" },
+    { "signal", MSG_FIELD_INT, false, "signal to send to the dyno's processes (SIGINT on Ctrl-C, SIGHUP when the client leaves)" },
+};
+static const msg_field_t s_run_output [] = {
+    { "id",     MSG_FIELD_STR, true, "dyno id" },
+    { "stream", MSG_FIELD_STR, true, "`stdout` or `stderr` (a tty has only `stdout`)" },
+    { "data",   MSG_FIELD_BIN, true, "the bytes, in order per stream" },
+};
+static const msg_field_t s_run_exit [] = {
+    { "id",     MSG_FIELD_STR, true,  "dyno id" },
+    { "status", MSG_FIELD_INT, true,  "exit status (128 + N when killed by signal N)" },
+    { "reason", MSG_FIELD_STR, false, "why it ended, when not by itself (`R15`, `R16`, `stopped`, `failed to start: ...`)" },
+};
+static const msg_field_t s_dyno_assign [] = {
+    { "app",     MSG_FIELD_STR,   true,  "app name" },
+    { "dynos",   MSG_FIELD_ARRAY, true,  "every dyno of the app this supervisor should run (empty: none): maps of `id` (unique per incarnation), `name`, `type`, `command`, `size`, `mem_mb`, `procs_max`, `release`, `slug` (`blob`, `size`; absent: no slug, an empty /app), `config_version`, `oneoff` (bool), `attach` (CLI address, attached one-offs), `tty`, `cols`, `rows`, `env` (extra vars), `healthcheck` (path, web dynos), `boot_timeout_ms`" },
+    { "epoch",   MSG_FIELD_INT,   true,  "scheduler's counter for this app, growing; an assignment older than one applied is ignored" },
+};
+static const msg_field_t s_dyno_state [] = {
+    { "app",         MSG_FIELD_STR,  true,  "app name" },
+    { "id",          MSG_FIELD_STR,  true,  "dyno id" },
+    { "name",        MSG_FIELD_STR,  true,  "dyno name (`web.1`)" },
+    { "type",        MSG_FIELD_STR,  true,  "process type" },
+    { "state",       MSG_FIELD_STR,  true,  "`starting`, `up`, `crashed` or `down`" },
+    { "since_ms",    MSG_FIELD_INT,  true,  "when it entered this state, ms since epoch" },
+    { "supervisor",  MSG_FIELD_STR,  true,  "address of the dyno-supervisor (`dyno-supervisor@instance`)" },
+    { "host",        MSG_FIELD_STR,  true,  "host address the dyno's port is reached on (`127.0.0.1`)" },
+    { "port",        MSG_FIELD_INT,  false, "web dynos: the `PORT` it listens on" },
+    { "release",     MSG_FIELD_INT,  true,  "release it runs" },
+    { "command",     MSG_FIELD_STR,  false, "its command" },
+    { "size",        MSG_FIELD_STR,  false, "its size" },
+    { "oneoff",      MSG_FIELD_BOOL, false, "a one-off dyno (`run.N`, release phase)" },
+    { "exit_status", MSG_FIELD_INT,  false, "states `crashed` / `down`: how the process ended (128 + N for signal N)" },
+    { "restarts",    MSG_FIELD_INT,  false, "crash restarts since it last started cleanly" },
+    { "reason",      MSG_FIELD_STR,  false, "why, when not by itself (`R10`, `R15`, `stopped`, `cycling`)" },
+};
+static const msg_field_t s_dyno_report [] = {
+    { "supervisor",  MSG_FIELD_STR,   true, "address of the reporting dyno-supervisor" },
+    { "host",        MSG_FIELD_STR,   true, "its host" },
+    { "capacity_mb", MSG_FIELD_INT,   true, "memory it offers to dynos, MB" },
+    { "dynos",       MSG_FIELD_ARRAY, true, "every dyno it runs, as `dyno.state` bodies" },
+};
+static const msg_field_t s_blob_get [] = {
+    { "blob",   MSG_FIELD_STR, true,  "sha256 of the blob (a slug)" },
+    { "offset", MSG_FIELD_INT, true,  "first byte wanted" },
+    { "length", MSG_FIELD_INT, false, "bytes wanted (default and at most 1 MiB)" },
+};
+static const msg_field_t s_blob_chunk [] = {
+    { "blob",   MSG_FIELD_STR,  true, "sha256 of the blob" },
+    { "offset", MSG_FIELD_INT,  true, "where `data` starts" },
+    { "size",   MSG_FIELD_INT,  true, "the blob's total size" },
+    { "data",   MSG_FIELD_BIN,  true, "the bytes" },
+    { "eof",    MSG_FIELD_BOOL, true, "`data` ends the blob" },
+};
+static const msg_field_t s_release_status [] = {
+    { "app",     MSG_FIELD_STR, true,  "app name" },
+    { "version", MSG_FIELD_INT, true,  "release number" },
+    { "status",  MSG_FIELD_STR, true,  "`succeeded` or `failed`" },
+    { "reason",  MSG_FIELD_STR, false, "why it failed (`release command exited with status 1`, `new dynos did not come up`)" },
+};
+
 static const msg_type_t s_types [] = {
     { MSG_TYPE_HELLO, "hello", MSG_KIND_CONTROL, false,
       "First message of every peer: registers it in the broker's directory. "
@@ -421,6 +551,73 @@ static const msg_type_t s_types [] = {
       "Asks log-plex for an app's drains; answered by `drain.list.reply`.", FIELDS (s_drain_list) },
     { MSG_TYPE_DRAIN_LIST_REPLY, "drain.list.reply", MSG_KIND_REPLY, false,
       "An app's log drains.", FIELDS (s_drain_list_reply) },
+    { MSG_TYPE_PS_SCALE, "ps.scale", MSG_KIND_COMMAND, true,
+      "Changes an app's formation (`dyno ps:scale web=3 worker+1 web=2:standard-2x`); the scheduler "
+      "checks every change (known process type and size, at most 100 dynos per app) and applies "
+      "all or none. Answered by `formation.info`, or `error`.", FIELDS (s_ps_scale) },
+    { MSG_TYPE_PS_LIST, "ps.list", MSG_KIND_COMMAND, false,
+      "Asks the scheduler for an app's formation and dynos; answered by `ps.list.reply`.",
+      FIELDS (s_app_only) },
+    { MSG_TYPE_PS_LIST_REPLY, "ps.list.reply", MSG_KIND_REPLY, false,
+      "An app's formation and its dynos as the supervisors last reported them.",
+      FIELDS (s_ps_list_reply) },
+    { MSG_TYPE_FORMATION_INFO, "formation.info", MSG_KIND_REPLY, false,
+      "An app's formation after a change.", FIELDS (s_formation_info) },
+    { MSG_TYPE_PS_RESTART, "ps.restart", MSG_KIND_COMMAND, true,
+      "Restarts an app's dynos (all, one type, or one dyno): each is replaced by a new incarnation, "
+      "started as soon as the old one is sent SIGTERM. Answered by `ps.done`.", FIELDS (s_ps_restart) },
+    { MSG_TYPE_PS_STOP, "ps.stop", MSG_KIND_COMMAND, true,
+      "Stops a dyno: a formation dyno comes back (as on Heroku), a one-off does not. Answered by "
+      "`ps.done`.", FIELDS (s_ps_stop) },
+    { MSG_TYPE_PS_DONE, "ps.done", MSG_KIND_REPLY, false,
+      "The dynos a `ps.restart` or `ps.stop` acted on.", FIELDS (s_ps_done) },
+    { MSG_TYPE_FEATURE_SET, "feature.set", MSG_KIND_COMMAND, true,
+      "Turns an app feature on or off (`preboot`); answered by `feature.list.reply`.",
+      FIELDS (s_feature_set) },
+    { MSG_TYPE_FEATURE_LIST, "feature.list", MSG_KIND_COMMAND, false,
+      "Asks the scheduler for an app's features; answered by `feature.list.reply`.",
+      FIELDS (s_app_only) },
+    { MSG_TYPE_FEATURE_LIST_REPLY, "feature.list.reply", MSG_KIND_REPLY, false,
+      "An app's features.", FIELDS (s_feature_list_reply) },
+    { MSG_TYPE_HEALTHCHECK_SET, "healthcheck.set", MSG_KIND_COMMAND, true,
+      "Sets (or clears) the path a web dyno must answer 2xx/3xx on, 3 times in a row, before it "
+      "counts as `up`; answered by `ps.list.reply`.", FIELDS (s_healthcheck_set) },
+    { MSG_TYPE_RUN_START, "run.start", MSG_KIND_COMMAND, false,
+      "Starts a one-off dyno (`dyno run`, `run:detached`); the scheduler places it and answers "
+      "`run.started`, or `error`.", FIELDS (s_run_start) },
+    { MSG_TYPE_RUN_STARTED, "run.started", MSG_KIND_REPLY, false,
+      "A one-off dyno is placed; an attached one then streams `run.output` and ends with "
+      "`run.exit` to the sender of `run.start`.", FIELDS (s_run_started) },
+    { MSG_TYPE_RUN_INPUT, "run.input", MSG_KIND_STREAM, false,
+      "From the attached CLI to the supervisor: stdin bytes, end of input, a terminal resize or a "
+      "signal. Also a keep-alive: an attached one-off that hears nothing from its client for 30 s "
+      "is treated as detached (R16).", FIELDS (s_run_input) },
+    { MSG_TYPE_RUN_OUTPUT, "run.output", MSG_KIND_STREAM, false,
+      "From the supervisor to the attached CLI: the one-off's output.", FIELDS (s_run_output) },
+    { MSG_TYPE_RUN_EXIT, "run.exit", MSG_KIND_REPLY, false,
+      "From the supervisor to the attached CLI: the one-off ended (after its last `run.output`).",
+      FIELDS (s_run_exit) },
+    { MSG_TYPE_DYNO_ASSIGN, "dyno.assign", MSG_KIND_COMMAND, false,
+      "From the scheduler to one dyno-supervisor: the whole set of dynos of one app it should run. "
+      "The supervisor starts the ids it does not run and stops (SIGTERM, SIGKILL after the grace "
+      "period) the ones not listed. Level-triggered, so repeats and resends are harmless.",
+      FIELDS (s_dyno_assign) },
+    { MSG_TYPE_DYNO_STATE, "dyno.state", MSG_KIND_EVENT, false,
+      "A dyno changed state; published on topic `dyno.state` (the scheduler and routers "
+      "subscribe).", FIELDS (s_dyno_state) },
+    { MSG_TYPE_DYNO_REPORT, "dyno.report", MSG_KIND_EVENT, false,
+      "From a dyno-supervisor to the scheduler: everything it runs. Sent when it starts, when a "
+      "scheduler comes up, and every 10 s; the scheduler answers with `dyno.assign` for each app "
+      "whose dynos there differ from what it wants.", FIELDS (s_dyno_report) },
+    { MSG_TYPE_BLOB_GET, "blob.get", MSG_KIND_COMMAND, false,
+      "Asks release-keeper for part of a stored blob (a slug); answered by `blob.chunk`, or "
+      "`error` (no such blob, offset past the end).", FIELDS (s_blob_get) },
+    { MSG_TYPE_BLOB_CHUNK, "blob.chunk", MSG_KIND_REPLY, false,
+      "Part of a blob.", FIELDS (s_blob_chunk) },
+    { MSG_TYPE_RELEASE_STATUS, "release.status", MSG_KIND_EVENT, true,
+      "From the scheduler to release-keeper: a release went live (`succeeded`) or did not "
+      "(`failed`: its release phase command failed, or with preboot its new dynos never came up); "
+      "`dyno releases` shows it.", FIELDS (s_release_status) },
 };
 
 _Static_assert (sizeof (s_types) / sizeof (s_types [0]) == MSG_TYPE_COUNT,

@@ -1,0 +1,86 @@
+//  sandbox - one dyno's processes, isolated
+//
+//  Owns: the dyno's process tree (a pid 1 of its own PID namespace that
+//  forwards signals to the command and reaps), its mount namespace (the
+//  slug as an overlay mounted at /app: lower = the unpacked slug, upper and
+//  work in the dyno's work dir, so writes are private and vanish with the
+//  dyno; a fresh /proc for its PID namespace; a private /tmp; the data
+//  directory and other hidden paths under empty tmpfs), its UTS name, its
+//  IPC namespace, its cgroup (v1 memory+pids or v2, detected) with the
+//  size's limits, and its user (an unprivileged uid/gid per app, no
+//  capabilities, no_new_privs).
+//  Accepts: a spec from the supervisor; signals; teardown.
+//  Emits: nothing on the bus; the caller reads the dyno's output from the
+//  fds it passed and learns of the end from sbx_pid's exit (SIGCHLD /
+//  waitpid in the supervisor).
+//
+//  Not thread-safe; one supervisor thread owns every sandbox.
+
+#ifndef DYNO_SANDBOX_H
+#define DYNO_SANDBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct {
+    const char *app;            // app name: picks the uid and the cgroup parent
+    const char *id;             // dyno id, unique: the cgroup leaf and work dir name
+    const char *cgroup_parent;  // `dynod-<supervisor instance>`: one per supervisor, so two
+                                // supervisors on one host (tests) never sweep each other's
+    const char *name;           // `web.1`: the UTS host name
+    const char *slug_dir;       // unpacked slug (read-only lower layer); NULL: empty /app
+    const char *work_dir;       // created by sbx_start, removed by sbx_destroy
+    const char *const *hide;    // host paths to cover with an empty tmpfs (NULL-terminated; may be NULL)
+    char *const *argv;          // the command, e.g. {"/bin/bash", "-c", "...", NULL}
+    char *const *envp;          // the whole environment
+    uid_t uid;                  // the app's user and group (see sbx_app_uid)
+    gid_t gid;
+    int64_t mem_limit_bytes;    // hard limit for the cgroup (0: none)
+    int64_t procs_max;          // processes + threads (0: none)
+    int stdin_fd;               // given to the command as 0, 1, 2 (-1: /dev/null)
+    int stdout_fd;
+    int stderr_fd;
+    bool tty;                   // stdin_fd is a pty slave: make it the controlling terminal
+} sbx_spec_t;
+
+typedef struct sbx_t sbx_t;
+
+//  Which cgroup hierarchy this host has. Detected once per process by the
+//  caller and passed in; "v1" or "v2".
+typedef enum { SBX_CGROUP_NONE, SBX_CGROUP_V1, SBX_CGROUP_V2 } sbx_cgroup_kind_t;
+sbx_cgroup_kind_t sbx_cgroup_detect (void);
+
+//  Starts the dyno. On failure returns NULL with a one-line reason in why
+//  (and leaves nothing behind). The returned sandbox is owned by the caller.
+sbx_t *sbx_start (const sbx_spec_t *spec, sbx_cgroup_kind_t cg, char *why, size_t why_len);
+
+//  The pid (in the supervisor's namespace) of the dyno's pid 1, the child
+//  the caller waits for. Its exit status is the command's.
+pid_t sbx_pid (const sbx_t *self);
+
+//  Sends sig to every process in the dyno (its cgroup). Returns how many.
+int sbx_signal_all (sbx_t *self, int sig);
+
+//  Memory the dyno uses now (RSS + swap, not page cache), bytes; -1 unknown.
+int64_t sbx_memory (const sbx_t *self);
+
+//  Processes left in the dyno's cgroup.
+int sbx_procs (const sbx_t *self);
+
+//  SIGKILLs anything left, unmounts, removes the cgroup and the work dir,
+//  frees. Safe on NULL.
+void sbx_destroy (sbx_t **self_p);
+
+//  Removes cgroups and work dirs a previous supervisor left (after a crash),
+//  killing their processes: no orphans. work_root is the parent of work dirs.
+void sbx_sweep (sbx_cgroup_kind_t cg, const char *cgroup_parent, const char *work_root);
+
+//  The uid/gid for an app's dynos on this host: allocated on first use from
+//  a range no real user has (DYNOD_UID_BASE, default 200000), recorded in
+//  map_path (a small file the supervisor owns) so it stays the same across
+//  restarts. Returns 0, or -1 with why.
+int sbx_app_uid (const char *map_path, const char *app, uid_t *uid, char *why, size_t why_len);
+
+#endif
