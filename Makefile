@@ -73,8 +73,14 @@ $(OUTBIN)/dyno: $(call obj,$(CLI_SRC)) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# cli/logs_lines.c has no I/O beyond a FILE: its unit suite links it alone.
-$(BUILD)/tests/unit-runner: $(call obj,$(UNIT_SRC)) $(DYNOD_LIB_OBJ) $(LIB_OBJ) $(call obj,cli/logs_lines.c)
+# cli/logs_lines.c (no I/O beyond a FILE) and cli/scale_grammar.c (none):
+# their unit suites link them alone.
+$(BUILD)/tests/unit-runner: $(call obj,$(UNIT_SRC)) $(DYNOD_LIB_OBJ) $(LIB_OBJ) $(call obj,cli/logs_lines.c cli/scale_grammar.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# A test tool the integration scripts run (test_supervisor.sh).
+$(BUILD)/tests/msg-tool: $(call obj,tests/tools/msg_tool.c) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -130,8 +136,9 @@ up: deps
 test: deps-test
 	@$(MAKE) --no-print-directory run-tests
 
-run-tests: all $(BUILD)/tests/unit-runner $(FUZZ_REPLAY)
+run-tests: all $(BUILD)/tests/unit-runner $(FUZZ_REPLAY) $(BUILD)/tests/msg-tool
 	@DYNOD_BIN=$(CURDIR)/$(OUTBIN) UNIT_RUNNER=$(CURDIR)/$(BUILD)/tests/unit-runner \
+	  MSG_TOOL=$(CURDIR)/$(BUILD)/tests/msg-tool \
 	  FUZZ_REPLAY="$(addprefix $(CURDIR)/,$(FUZZ_REPLAY))" tests/run.sh
 
 # Every process's sanitizer reports go to files in build-check/sanitizer;

@@ -149,5 +149,20 @@ int cli_cmd_logs_token (cli_t *cli, int argc, char **argv);
 int cli_cmd_drains (cli_t *cli, int argc, char **argv);
 int cli_cmd_drains_add (cli_t *cli, int argc, char **argv);
 int cli_cmd_drains_remove (cli_t *cli, int argc, char **argv);
+//  ps.c: an app's formation and dynos (scheduler).
+int cli_cmd_ps (cli_t *cli, int argc, char **argv);
+int cli_cmd_ps_scale (cli_t *cli, int argc, char **argv);
+int cli_cmd_ps_type (cli_t *cli, int argc, char **argv);
+int cli_cmd_ps_restart (cli_t *cli, int argc, char **argv);
+int cli_cmd_ps_stop (cli_t *cli, int argc, char **argv);
+//  run.c: one-off dynos (scheduler, dyno-supervisor).
+int cli_cmd_run (cli_t *cli, int argc, char **argv);
+int cli_cmd_run_detached (cli_t *cli, int argc, char **argv);
+//  features.c: app features and the web health check (scheduler).
+int cli_cmd_features (cli_t *cli, int argc, char **argv);
+int cli_cmd_features_enable (cli_t *cli, int argc, char **argv);
+int cli_cmd_features_disable (cli_t *cli, int argc, char **argv);
+int cli_cmd_healthcheck_set (cli_t *cli, int argc, char **argv);
+int cli_cmd_healthcheck_clear (cli_t *cli, int argc, char **argv);
 
 #endif

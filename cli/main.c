@@ -42,6 +42,18 @@ static const cli_command_t s_commands [] = {
     { "drains",        cli_cmd_drains,        "list an app's log drains" },
     { "drains:add",    cli_cmd_drains_add,    "send an app's log lines to a syslog or https drain" },
     { "drains:remove", cli_cmd_drains_remove, "stop sending an app's log lines to a drain" },
+    { "ps",                cli_cmd_ps,                "list an app's dynos by process type" },
+    { "ps:scale",          cli_cmd_ps_scale,          "scale dynos: web=3 worker+1 web=2:standard-2x" },
+    { "ps:type",           cli_cmd_ps_type,           "show or set process types' dyno sizes" },
+    { "ps:restart",        cli_cmd_ps_restart,        "restart every dyno, one type's or one dyno" },
+    { "ps:stop",           cli_cmd_ps_stop,           "stop a dyno (a formation dyno comes back)" },
+    { "run",               cli_cmd_run,               "run a command in a one-off dyno attached here" },
+    { "run:detached",      cli_cmd_run_detached,      "run a command in a one-off dyno, output to logs" },
+    { "features",          cli_cmd_features,          "list an app's features (preboot)" },
+    { "features:enable",   cli_cmd_features_enable,   "turn an app feature on" },
+    { "features:disable",  cli_cmd_features_disable,  "turn an app feature off" },
+    { "healthcheck:set",   cli_cmd_healthcheck_set,   "make web dynos pass GET PATH before they are up" },
+    { "healthcheck:clear", cli_cmd_healthcheck_clear, "remove the web health check" },
 };
 
 static void

@@ -113,6 +113,15 @@ s_int (const json_t *obj, const char *key)
 // ---------------------------------------------------------------------------
 //  dyno releases
 
+//  A release whose release phase or preboot failed (release.status).
+#define RELEASES_FAILED      " (release failed)"
+#define RELEASES_FAILED_LEN  ((int) sizeof RELEASES_FAILED - 1)
+static bool
+s_failed (const json_t *rel)
+{
+    return strcmp (s_str (rel, "status"), "failed") == 0;
+}
+
 static void
 s_print_list (const char *app, const json_t *releases, long long num)
 {
@@ -129,7 +138,7 @@ s_print_list (const char *app, const json_t *releases, long long num)
         char v [24];
         int len = snprintf (v, sizeof v, "v%lld", s_int (rel, "version"));
         wv = len > wv ? len : wv;
-        len = (int) strlen (s_str (rel, "description"));
+        len = (int) strlen (s_str (rel, "description")) + (s_failed (rel) ? RELEASES_FAILED_LEN : 0);
         wd = len > wd ? len : wd;
         len = (int) strlen (s_str (rel, "by"));
         wb = len > wb ? len : wb;
@@ -139,8 +148,10 @@ s_print_list (const char *app, const json_t *releases, long long num)
         char v [24], when [32];
         snprintf (v, sizeof v, "v%lld", s_int (rel, "version"));
         cli_format_time (s_int (rel, "created_ms"), when, sizeof when);
-        printf ("%-*s  %-*s  %-*s  %s\n", wv, v, wd, s_str (rel, "description"), wb,
-                s_str (rel, "by"), when);
+        char *change = act_sprintf ("%s%s", s_str (rel, "description"),
+                                    s_failed (rel) ? RELEASES_FAILED : "");
+        printf ("%-*s  %-*s  %-*s  %s\n", wv, v, wd, change, wb, s_str (rel, "by"), when);
+        free (change);
     }
 }
 
@@ -231,6 +242,8 @@ s_print_info (const json_t *rel)
     printf ("%-15s%s\n", "By:", s_str (rel, "by"));
     printf ("%-15s%s\n", "When:", when);
     printf ("%-15sversion %lld\n", "Config:", s_int (rel, "config_version"));
+    if (*s_str (rel, "status"))
+        printf ("%-15s%s\n", "Status:", s_str (rel, "status"));
     const json_t *slug = json_object_get (rel, "slug");
     if (json_is_object (slug)) {
         char size [32];

@@ -121,6 +121,16 @@ msg_utf8_prefix (const char *str, size_t len)
     const unsigned char *s = (const unsigned char *) str;
     size_t i = 0;
     while (i < len) {
+        //  ASCII, the common case, 8 bytes at a time.
+        while (len - i >= 8) {
+            uint64_t word;
+            memcpy (&word, s + i, 8);
+            if (word & UINT64_C(0x8080808080808080))
+                break;
+            i += 8;
+        }
+        if (i == len)
+            break;
         unsigned char c = s [i];
         size_t n;
         uint32_t cp;
@@ -184,9 +194,14 @@ s_check_value (const msgpack_object *o, const char *field, msg_error_t *err)
                 if (kv->key.type != MSGPACK_OBJECT_STR)
                     return s_fail (err, MSG_EBODY, "field '%s' has a map key that is not a string", field);
                 //  jansson finds, copies and compares keys as C strings.
-                if (memchr (kv->key.via.str.ptr, 0, kv->key.via.str.size))
+                //  Keys are short and ASCII: one pass for both checks.
+                const unsigned char *key = (const unsigned char *) kv->key.via.str.ptr;
+                size_t key_len = kv->key.via.str.size, k = 0;
+                while (k < key_len && key [k] > 0 && key [k] < 0x80)
+                    k++;
+                if (k < key_len && memchr (key + k, 0, key_len - k))
                     return s_fail (err, MSG_EBODY, "field '%s' has a map key holding a NUL byte", field);
-                int rc = s_check_value (&kv->key, field, err);
+                int rc = k < key_len ? s_check_value (&kv->key, field, err) : 0;
                 if (!rc)
                     rc = s_check_value (&kv->val, field, err);
                 if (rc)

@@ -189,6 +189,7 @@ static const msg_field_t s_release_info [] = {
     { "kind",           MSG_FIELD_STR, false, "`config`, `deploy` or `rollback`: what made the release" },
     { "rollback_to",    MSG_FIELD_INT, false, "kind `rollback`: the release rolled back to" },
     { "app_created_ms", MSG_FIELD_INT, false, "when the app was created: tells it from an earlier app of the same name" },
+    { "status",         MSG_FIELD_STR, false, "`succeeded` or `failed` (release phase or preboot), once the scheduler told (`release.status`)" },
 };
 static const msg_field_t s_release_rollback [] = {
     { "app",     MSG_FIELD_STR, true,  "app name" },

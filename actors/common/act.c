@@ -665,12 +665,13 @@ act_init (act_t *self, const act_def_t *def, const act_config_t *cfg)
 void
 act_release (act_t *self)
 {
+    //  The actor's destroy first: it may still unwatch fds or send.
+    if (self->state && self->def->destroy)
+        self->def->destroy (&self->state);
     free (self->watches);
     for (size_t i = 0; i < self->capture_len; i++)
         msg_destroy (&self->capture [i]);
     free (self->capture);
-    if (self->state && self->def->destroy)
-        self->def->destroy (&self->state);
     for (size_t i = 0; i < self->outq_len; i++)
         free (self->outq [i].data);
     for (size_t i = 0; i < self->restore_held_len; i++)

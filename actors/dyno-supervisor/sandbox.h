@@ -30,12 +30,14 @@ typedef struct {
     const char *cgroup_parent;  // `dynod-<supervisor instance>`: one per supervisor, so two
                                 // supervisors on one host (tests) never sweep each other's
     const char *name;           // `web.1`: the UTS host name
-    const char *slug_dir;       // unpacked slug (read-only lower layer); NULL: empty /app
-    const char *work_dir;       // created by sbx_start, removed by sbx_destroy
+    const char *slug_dir;       // unpacked slug (read-only lower layer); NULL: empty /app.
+                                // Absolute, no ',' ':' '\\' (overlayfs syntax); see sbx_slug_chown
+    const char *work_dir;       // created by sbx_start (afresh), removed by sbx_destroy
     const char *const *hide;    // host paths to cover with an empty tmpfs (NULL-terminated; may be NULL)
-    char *const *argv;          // the command, e.g. {"/bin/bash", "-c", "...", NULL}
+    char *const *argv;          // the command, e.g. {"/bin/bash", "-c", "...", NULL};
+                                // argv[0] is a path (no PATH search)
     char *const *envp;          // the whole environment
-    uid_t uid;                  // the app's user and group (see sbx_app_uid)
+    uid_t uid;                  // the app's user and group (see sbx_app_uid; never 0)
     gid_t gid;
     int64_t mem_limit_bytes;    // hard limit for the cgroup (0: none)
     int64_t procs_max;          // processes + threads (0: none)
@@ -54,23 +56,36 @@ sbx_cgroup_kind_t sbx_cgroup_detect (void);
 
 //  Starts the dyno. On failure returns NULL with a one-line reason in why
 //  (and leaves nothing behind). The returned sandbox is owned by the caller.
+//  Returns once the command is exec'd (or failed to be): a few ms, however
+//  big the slug. The spec is only read during the call.
 sbx_t *sbx_start (const sbx_spec_t *spec, sbx_cgroup_kind_t cg, char *why, size_t why_len);
 
 //  The pid (in the supervisor's namespace) of the dyno's pid 1, the child
-//  the caller waits for. Its exit status is the command's.
+//  the caller waits for (sbx_destroy never reaps it). Its exit status is
+//  the command's: its exit code, or 128+N when signal N killed it. Pid 1
+//  exits when the command does, killing anything the command left; it
+//  also dies with the supervisor (PR_SET_PDEATHSIG: with the thread that
+//  called sbx_start, so call it from one that lives as long as the
+//  supervisor). Signals sent to it
+//  (TERM INT HUP QUIT USR1 USR2) go on to the command's process group.
 pid_t sbx_pid (const sbx_t *self);
 
-//  Sends sig to every process in the dyno (its cgroup). Returns how many.
+//  Sends sig to every process in the dyno (its cgroup) but pid 1 (it would
+//  forward a second copy); SIGKILL goes to pid 1 too. Returns how many.
+//  Without a cgroup (SBX_CGROUP_NONE) it signals pid 1 only (which
+//  forwards to the command's group).
 int sbx_signal_all (sbx_t *self, int sig);
 
 //  Memory the dyno uses now (RSS + swap, not page cache), bytes; -1 unknown.
 int64_t sbx_memory (const sbx_t *self);
 
-//  Processes left in the dyno's cgroup.
+//  Processes left in the dyno's cgroup, pid 1 included (without a cgroup:
+//  1 while pid 1 lives, else 0).
 int sbx_procs (const sbx_t *self);
 
-//  SIGKILLs anything left, unmounts, removes the cgroup and the work dir,
-//  frees. Safe on NULL.
+//  SIGKILLs anything left (and waits, up to ~2 s, for it to be gone; the
+//  mounts live only in the dyno's namespace and go with it), removes the
+//  cgroup and the work dir, frees. Does not reap pid 1. Safe on NULL.
 void sbx_destroy (sbx_t **self_p);
 
 //  Removes cgroups and work dirs a previous supervisor left (after a crash),
@@ -81,6 +96,14 @@ void sbx_sweep (sbx_cgroup_kind_t cg, const char *cgroup_parent, const char *wor
 //  a range no real user has (DYNOD_UID_BASE, default 200000), recorded in
 //  map_path (a small file the supervisor owns) so it stays the same across
 //  restarts. Returns 0, or -1 with why.
+//  The gid is the same number.
 int sbx_app_uid (const char *map_path, const char *app, uid_t *uid, char *why, size_t why_len);
+
+//  Gives an unpacked slug to the app's user (lchown of every entry, no
+//  symlink followed, one file system), so that the dyno may change its
+//  files as on Heroku (the overlay copies them up, owner kept). Call once
+//  after unpacking; the cost is per slug, not per dyno start. Returns 0 or
+//  -1 with why.
+int sbx_slug_chown (const char *slug_dir, uid_t uid, gid_t gid, char *why, size_t why_len);
 
 #endif

@@ -35,6 +35,18 @@
 //  LPX_TIME_LEN characters.
 void lpx_line_time (int64_t ts_us, char *out);
 
+//  A formatter's memory of the last second it wrote, so a run of lines in
+//  the same second costs no calendar arithmetic. Caller-owned; start it
+//  zeroed (`lpx_line_clock_t clock = { 0 };`), one per thread.
+typedef struct {
+    bool set;
+    int64_t secs;                   // seconds since the epoch of `date`
+    char date [20];                 // `2026-11-28T10:15:30`, no NUL
+} lpx_line_clock_t;
+
+//  As lpx_line_time, through `clock` (which it updates).
+void lpx_line_time_cached (lpx_line_clock_t *clock, int64_t ts_us, char *out);
+
 //  True for the sources a line may have: `app`, `dynod`.
 bool lpx_line_source_ok (const char *source);
 //  True for a process name: 1 to LPX_NAME_MAX of `[A-Za-z0-9._-]`.
@@ -51,5 +63,13 @@ size_t lpx_line_piece (const char *text, size_t len);
 //  Caller owns result (free).
 char *lpx_line_format (int64_t ts_us, const char *source, const char *process,
                        const char *text, size_t text_len, size_t *len_p);
+
+//  As lpx_line_format, into `out` (at least LPX_LINE_MAX + 1 bytes, or
+//  lpx_line_cap's bytes), with the time through `clock` (may be NULL).
+//  Returns the length written (a NUL follows).
+size_t lpx_line_format_to (lpx_line_clock_t *clock, int64_t ts_us, const char *source,
+                           const char *process, const char *text, size_t text_len, char *out);
+//  The bytes lpx_line_format_to may write for these lengths, NUL included.
+size_t lpx_line_cap (size_t source_len, size_t process_len, size_t text_len);
 
 #endif

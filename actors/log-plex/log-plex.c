@@ -70,6 +70,8 @@ typedef struct {
     uint64_t lines_in;          // lines stored
     uint64_t lines_bad;         // malformed lines dropped
     uint64_t lines_refused;     // lines for a bad app name, or over LPX_APPS_MAX
+    lpx_line_clock_t clock;     // the formatter's last second
+    char *scratch;              // owned: one formatted line, LPX_LINE_MAX + 1 bytes
 } lpx_state_t;
 
 //  The API token the websocket accepts besides log tokens: the one this
@@ -151,6 +153,7 @@ static void *
 s_create (act_t *act)
 {
     lpx_state_t *self = act_calloc (1, sizeof *self);
+    self->scratch = act_malloc (LPX_LINE_MAX + 1);
     const char *data = act_data_dir (act);
     char *api_token = data ? s_api_token (data) : NULL;
     self->hub = lpx_hub_new (api_token);
@@ -184,6 +187,7 @@ s_destroy (void **state_p)
     lpx_drains_destroy (&self->drains);
     lpx_store_close (&self->store);
     lpx_hub_destroy (&self->hub);
+    free (self->scratch);
     free (self);
     *state_p = NULL;
 }
@@ -211,7 +215,8 @@ s_tick (void *state, act_t *act)
 //  Formats one line of a batch into entries appended to `out` (*count_p
 //  of them; the array grows). Returns false when malformed.
 static bool
-s_format_line (const json_t *line, lpx_entry_t ***out, size_t *count_p, size_t *cap_p)
+s_format_line (lpx_state_t *self, const json_t *line, lpx_entry_t ***out, size_t *count_p,
+               size_t *cap_p)
 {
     json_t *text = json_object_get (line, "text");
     json_t *ts = json_object_get (line, "ts");
@@ -229,14 +234,13 @@ s_format_line (const json_t *line, lpx_entry_t ***out, size_t *count_p, size_t *
     //  An empty text is one empty line; a long one, one line per piece.
     do {
         size_t piece = lpx_line_piece (bytes, left);
-        size_t len;
-        char *formatted = lpx_line_format (us, source, process, bytes, piece, &len);
+        size_t len = lpx_line_format_to (&self->clock, us, source, process, bytes, piece,
+                                         self->scratch);
         if (*count_p == *cap_p) {
             *cap_p = *cap_p ? *cap_p * 2 : 64;
             *out = act_realloc (*out, *cap_p * sizeof **out);
         }
-        (*out) [(*count_p)++] = lpx_entry_new (formatted, len);
-        free (formatted);
+        (*out) [(*count_p)++] = lpx_entry_new (self->scratch, len);
         bytes += piece;
         left -= piece;
     } while (left > 0);
@@ -259,7 +263,7 @@ s_on_log_batch (void *state, act_t *act, msg_t *msg)
     size_t i;
     json_t *line;
     json_array_foreach (lines, i, line) {
-        if (!s_format_line (line, &entries, &count, &cap))
+        if (!s_format_line (self, line, &entries, &count, &cap))
             self->lines_bad++;
     }
     //  Keep the store's copy before the hub takes the references over.
@@ -272,7 +276,7 @@ s_on_log_batch (void *state, act_t *act, msg_t *msg)
         if (self->drains)
             lpx_drains_push (self->drains, app, kept, count);
         for (i = 0; self->store && i < count; i++)
-            lpx_store_put_line (self->store, app, seq + i, kept [i]->text, kept [i]->len);
+            lpx_store_put_entry (self->store, app, seq + i, kept [i]);
     }
     else
         self->lines_refused += count;

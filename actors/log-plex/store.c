@@ -1,6 +1,7 @@
 //  store - log-plex's history and log tokens on disk (LevelDB)
 
 #include "store.h"
+#include "entry.h"
 #include "../common/act_base.h"
 
 #include <assert.h>
@@ -12,6 +13,21 @@
 #define LPX_STORE_TAG       0x6c737472u     // "lstr"
 #define LPX_STORE_TAG_DEAD  0xdeadbeefu
 #define LPX_KEY_MAX         128             // `l`, app, NUL, 2-byte slot
+#define LPX_STAGED_APPS     64              // apps with staged lines, at most
+
+//  A line staged for the next write: it goes into the LevelDB batch only
+//  then, and not at all when a newer line of its app took its slot
+//  meanwhile (at a high rate most lines are overwritten before a write).
+typedef struct {
+    uint32_t app;               // index into `apps`
+    uint64_t seq;
+    lpx_entry_t *entry;         // one reference
+} lpx_staged_t;
+
+typedef struct {
+    char name [LPX_KEY_MAX];
+    uint64_t newest;            // highest seq staged
+} lpx_staged_app_t;
 
 struct lpx_store {
     uint32_t tag;
@@ -21,8 +37,17 @@ struct lpx_store {
     leveldb_writeoptions_t *plain_write;     // no fsync: lines
     leveldb_readoptions_t *read;
     leveldb_writebatch_t *batch;
-    size_t staged;
+    size_t staged;              // bytes staged: lines and batch
     size_t slots;
+    //  Lines staged, oldest first, and their apps.
+    lpx_staged_t *lines;
+    size_t line_count;
+    size_t line_cap;
+    lpx_staged_app_t *apps;     // LPX_STAGED_APPS of them
+    size_t app_count;
+    size_t app_last;            // the app of the last staged line
+    char *value;                // a line's value being built
+    size_t value_cap;
     char reason [256];          // why the last call failed
 };
 
@@ -52,6 +77,7 @@ lpx_store_open (const char *dir, size_t slots, int *rc, char *reason, size_t rea
     self->plain_write = leveldb_writeoptions_create ();
     self->read = leveldb_readoptions_create ();
     self->batch = leveldb_writebatch_create ();
+    self->apps = act_calloc (LPX_STAGED_APPS, sizeof *self->apps);
     char *err = NULL;
     int mk = act_mkdir_p (dir, 0700);
     if (mk == 0)
@@ -78,6 +104,11 @@ lpx_store_close (lpx_store_t **self_p)
         lpx_store_flush (self);
         leveldb_close (self->db);
     }
+    for (size_t i = 0; i < self->line_count; i++)
+        lpx_entry_unref (&self->lines [i].entry);
+    free (self->lines);
+    free (self->apps);
+    free (self->value);
     leveldb_writebatch_destroy (self->batch);
     leveldb_readoptions_destroy (self->read);
     leveldb_writeoptions_destroy (self->sync_write);
@@ -174,26 +205,89 @@ lpx_store_load (lpx_store_t *self, lpx_store_line_fn *line_fn, lpx_store_token_f
 }
 
 
+//  Moves the staged lines into the batch, each unless a newer line of its
+//  app took its slot since; forgets them and their apps.
+static void
+s_lines_to_batch (lpx_store_t *self)
+{
+    for (size_t i = 0; i < self->line_count; i++) {
+        lpx_staged_t *line = &self->lines [i];
+        const lpx_staged_app_t *app = &self->apps [line->app];
+        if (app->newest - line->seq < self->slots) {
+            char key [LPX_KEY_MAX];
+            size_t klen = s_line_key (key, app->name, (size_t) (line->seq % self->slots));
+            size_t vlen = 8 + line->entry->len;
+            if (vlen > self->value_cap) {
+                self->value_cap = vlen * 2;
+                self->value = act_realloc (self->value, self->value_cap);
+            }
+            for (int k = 0; k < 8; k++)
+                self->value [k] = (char) (line->seq >> (56 - 8 * k));
+            memcpy (self->value + 8, line->entry->text, line->entry->len);
+            leveldb_writebatch_put (self->batch, key, klen, self->value, vlen);
+        }
+        lpx_entry_unref (&line->entry);
+    }
+    self->line_count = 0;
+    self->app_count = 0;
+    self->app_last = 0;
+}
+
+//  The index of `app` among the staged apps, added when new. When there
+//  are LPX_STAGED_APPS already, the staged lines go to the batch first.
+static uint32_t
+s_staged_app (lpx_store_t *self, const char *app)
+{
+    if (self->app_count && strcmp (self->apps [self->app_last].name, app) == 0)
+        return (uint32_t) self->app_last;
+    size_t i = 0;
+    while (i < self->app_count && strcmp (self->apps [i].name, app) != 0)
+        i++;
+    if (i == LPX_STAGED_APPS) {
+        s_lines_to_batch (self);
+        i = 0;
+    }
+    if (i == self->app_count) {
+        snprintf (self->apps [i].name, sizeof self->apps [i].name, "%s", app);
+        self->apps [i].newest = 0;
+        self->app_count++;
+    }
+    self->app_last = i;
+    return (uint32_t) i;
+}
+
+void
+lpx_store_put_entry (lpx_store_t *self, const char *app, uint64_t seq, lpx_entry_t *entry)
+{
+    assert (self && self->tag == LPX_STORE_TAG);
+    assert (strlen (app) + 4 <= LPX_KEY_MAX);
+    uint32_t index = s_staged_app (self, app);
+    if (self->line_count == self->line_cap) {
+        self->line_cap = self->line_cap ? self->line_cap * 2 : 256;
+        self->lines = act_realloc (self->lines, self->line_cap * sizeof *self->lines);
+    }
+    self->lines [self->line_count++] = (lpx_staged_t) {
+        .app = index, .seq = seq, .entry = lpx_entry_ref (entry)
+    };
+    if (seq > self->apps [index].newest)
+        self->apps [index].newest = seq;
+    self->staged += strlen (app) + 4 + 8 + entry->len;
+}
+
 void
 lpx_store_put_line (lpx_store_t *self, const char *app, uint64_t seq, const char *line,
                     size_t len)
 {
-    assert (self && self->tag == LPX_STORE_TAG);
-    char key [LPX_KEY_MAX];
-    size_t klen = s_line_key (key, app, (size_t) (seq % self->slots));
-    char *value = act_malloc (8 + len);
-    for (int i = 0; i < 8; i++)
-        value [i] = (char) (seq >> (56 - 8 * i));
-    memcpy (value + 8, line, len);
-    leveldb_writebatch_put (self->batch, key, klen, value, 8 + len);
-    free (value);
-    self->staged += klen + 8 + len;
+    lpx_entry_t *entry = lpx_entry_new (line, len);
+    lpx_store_put_entry (self, app, seq, entry);
+    lpx_entry_unref (&entry);
 }
 
 int
 lpx_store_put_token (lpx_store_t *self, const char *app, const char *token)
 {
     assert (self && self->tag == LPX_STORE_TAG);
+    s_lines_to_batch (self);
     char *key = act_sprintf ("t%s", app);
     leveldb_writebatch_put (self->batch, key, strlen (key), token, strlen (token));
     self->staged += strlen (key) + strlen (token);
@@ -205,6 +299,7 @@ int
 lpx_store_drop_app (lpx_store_t *self, const char *app)
 {
     assert (self && self->tag == LPX_STORE_TAG);
+    s_lines_to_batch (self);
     //  Every slot by key, not by iterating: staged puts are covered too,
     //  since the batch applies in order.
     char key [LPX_KEY_MAX];
@@ -238,6 +333,7 @@ s_write (lpx_store_t *self, const leveldb_writeoptions_t *options)
     assert (self && self->tag == LPX_STORE_TAG);
     if (self->staged == 0)
         return 0;
+    s_lines_to_batch (self);
     char *err = NULL;
     leveldb_write (self->db, options, self->batch, &err);
     leveldb_writebatch_clear (self->batch);
@@ -279,6 +375,7 @@ int
 lpx_store_put_drain (lpx_store_t *self, const char *app, const char *url, const char *token)
 {
     assert (self && self->tag == LPX_STORE_TAG);
+    s_lines_to_batch (self);
     size_t klen;
     char *key = s_drain_key (app, url, &klen);
     leveldb_writebatch_put (self->batch, key, klen, token, strlen (token));
@@ -291,6 +388,7 @@ int
 lpx_store_drop_drain (lpx_store_t *self, const char *app, const char *url)
 {
     assert (self && self->tag == LPX_STORE_TAG);
+    s_lines_to_batch (self);
     size_t klen;
     char *key = s_drain_key (app, url, &klen);
     leveldb_writebatch_delete (self->batch, key, klen);

@@ -9,14 +9,18 @@
 //  trimming pass, and a restart finds at most `slots` lines per app, put
 //  back in seq order.
 //
-//  Writes are staged in a batch and written by lpx_store_flush (log-plex
-//  flushes every LPX_FLUSH_MS and when a batch grows big), with fsync: a
-//  crash of the machine loses at most the lines of the last interval, a
-//  crash of the process loses none that were flushed. Tokens are flushed
-//  at once. Actor thread only.
+//  Writes are staged and written by lpx_store_flush (log-plex flushes
+//  every LPX_FLUSH_MS and when a batch grows big), with fsync: a crash of
+//  the machine loses at most the lines of the last interval, a crash of
+//  the process loses none that were flushed. Staged lines are held as
+//  entry references and only the newest `slots` of each app are written,
+//  so a burst costs LevelDB at most `slots` puts per app per flush.
+//  Tokens are flushed at once. Actor thread only.
 
 #ifndef LPX_STORE_H
 #define LPX_STORE_H
+
+#include "entry.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -40,9 +44,13 @@ typedef void (lpx_store_token_fn) (void *arg, const char *app, const char *token
 int lpx_store_load (lpx_store_t *self, lpx_store_line_fn *line_fn, lpx_store_token_fn *token_fn,
                     void *arg);
 
-//  Stages line `seq` of `app` (both borrowed).
+//  Stages line `seq` of `app` (both borrowed). A staged line is written
+//  at the next flush unless a newer line of its app took its slot since.
 void lpx_store_put_line (lpx_store_t *self, const char *app, uint64_t seq, const char *line,
                          size_t len);
+//  As lpx_store_put_line, for a line in `entry` (borrowed: the store takes
+//  its own reference, held until the next flush), without a copy.
+void lpx_store_put_entry (lpx_store_t *self, const char *app, uint64_t seq, lpx_entry_t *entry);
 //  Stores `app`'s token now (flushes). Returns 0 or ACT_ESTORE.
 int lpx_store_put_token (lpx_store_t *self, const char *app, const char *token);
 //  Deletes `app`'s lines and token now (flushes). Returns 0 or ACT_ESTORE.

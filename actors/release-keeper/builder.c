@@ -140,12 +140,12 @@ s_build_builtin (bld_t *self)
     const rel_builder_opts_t *opts = self->opts;
     STEP ("Building with the built-in buildpack");
     char *src = rel_blob_path (opts->store, opts->source);
-    rel_extract_opts_t eo = { .want = "Procfile", .want_max = REL_PROCFILE_MAX,
+    act_extract_opts_t eo = { .want = "Procfile", .want_max = REL_PROCFILE_MAX,
                               .max_bytes = opts->extract_max,
                               .max_entries = REL_ARCHIVE_ENTRIES_MAX };
-    rel_extract_t ex;
+    act_extract_t ex;
     char why [REL_ARCHIVE_WHY_MAX];
-    int rc = rel_archive_extract (src, &eo, &ex, why);
+    int rc = act_archive_extract (src, &eo, &ex, why);
     free (src);
     if (rc)
         return s_fail (self, "%s", why);
@@ -446,11 +446,11 @@ s_prepare (bld_t *self)
             return s_fail (self, "cannot create '%s': %s", dirs [i], act_strerror (rc));
     }
     char why [REL_ARCHIVE_WHY_MAX];
-    rel_extract_t ex;
-    rel_extract_opts_t eo = { .dest = self->app_dir, .max_bytes = opts->extract_max,
+    act_extract_t ex;
+    act_extract_opts_t eo = { .dest = self->app_dir, .max_bytes = opts->extract_max,
                               .max_entries = REL_ARCHIVE_ENTRIES_MAX };
     char *src = rel_blob_path (opts->store, opts->source);
-    int rc = rel_archive_extract (src, &eo, &ex, why);
+    int rc = act_archive_extract (src, &eo, &ex, why);
     free (src);
     if (rc)
         return s_fail (self, "%s", why);
@@ -463,7 +463,7 @@ s_prepare (bld_t *self)
         char *blob = rel_blob_path (opts->store, opts->buildpack_blobs [i]);
         eo.dest = dir;
         rc = act_mkdir_p (dir, BLD_DIR_MODE);
-        if (rc == 0 && rel_archive_extract (blob, &eo, &ex, why))
+        if (rc == 0 && act_archive_extract (blob, &eo, &ex, why))
             rc = s_fail (self, "buildpack '%s': %s", name, why);
         else if (rc == 0 && !(self->bp_dirs [i] = s_buildpack_root (dir)))
             rc = s_fail (self, "buildpack '%s' has no bin/compile", name);

@@ -34,11 +34,13 @@ json_t *rel_app (rel_state_t *self, const char *name);
 //  Returns act_reply's code.
 int rel_reply_app_info (act_t *act, const msg_t *req, const char *name, const json_t *app);
 
-//  releases.c: release.create, release.list, release.get, release.rollback.
+//  releases.c: release.create, release.list, release.get, release.rollback,
+//  release.status.
 act_handler_fn rel_on_release_create;
 act_handler_fn rel_on_release_list;
 act_handler_fn rel_on_release_get;
 act_handler_fn rel_on_release_rollback;
+act_handler_fn rel_on_release_status;
 
 //  deploy.c: uploads, builds, deploys, buildpacks.
 rel_deploys_t *rel_deploys_new (act_t *act);

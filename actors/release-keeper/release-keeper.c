@@ -3,8 +3,8 @@
 //  Accepts: app.create (durable), app.get, app.list, app.destroy (durable),
 //           buildpacks.set (durable), release.create (durable), release.list,
 //           release.get, release.rollback (durable), upload.start,
-//           upload.chunk, upload.finish, deploy.start, plus status, ping,
-//           stop (answered by the runtime).
+//           upload.chunk, upload.finish, deploy.start, blob.get
+//           (blob_get.c), plus status, ping, stop (answered by the runtime).
 //  Emits:   app.info (answering app.create, app.get, buildpacks.set),
 //           app.list.reply, app.destroyed; app.created and app.destroyed
 //           (durable, to config-keeper); release.* (releases.c); upload.*,
@@ -21,6 +21,7 @@
 
 #include "release-keeper.h"
 #include "apps.h"
+#include "blob_get.h"
 #include "rel_state.h"
 
 #include <errno.h>
@@ -238,10 +239,12 @@ static const act_route_t s_routes [] = {
     { MSG_TYPE_RELEASE_LIST,     rel_on_release_list },
     { MSG_TYPE_RELEASE_GET,      rel_on_release_get },
     { MSG_TYPE_RELEASE_ROLLBACK, rel_on_release_rollback },
+    { MSG_TYPE_RELEASE_STATUS,   rel_on_release_status },
     { MSG_TYPE_UPLOAD_START,     rel_on_upload_start },
     { MSG_TYPE_UPLOAD_CHUNK,     rel_on_upload_chunk },
     { MSG_TYPE_UPLOAD_FINISH,    rel_on_upload_finish },
     { MSG_TYPE_DEPLOY_START,     rel_on_deploy_start },
+    { MSG_TYPE_BLOB_GET,         rel_on_blob_get },
 };
 
 static const act_def_t s_def = {

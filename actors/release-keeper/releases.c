@@ -5,7 +5,9 @@
 //           build; from anyone else refused), release.list, release.get,
 //           release.rollback (durable, from the CLI: checked here, then
 //           forwarded to config-keeper as config.rollback, which orders it
-//           among config changes and asks for the release).
+//           among config changes and asks for the release), release.status
+//           (durable, from the scheduler: recorded as the release's
+//           `status`, so `dyno releases` shows a failed release phase).
 //  Emits:   release.info (to release.create's `reply_to` with corr
 //           `reply_corr`, or as the reply to release.get),
 //           release.list.reply, error; release.created (durable follow-on,
@@ -437,4 +439,32 @@ rel_on_release_rollback (void *state, act_t *act, msg_t *msg)
     msg_set_str (cfg, "reply_to", msg->from);
     msg_set_str (cfg, "reply_corr", msg->id);
     return act_send (act, &cfg);
+}
+
+// ---------------------------------------------------------------------------
+//  release.status
+
+int
+rel_on_release_status (void *state, act_t *act, msg_t *msg)
+{
+    (void) act;
+    rel_state_t *self = state;
+    const char *name = msg_str (msg, "app", "");
+    const char *status = msg_str (msg, "status", "");
+    json_int_t version = msg_int (msg, "version", 0);
+    json_t *releases = json_object_get (rel_app (self, name), "releases");
+    //  An event: nothing to answer. Setting the same status twice is
+    //  harmless, so a re-sent one needs no check.
+    if (!act_msg_from_actor (msg, "scheduler")
+    ||  (strcmp (status, "succeeded") != 0 && strcmp (status, "failed") != 0)
+    ||  version < 1 || (size_t) version > json_array_size (releases)) {
+        act_log_warn ("ignoring release.status %s of '%s' v%lld from %s", status, name,
+                      (long long) version, msg->from);
+        return 0;
+    }
+    json_object_set_new (json_array_get (releases, (size_t) version - 1), "status",
+                         json_string (status));
+    act_log_info ("app '%s': release v%lld %s%s%s", name, (long long) version, status,
+                  msg_str (msg, "reason", NULL) ? ": " : "", msg_str (msg, "reason", ""));
+    return 0;
 }

@@ -1,39 +1,52 @@
 //  scheduler - desired formation and dyno placement
 //
-//  Accepts: actor.up, actor.down (topics); release.created (durable, from
-//           release-keeper); plus status, ping, stop (runtime).
-//  Emits:   status.reply (the live dyno-supervisors it knows, how many apps
-//           have a release and, for up to 20 apps, their versions), pong.
-//  State:   the set of live dyno-supervisor instances, learned from the
-//           broker's actor.up / actor.down events (not durable: the broker
-//           announces them again); per app the newest release it will run
-//           (`releases`: app -> {version, app_created_ms, slug,
-//           process_types, config_version}), durable: the snapshot holds it, and a replay
-//           of release.created rebuilds it. Dynos run on it once formations
-//           exist (dynos issue).
+//  Accepts: actor.up, actor.down, dyno.state (topics); dyno.report (from
+//           dyno-supervisors); release.created (durable, from
+//           release-keeper); ps.scale, ps.restart, ps.stop, feature.set,
+//           healthcheck.set (durable, from the CLI); ps.list, feature.list,
+//           run.start; plus status, ping, stop (runtime).
+//  Emits:   dyno.assign (to supervisors), release.status (durable, to
+//           release-keeper), formation.info, ps.list.reply, ps.done,
+//           feature.list.reply, run.started, API log lines; status.reply
+//           (live supervisors, apps, versions, assignments sent), pong.
+//  State:   sch_state.h: durable `releases` and `apps` (formation, dynos,
+//           features, rollout), in the snapshot and rebuilt by a replay;
+//           soft placement, states and one-offs, rebuilt from the
+//           supervisors' reports.
 //
-//  release.created is applied idempotently by version: release-keeper
-//  re-sends its durable follow-ons after a restart, and they may arrive
-//  out of order with a newer one, so a version at or below the recorded
-//  one is dropped. An app destroyed and created again under its name
-//  starts at v1: its `app_created_ms` is newer, so its releases replace
-//  the old app's whatever their numbers.
+//  The work is split by seam: formation.c (the formation commands),
+//  placement.c (supervisors, placement, dyno.assign), oneoff.c (run.start),
+//  rollout.c (releases: release phase and preboot), sizes.c (dyno sizes).
+//
+//  Settings, read once at start: DYNOD_BOOT_TIMEOUT_MS (60000, put in each
+//  assignment), DYNOD_PREBOOT_TIMEOUT_MS (boot timeout + 120000),
+//  DYNOD_SIZES (see sizes.h).
 
 #include "scheduler.h"
+#include "sch_state.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define SCH_SNAPSHOT_EVERY  100         // durable messages between snapshots
-#define SCH_STATUS_APPS     20          // apps whose release version status lists
+#define SCH_SNAPSHOT_EVERY      100     // durable messages between snapshots
+#define SCH_STATUS_APPS         20      // apps whose release version status lists
+#define SCH_BOOT_TIMEOUT_MS     60000
+#define SCH_PREBOOT_EXTRA_MS    120000
 
-typedef struct {
-    json_t *supervisors;        // object: instance -> host
-    json_t *releases;           // object: app -> newest release (see above)
-    uint64_t events;            // actor.up / actor.down seen
-    uint64_t releases_seen;     // release.created applied
-    uint64_t releases_stale;    // release.created dropped as a repeat
-} sch_state_t;
+//  A positive integer from the environment, or `dflt`.
+static int64_t
+s_env_ms (const char *name, int64_t dflt)
+{
+    const char *text = getenv (name);
+    char *end;
+    long long value = text ? strtoll (text, &end, 10) : 0;
+    if (!text || !*text || *end || value <= 0) {
+        if (text && *text)
+            act_log_warn ("ignoring %s='%s': not a positive number", name, text);
+        return dflt;
+    }
+    return value;
+}
 
 static void *
 s_create (act_t *act)
@@ -42,6 +55,24 @@ s_create (act_t *act)
     sch_state_t *self = act_calloc (1, sizeof *self);
     self->supervisors = json_object ();
     self->releases = json_object ();
+    self->apps = json_object ();
+    self->sups = json_object ();
+    self->where = json_object ();
+    self->states = json_object ();
+    self->oneoffs = json_object ();
+    self->nocap = json_object ();
+    self->epochs = json_object ();
+    self->dropped = json_object ();
+    const char *bad = NULL;
+    self->sizes = sch_sizes_new (getenv ("DYNOD_SIZES"), &bad);
+    if (!self->sizes) {
+        act_log_warn ("ignoring DYNOD_SIZES: cannot parse '%s' (name=MB/procs,...)", bad);
+        self->sizes = sch_sizes_new (NULL, NULL);
+    }
+    self->boot_timeout_ms = s_env_ms ("DYNOD_BOOT_TIMEOUT_MS", SCH_BOOT_TIMEOUT_MS);
+    self->preboot_timeout_ms = s_env_ms ("DYNOD_PREBOOT_TIMEOUT_MS",
+                                         self->boot_timeout_ms + SCH_PREBOOT_EXTRA_MS);
+    self->settle_at = act_mono_ms () + SCH_SETTLE_MS;
     return self;
 }
 
@@ -49,81 +80,26 @@ static void
 s_destroy (void **state_p)
 {
     sch_state_t *self = *state_p;
-    json_decref (self->supervisors);
-    json_decref (self->releases);
+    json_t **all [] = { &self->supervisors, &self->releases, &self->apps, &self->sups,
+                        &self->where, &self->states, &self->oneoffs, &self->nocap,
+                        &self->epochs, &self->dropped };
+    for (size_t i = 0; i < sizeof all / sizeof all [0]; i++)
+        json_decref (*all [i]);
+    sch_sizes_destroy (&self->sizes);
     free (self);
     *state_p = NULL;
 }
 
-static int
-s_on_actor_up (void *state, act_t *act, msg_t *msg)
+static void
+s_tick (void *state, act_t *act)
 {
-    (void) act;
     sch_state_t *self = state;
-    self->events++;
-    if (strcmp (msg_str (msg, "name", ""), "dyno-supervisor") == 0) {
-        act_log_info ("dyno-supervisor %s is up", msg_str (msg, "instance", ""));
-        json_object_set_new (self->supervisors, msg_str (msg, "instance", ""),
-                             json_string (msg_str (msg, "host", "")));
+    if (!self->settled && act_mono_ms () >= self->settle_at) {
+        //  The supervisors have reported what they run: place the rest.
+        self->settled = true;
+        sch_place_all (self, act);
     }
-    return 0;
-}
-
-static int
-s_on_actor_down (void *state, act_t *act, msg_t *msg)
-{
-    (void) act;
-    sch_state_t *self = state;
-    self->events++;
-    if (strcmp (msg_str (msg, "name", ""), "dyno-supervisor") == 0) {
-        act_log_info ("dyno-supervisor %s is down (%s)", msg_str (msg, "instance", ""),
-                      msg_str (msg, "reason", ""));
-        json_object_del (self->supervisors, msg_str (msg, "instance", ""));
-    }
-    return 0;
-}
-
-//  True when a release `version` of the app created at `born` is not newer
-//  than the one recorded in `known`: a release of an earlier app of the
-//  same name (destroyed since), or a repeat.
-static bool
-s_stale (const json_t *known, int64_t born, int64_t version)
-{
-    int64_t known_born = json_integer_value (json_object_get (known, "app_created_ms"));
-    if (born != known_born)
-        return born < known_born;
-    return version <= json_integer_value (json_object_get (known, "version"));
-}
-
-static int
-s_on_release_created (void *state, act_t *act, msg_t *msg)
-{
-    (void) act;
-    sch_state_t *self = state;
-    const char *app = msg_str (msg, "app", "");
-    int64_t version = msg_int (msg, "version", 0);
-    int64_t born = msg_int (msg, "app_created_ms", 0);
-    json_t *known = json_object_get (self->releases, app);
-    if (known && s_stale (known, born, version)) {
-        self->releases_stale++;
-        return 0;
-    }
-    json_t *slug = json_object_get (msg->body, "slug");
-    json_t *blob = json_object_get (slug, "blob");
-    json_t *types = json_object_get (msg->body, "process_types");
-    json_t *rec = json_pack ("{s:I, s:I, s:I, s:o}", "version", (json_int_t) version,
-                             "app_created_ms", (json_int_t) born,
-                             "config_version", (json_int_t) msg_int (msg, "config_version", 0),
-                             "process_types", json_is_object (types) ? json_deep_copy (types)
-                                                                      : json_object ());
-    if (json_is_string (blob))
-        json_object_set_new (rec, "slug", json_deep_copy (blob));
-    json_object_set_new (self->releases, app, rec);
-    self->releases_seen++;
-    act_log_info ("app '%s' is to run release v%lld (slug %.12s, config v%lld)", app,
-                  (long long) version, json_is_string (blob) ? json_string_value (blob) : "none",
-                  (long long) msg_int (msg, "config_version", 0));
-    return 0;
+    sch_rollout_tick (self, act);
 }
 
 static void
@@ -137,6 +113,9 @@ s_status (void *state, json_t *detail)
     json_object_set_new (detail, "releases_seen", json_integer ((json_int_t) self->releases_seen));
     json_object_set_new (detail, "releases_stale",
                          json_integer ((json_int_t) self->releases_stale));
+    json_object_set_new (detail, "dynos_placed",
+                         json_integer ((json_int_t) json_object_size (self->where)));
+    json_object_set_new (detail, "assigns_sent", json_integer ((json_int_t) self->assigns_sent));
     //  The version each app runs, while that stays short.
     if (json_object_size (self->releases) <= SCH_STATUS_APPS) {
         json_t *versions = json_object ();
@@ -152,7 +131,8 @@ static json_t *
 s_snapshot (void *state)
 {
     sch_state_t *self = state;
-    return json_pack ("{s:o}", "releases", json_deep_copy (self->releases));
+    return json_pack ("{s:o, s:o}", "releases", json_deep_copy (self->releases), "apps",
+                      json_deep_copy (self->apps));
 }
 
 static int
@@ -160,20 +140,35 @@ s_restore (void *state, const json_t *snapshot)
 {
     sch_state_t *self = state;
     json_t *releases = json_object_get (snapshot, "releases");
-    if (!json_is_object (releases))
+    json_t *apps = json_object_get (snapshot, "apps");
+    if (!json_is_object (releases) || (apps && !json_is_object (apps)))
         return ACT_ESTORE;
     json_decref (self->releases);
     self->releases = json_deep_copy (releases);
+    //  A snapshot from before formations has none: apps start over from
+    //  their next release.
+    json_decref (self->apps);
+    self->apps = apps ? json_deep_copy (apps) : json_object ();
     return 0;
 }
 
 static const act_route_t s_routes [] = {
-    { MSG_TYPE_ACTOR_UP,        s_on_actor_up },
-    { MSG_TYPE_ACTOR_DOWN,      s_on_actor_down },
-    { MSG_TYPE_RELEASE_CREATED, s_on_release_created },
+    { MSG_TYPE_ACTOR_UP,        sch_on_actor_up },
+    { MSG_TYPE_ACTOR_DOWN,      sch_on_actor_down },
+    { MSG_TYPE_DYNO_REPORT,     sch_on_dyno_report },
+    { MSG_TYPE_DYNO_STATE,      sch_on_dyno_state },
+    { MSG_TYPE_RELEASE_CREATED, sch_on_release_created },
+    { MSG_TYPE_PS_SCALE,        sch_on_ps_scale },
+    { MSG_TYPE_PS_LIST,         sch_on_ps_list },
+    { MSG_TYPE_PS_RESTART,      sch_on_ps_restart },
+    { MSG_TYPE_PS_STOP,         sch_on_ps_stop },
+    { MSG_TYPE_FEATURE_SET,     sch_on_feature_set },
+    { MSG_TYPE_FEATURE_LIST,    sch_on_feature_list },
+    { MSG_TYPE_HEALTHCHECK_SET, sch_on_healthcheck_set },
+    { MSG_TYPE_RUN_START,       sch_on_run_start },
 };
 
-static const char *const s_topics [] = { "actor.up", "actor.down", NULL };
+static const char *const s_topics [] = { "actor.up", "actor.down", "dyno.state", NULL };
 
 static const act_def_t s_def = {
     .name = "scheduler",
@@ -187,6 +182,7 @@ static const act_def_t s_def = {
     .snapshot = s_snapshot,
     .restore = s_restore,
     .snapshot_every = SCH_SNAPSHOT_EVERY,
+    .tick = s_tick,
 };
 
 const act_def_t *

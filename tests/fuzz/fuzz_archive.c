@@ -1,7 +1,7 @@
 //  fuzz_archive - libFuzzer target for the source-archive checker/extractor
 //
 //  The input is an uploaded .tar.gz: it is written to a file in a fresh
-//  temp folder R (R/input), checked alone (rel_archive_extract without
+//  temp folder R (R/input), checked alone (act_archive_extract without
 //  `dest`, reading a `Procfile`), then extracted into R/fence/dest. Each
 //  call either refuses with one line of valid UTF-8 or succeeds; the cwd
 //  and the open fds are as before. Nothing is ever written outside dest (R
@@ -313,9 +313,9 @@ s_write_input (const char *path, const uint8_t *data, size_t size)
         s_fail_errno ("cannot close the input file");
 }
 
-//  One call of rel_archive_extract, checking what holds for every call.
+//  One call of act_archive_extract, checking what holds for every call.
 static int
-s_extract (const char *input, const rel_extract_opts_t *opts, rel_extract_t *out)
+s_extract (const char *input, const act_extract_opts_t *opts, act_extract_t *out)
 {
     char cwd [PATH_MAX], cwd2 [PATH_MAX];
     if (!getcwd (cwd, sizeof cwd))
@@ -323,13 +323,13 @@ s_extract (const char *input, const rel_extract_opts_t *opts, rel_extract_t *out
     int fds = s_count_fds ();
     char why [REL_ARCHIVE_WHY_MAX];
     memset (why, 0x55, sizeof why);
-    int rc = rel_archive_extract (input, opts, out, why);
+    int rc = act_archive_extract (input, opts, out, why);
     if (rc != 0 && rc != -1)
-        s_fail ("rel_archive_extract returned neither 0 nor -1");
+        s_fail ("act_archive_extract returned neither 0 nor -1");
     if (!getcwd (cwd2, sizeof cwd2) || strcmp (cwd, cwd2) != 0)
-        s_fail ("rel_archive_extract left another working folder");
+        s_fail ("act_archive_extract left another working folder");
     if (s_count_fds () != fds)
-        s_fail ("rel_archive_extract leaked or closed a file descriptor");
+        s_fail ("act_archive_extract leaked or closed a file descriptor");
     if (rc) {
         s_check_why (why);
         if (out->data)
@@ -356,8 +356,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     s_write_input (input, data, size);
 
     //  Check only, reading a Procfile as the built-in buildpack does.
-    rel_extract_opts_t check_opts = { .want = "Procfile", .want_max = FUZZ_WANT_MAX };
-    rel_extract_t checked;
+    act_extract_opts_t check_opts = { .want = "Procfile", .want_max = FUZZ_WANT_MAX };
+    act_extract_t checked;
     int check_rc = s_extract (input, &check_opts, &checked);
     if (check_rc == 0) {
         if (checked.found && !checked.is_link) {
@@ -370,8 +370,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     free (checked.data);
 
     //  Extract into dest, as custom buildpacks do.
-    rel_extract_opts_t extract_opts = { .dest = dest };
-    rel_extract_t extracted;
+    act_extract_opts_t extract_opts = { .dest = dest };
+    act_extract_t extracted;
     int extract_rc = s_extract (input, &extract_opts, &extracted);
     if (extracted.data)
         s_fail ("extraction read want data it was not asked for");

@@ -33,6 +33,10 @@ extern const unit_suite_t unit_suite_procfile;
 extern const unit_suite_t unit_suite_rel_deploy;
 extern const unit_suite_t unit_suite_rel_releases;
 extern const unit_suite_t unit_suite_sch_releases;
+extern const unit_suite_t unit_suite_sch_formation;
+extern const unit_suite_t unit_suite_sch_placement;
+extern const unit_suite_t unit_suite_sch_rollout;
+extern const unit_suite_t unit_suite_sch_grammar;
 extern const unit_suite_t unit_suite_lpx_ring;
 extern const unit_suite_t unit_suite_lpx_line;
 extern const unit_suite_t unit_suite_lpx_plex;
@@ -45,6 +49,10 @@ extern const unit_suite_t unit_suite_cfg_vars;
 extern const unit_suite_t unit_suite_cfg_keeper;
 extern const unit_suite_t unit_suite_replay;
 extern const unit_suite_t unit_suite_cli_logs;
+extern const unit_suite_t unit_suite_sbx;
+extern const unit_suite_t unit_suite_sup_assign;
+extern const unit_suite_t unit_suite_sup_backoff;
+extern const unit_suite_t unit_suite_sup_lines;
 
 static const unit_suite_t *const s_suites [] = {
     &unit_suite_msg,     &unit_suite_msg_reject,     &unit_suite_msg_body,
@@ -53,12 +61,15 @@ static const unit_suite_t *const s_suites [] = {
     &unit_suite_act,     &unit_suite_act_fake,
     &unit_suite_rel_apps, &unit_suite_replay,
     &unit_suite_procfile, &unit_suite_rel_deploy,
-    &unit_suite_rel_releases, &unit_suite_sch_releases,
+    &unit_suite_rel_releases, &unit_suite_sch_releases, &unit_suite_sch_formation,
+    &unit_suite_sch_placement, &unit_suite_sch_rollout, &unit_suite_sch_grammar,
     &unit_suite_lpx_ring, &unit_suite_lpx_line, &unit_suite_lpx_plex,
     &unit_suite_lpx_filter, &unit_suite_lpx_tail, &unit_suite_lpx_request, &unit_suite_lpx_store,
     &unit_suite_lpx_drain,
     &unit_suite_cfg_vars, &unit_suite_cfg_keeper,
     &unit_suite_cli_logs,
+    &unit_suite_sbx,
+    &unit_suite_sup_assign, &unit_suite_sup_backoff, &unit_suite_sup_lines,
 };
 
 //  Set in the forked child before the test runs; the child is one test.

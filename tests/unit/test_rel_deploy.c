@@ -221,10 +221,10 @@ test_archive_good (void)
     };
     char *tgz = s_path ("good.tgz");
     s_tarball (tgz, good, sizeof good / sizeof good [0]);
-    rel_extract_opts_t opts = { .want = "Procfile", .want_max = 100 };
-    rel_extract_t out;
+    act_extract_opts_t opts = { .want = "Procfile", .want_max = 100 };
+    act_extract_t out;
     char why [REL_ARCHIVE_WHY_MAX] = "";
-    if (rel_archive_extract (tgz, &opts, &out, why))
+    if (act_archive_extract (tgz, &opts, &out, why))
         UNIT_FAIL ("refused: %s", why);
     CHECK (out.found);
     CHECK (!out.is_link);
@@ -234,8 +234,8 @@ test_archive_good (void)
     //  Extracted for real.
     char *dest = s_path ("dest");
     CHECK_OK (mkdir (dest, 0755));
-    rel_extract_opts_t xopts = { .dest = dest };
-    if (rel_archive_extract (tgz, &xopts, &out, why))
+    act_extract_opts_t xopts = { .dest = dest };
+    if (act_archive_extract (tgz, &xopts, &out, why))
         UNIT_FAIL ("extract refused: %s", why);
     char *file = act_sprintf ("%s/lib/b", dest), *data;
     size_t len;
@@ -254,18 +254,18 @@ s_hostile (const entry_t *entries, size_t n, const char *want)
 {
     char *tgz = s_path ("hostile.tgz");
     s_tarball (tgz, entries, n);
-    rel_extract_opts_t opts = { .want = "Procfile", .want_max = 100 };
-    rel_extract_t out;
+    act_extract_opts_t opts = { .want = "Procfile", .want_max = 100 };
+    act_extract_t out;
     char why [REL_ARCHIVE_WHY_MAX] = "";
-    CHECK (rel_archive_extract (tgz, &opts, &out, why) < 0);
+    CHECK (act_archive_extract (tgz, &opts, &out, why) < 0);
     if (!strstr (why, want))
         UNIT_FAIL ("reason '%s' lacks '%s'", why, want);
     char *dest = s_path ("box/dest");
     char *box = s_path ("box");
     mkdir (box, 0755);
     mkdir (dest, 0755);
-    rel_extract_opts_t xopts = { .dest = dest };
-    CHECK (rel_archive_extract (tgz, &xopts, &out, why) < 0);
+    act_extract_opts_t xopts = { .dest = dest };
+    CHECK (act_archive_extract (tgz, &xopts, &out, why) < 0);
     if (!strstr (why, want))
         UNIT_FAIL ("extract reason '%s' lacks '%s'", why, want);
     char *escaped = s_path ("box/x");
@@ -322,24 +322,24 @@ test_archive_limits (void)
     };
     char *tgz = s_path ("bomb.tgz");
     s_tarball (tgz, three, 3);
-    rel_extract_t out;
+    act_extract_t out;
     char why [REL_ARCHIVE_WHY_MAX];
-    rel_extract_opts_t bytes = { .max_bytes = 80 };
-    CHECK (rel_archive_extract (tgz, &bytes, &out, why) < 0);
+    act_extract_opts_t bytes = { .max_bytes = 80 };
+    CHECK (act_archive_extract (tgz, &bytes, &out, why) < 0);
     CHECK_STR_EQ (why, "tarball expands to over 80 bytes, the limit for a build");
-    rel_extract_opts_t entries = { .max_entries = 2 };
-    CHECK (rel_archive_extract (tgz, &entries, &out, why) < 0);
+    act_extract_opts_t entries = { .max_entries = 2 };
+    CHECK (act_archive_extract (tgz, &entries, &out, why) < 0);
     CHECK_STR_EQ (why, "tarball has over 2 entries, the limit for a build");
     char *dest = s_path ("bomb");
     CHECK_OK (mkdir (dest, 0755));
-    rel_extract_opts_t xbytes = { .dest = dest, .max_bytes = 80 };
-    CHECK (rel_archive_extract (tgz, &xbytes, &out, why) < 0);
+    act_extract_opts_t xbytes = { .dest = dest, .max_bytes = 80 };
+    CHECK (act_archive_extract (tgz, &xbytes, &out, why) < 0);
     CHECK (strstr (why, "the limit for a build") != NULL);
     //  At the limits exactly: fine.
     char *dest2 = s_path ("bomb2");
     CHECK_OK (mkdir (dest2, 0755));
-    rel_extract_opts_t fits = { .dest = dest2, .max_bytes = 87, .max_entries = 3 };
-    if (rel_archive_extract (tgz, &fits, &out, why))
+    act_extract_opts_t fits = { .dest = dest2, .max_bytes = 87, .max_entries = 3 };
+    if (act_archive_extract (tgz, &fits, &out, why))
         UNIT_FAIL ("refused at the limits: %s", why);
     CHECK_EQ (out.bytes, 87);
     CHECK_EQ (out.entries, 3);
@@ -360,22 +360,22 @@ test_archive_corrupt (void)
     char *data;
     size_t len;
     CHECK_OK (act_read_file (tgz, &data, &len));
-    rel_extract_opts_t opts = { 0 };
-    rel_extract_t out;
+    act_extract_opts_t opts = { 0 };
+    act_extract_t out;
     char why [REL_ARCHIVE_WHY_MAX];
     //  Not an archive at all.
     CHECK_OK (act_write_file (tgz, "this is not a tarball at all, just text\n", 40, 0644));
-    CHECK (rel_archive_extract (tgz, &opts, &out, why) < 0);
+    CHECK (act_archive_extract (tgz, &opts, &out, why) < 0);
     CHECK (strstr (why, "not a valid .tar.gz") != NULL);
     //  Cut short.
     CHECK_OK (act_write_file (tgz, data, len / 2, 0644));
-    CHECK (rel_archive_extract (tgz, &opts, &out, why) < 0);
+    CHECK (act_archive_extract (tgz, &opts, &out, why) < 0);
     CHECK (strstr (why, "tarball") != NULL);
     //  Damaged in the middle of the compressed stream.
     for (size_t i = len / 3; i < len / 3 + 16 && i < len; i++)
         data [i] ^= 0x5a;
     CHECK_OK (act_write_file (tgz, data, len, 0644));
-    CHECK (rel_archive_extract (tgz, &opts, &out, why) < 0);
+    CHECK (act_archive_extract (tgz, &opts, &out, why) < 0);
     CHECK (strlen (why) > 0 && strchr (why, '\n') == NULL);
     free (data);
     free (tgz);
@@ -412,9 +412,9 @@ test_archive_slug_round_trip (void)
     s_sha (data, len, again);
     CHECK_STR_EQ (again, sha);
     free (data);
-    rel_extract_opts_t opts = { .want = "Procfile", .want_max = 100 };
-    rel_extract_t out;
-    if (rel_archive_extract (blob, &opts, &out, why))
+    act_extract_opts_t opts = { .want = "Procfile", .want_max = 100 };
+    act_extract_t out;
+    if (act_archive_extract (blob, &opts, &out, why))
         UNIT_FAIL ("slug refused: %s", why);
     CHECK (out.found);
     CHECK_STR_EQ (out.data, "web: ok\n");
