@@ -34,6 +34,7 @@ UNIT_SRC   := $(wildcard tests/unit/*.c)
 BENCH_SRC  := $(wildcard bench/broker/*.c)
 BENCH_REL_SRC := $(wildcard bench/releases/*.c)
 BENCH_LOGS_SRC := $(wildcard bench/logs/*.c)
+BENCH_DYNOS_SRC := $(wildcard bench/dynos/*.c)
 BENCH_COMMON_SRC := $(wildcard bench/common/*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -51,7 +52,7 @@ else
 OUTBIN     := $(BUILD)/bin
 endif
 
-.PHONY: all up test check deps-test run-tests fuzz format clean bench-broker bench-releases bench-logs help deps
+.PHONY: all up test check deps-test run-tests fuzz format clean bench-broker bench-releases bench-logs bench-dynos help deps
 all: $(OUTBIN)/dynod $(OUTBIN)/dyno
 
 $(BUILD)/%.o: %.c
@@ -119,6 +120,10 @@ $(OUTBIN)/bench-logs: $(call obj,$(BENCH_LOGS_SRC) $(BENCH_COMMON_SRC)) $(LIB_OB
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(OUTBIN)/bench-dynos: $(call obj,$(BENCH_DYNOS_SRC) $(BENCH_COMMON_SRC)) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 deps:
 	@scripts/deps.sh
 
@@ -175,6 +180,10 @@ bench-releases: all $(OUTBIN)/bench-releases
 bench-logs: all $(OUTBIN)/bench-logs
 	@$(OUTBIN)/bench-logs --dynod $(OUTBIN)/dynod --peer-js bench/logs/ws_peer.js $(BENCH_LOGS_ARGS)
 
+# BENCH_DYNOS_ARGS: e.g. --quick. Runs as root (the dyno sandbox needs it).
+bench-dynos: all $(OUTBIN)/bench-dynos
+	@$(OUTBIN)/bench-dynos --dynod $(OUTBIN)/dynod --dyno $(OUTBIN)/dyno $(BENCH_DYNOS_ARGS)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -182,7 +191,7 @@ clean:
 	rm -rf build build-check build-fuzz bin
 
 help:
-	@echo "make | make up | make test | make check | make fuzz | make bench-broker | make bench-releases | make bench-logs | make format | make clean"
+	@echo "make | make up | make test | make check | make fuzz | make bench-broker | make bench-releases | make bench-logs | make bench-dynos | make format | make clean"
 
 # Keep intermediate objects (the fuzz replay objects) between runs.
 .SECONDARY:

@@ -200,6 +200,21 @@ brk_peer_drop (brk_t *self, brk_peer_t *peer, const char *reason)
 // ---------------------------------------------------------------------------
 //  Forwarding, staging and group commit
 
+//  As brk_send_peer, handing `frame` itself to ZeroMQ (no copy of the
+//  bytes): on success it is left empty, on failure it is the caller's as
+//  before.
+static int
+s_send_peer_frame (brk_t *self, brk_peer_t *peer, zmq_msg_t *frame)
+{
+    if (zmq_send (self->router, peer->rid, peer->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+    ||  zmq_msg_send (frame, self->router, ZMQ_DONTWAIT) < 0)
+        return -errno;
+    self->msgs_out++;
+    peer->msgs_out++;
+    peer->last_sent = act_mono_ms ();
+    return 0;
+}
+
 static void
 s_forward (brk_t *self, brk_peer_t *from, msg_t *msg, zmq_msg_t *frame)
 {
@@ -211,7 +226,7 @@ s_forward (brk_t *self, brk_peer_t *from, msg_t *msg, zmq_msg_t *frame)
     }
     brk_peer_t *peer = s_resolve (self, msg->to);
     if (peer)
-        brk_send_peer (self, peer, data, len);
+        s_send_peer_frame (self, peer, frame);
     else if (msg->type->kind == MSG_KIND_COMMAND)
         brk_reject (self, from->rid, from->rid_len, BRK_REJ_NO_ROUTE, msg->id, ACT_ENOROUTE,
                     "no live actor for that address", msg->type->name);

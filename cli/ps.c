@@ -99,7 +99,12 @@ s_print_group (const json_t *formation, const json_t *dynos, size_t from, size_t
         const json_t *dyno = json_array_get (dynos, i);
         char since [80];
         s_since (json_integer_value (json_object_get (dyno, "since_ms")), since, sizeof since);
-        const char *host = s_str (dyno, "host");
+        //  The supervisor's instance names the host (`dyno-supervisor@host-b`);
+        //  a web dyno's address follows (the router's target).
+        const char *supervisor = s_str (dyno, "supervisor");
+        const char *at = strchr (supervisor, '@');
+        const char *host = at ? at + 1 : s_str (dyno, "host");
+        json_int_t port = json_integer_value (json_object_get (dyno, "port"));
         if (oneoff) {
             s_size_display (s_str (dyno, "size"), size, sizeof size);
             printf ("%s (%s): %s %s: %s", s_str (dyno, "name"), size, s_str (dyno, "state"), since,
@@ -107,7 +112,10 @@ s_print_group (const json_t *formation, const json_t *dynos, size_t from, size_t
         }
         else
             printf ("%s: %s %s", s_str (dyno, "name"), s_str (dyno, "state"), since);
-        printf ("%s%s\n", *host ? " on " : "", host);
+        printf ("%s%s", *host ? " on " : "", host);
+        if (port > 0)
+            printf (" (%s:%lld)", s_str (dyno, "host"), (long long) port);
+        printf ("\n");
     }
 }
 

@@ -382,8 +382,10 @@ msg_decode (const void *data, size_t len, msg_decode_mode_t mode, msg_error_t *e
         s_reject (err, rc, "%s", msg_strerror (rc));
         return NULL;
     }
+    //  The tree takes about twice the bytes of the message: one chunk for
+    //  it, not a chain of doubling ones.
     msgpack_zone zone;
-    msgpack_zone_init (&zone, 2048);
+    msgpack_zone_init (&zone, len < 1024 ? 2048 : 2 * len + 1024);
     msgpack_object root;
     size_t offset = 0;
     msgpack_unpack_return ur = msgpack_unpack (data, len, &offset, &zone, &root);

@@ -98,6 +98,11 @@ static const msg_field_t s_app_create [] = {
 static const msg_field_t s_app_name [] = {
     { "name", MSG_FIELD_STR, true, "app name" },
 };
+static const msg_field_t s_app_destroyed [] = {
+    { "name",           MSG_FIELD_STR, true,  "app name" },
+    { "app_created_ms", MSG_FIELD_INT, false, "to the scheduler: when the destroyed app was "
+                                              "created (a later app of the same name is not it)" },
+};
 static const msg_field_t s_app_destroy [] = {
     { "name",    MSG_FIELD_STR, true, "app name" },
     { "confirm", MSG_FIELD_STR, true, "must equal `name` (`--confirm APP`)" },
@@ -467,7 +472,8 @@ static const msg_type_t s_types [] = {
       "Every app, answering `app.list`.", FIELDS (s_app_list_reply) },
     { MSG_TYPE_APP_DESTROYED, "app.destroyed", MSG_KIND_REPLY, false,
       "The app is gone: answers `app.destroy`, and goes durable to config-keeper (its config "
-      "goes) and log-plex (its lines go).", FIELDS (s_app_name) },
+      "goes), log-plex (its lines go) and the scheduler (its dynos stop).",
+      FIELDS (s_app_destroyed) },
     { MSG_TYPE_APP_CREATED, "app.created", MSG_KIND_EVENT, true,
       "release-keeper created an app; sent to config-keeper, which then accepts config for it.",
       FIELDS (s_app_created) },
@@ -618,7 +624,8 @@ static const msg_type_t s_types [] = {
     { MSG_TYPE_RELEASE_STATUS, "release.status", MSG_KIND_EVENT, true,
       "From the scheduler to release-keeper: a release went live (`succeeded`) or did not "
       "(`failed`: its release phase command failed, or with preboot its new dynos never came up); "
-      "`dyno releases` shows it.", FIELDS (s_release_status) },
+      "`dyno releases` shows it. The scheduler first sends it to itself, so the journal holds "
+      "the verdict it acts on.", FIELDS (s_release_status) },
 };
 
 _Static_assert (sizeof (s_types) / sizeof (s_types [0]) == MSG_TYPE_COUNT,

@@ -285,6 +285,21 @@ sbx_cg_memory (const sbx_cg_t *self)
     return used;
 }
 
+int64_t
+sbx_cg_oom_kills (const sbx_cg_t *self)
+{
+    if (!self->dir [0][0])
+        return -1;
+    //  v1 (Linux 4.13+): memory.oom_control; v2: memory.events.
+    char *text = s_read (self->dir [0], self->kind == SBX_CGROUP_V1 ? "memory.oom_control"
+                                                                      : "memory.events");
+    if (!text)
+        return -1;
+    int64_t kills = s_stat_value (text, "oom_kill");
+    free (text);
+    return kills;
+}
+
 //  Kills what the leaf holds now. Returns how many pids were left, or -1
 //  when the leaf cannot be read (gone).
 static int

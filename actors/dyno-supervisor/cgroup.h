@@ -44,6 +44,10 @@ int sbx_cg_pids (const sbx_cg_t *self, pid_t *pids, int max);
 //  RSS + swap of the leaf, bytes; -1 unknown.
 int64_t sbx_cg_memory (const sbx_cg_t *self);
 
+//  How many processes the kernel's OOM killer killed in the leaf (its hard
+//  memory limit reached); -1 unknown.
+int64_t sbx_cg_oom_kills (const sbx_cg_t *self);
+
 //  SIGKILLs everything in the leaf (v2: cgroup.kill when present) until it
 //  is empty or ~2 s passed, then removes it and its app folder when that
 //  is empty. Returns 0, or -1 when the leaf is still there.

@@ -119,12 +119,13 @@ s_create (act_t *act)
         self->uid_map = act_sprintf ("%s/uids", self->home);
         self->work_root = act_sprintf ("%s/dynos", self->home);
         char *slugs = act_sprintf ("%s/slugs", self->home);
-        char *parent = act_sprintf ("%s/dyno-supervisor", self->data_dir);
-        const char *dirs [] = { parent, self->home, self->work_root, slugs };
-        for (size_t i = 0; i < sizeof dirs / sizeof dirs [0]; i++)
-            if (mkdir (dirs [i], 0700) && errno != EEXIST)
-                act_log_warn ("cannot create '%s': %s", dirs [i], strerror (errno));
-        free (parent);
+        //  The data dir itself may not exist yet (a fresh `--data`).
+        const char *dirs [] = { self->work_root, slugs };
+        for (size_t i = 0; i < sizeof dirs / sizeof dirs [0]; i++) {
+            int rc = act_mkdir_p (dirs [i], 0700);
+            if (rc)
+                act_log_warn ("cannot create '%s': %s", dirs [i], act_strerror (rc));
+        }
         self->fetch = sup_fetch_new (slugs);
         free (slugs);
         //  Dynos never outlive their supervisor: what a previous life left
@@ -154,6 +155,10 @@ s_destroy (void **state_p)
     self->closing = true;
     for (size_t i = 0; i < self->dyno_count; i++)
         sup_dyno_destroy (&self->dynos [i]);
+    //  Their cgroups are gone; the (empty) parent and app folders go too,
+    //  or every supervisor that ever ran on the host would leave them.
+    if (self->work_root)
+        sbx_sweep (self->cg, self->cgroup_parent, self->work_root);
     free (self->dynos);
     sup_logs_destroy (&self->logs);
     sup_fetch_destroy (&self->fetch, NULL);

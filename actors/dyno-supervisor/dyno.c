@@ -480,12 +480,27 @@ s_probe_start (sup_dyno_t *self, int64_t mono)
     act_poll_fd (self->sup->act, sup_probe_fd (self->probe), sup_probe_events (self->probe), s_on_probe, self);
 }
 
+//  The kernel OOM-killed a process of the dyno: it reached its hard limit
+//  (2 x mem_mb) between two checks. That is R15, at 200%.
+static void
+s_say_oom (sup_dyno_t *self)
+{
+    char text [SUP_WORDS_MAX];
+    sup_words_mem (2 * self->mem_mb * 1024 * 1024, self->mem_mb, text);
+    s_say (self, "%s", text);
+}
+
 static void
 s_check_memory (sup_dyno_t *self, int64_t mono)
 {
     self->mem_at = mono + SUP_MEM_EVERY_MS;
     int64_t used = sup_proc_memory (self);
     int64_t quota = self->mem_mb * 1024 * 1024;
+    if (quota > 0 && sup_proc_oom_kills (self) > 0) {
+        s_say_oom (self);
+        s_event (self, E_R15);
+        return;
+    }
     if (used < 0 || quota <= 0 || used <= quota)
         return;
     char text [SUP_WORDS_MAX];
@@ -514,6 +529,12 @@ sup_dyno_tick (sup_dyno_t *self, int64_t mono)
     if (sup_proc_running (self) && sup_proc_done (self, mono, &status)) {
         s_probe_stop (self);
         self->exit_status = status;
+        if (self->oom_kills > 0 && self->mem_mb > 0 && !self->kill_reason) {
+            //  Killed by the kernel at the hard limit before the next check.
+            s_say_oom (self);
+            s_say (self, SUP_SAY_R15);
+            self->kill_reason = "R15";
+        }
         s_say (self, SUP_SAY_EXITED, status);
         s_event (self, E_EXITED);
         return;
@@ -534,6 +555,10 @@ sup_dyno_tick (sup_dyno_t *self, int64_t mono)
     if (self->phase == SUP_P_CRASHED && mono >= self->restart_at) {
         self->restart_at = INT64_MAX;
         s_event (self, E_RESTART_DUE);
+        //  Slug and config are cached by now: start at once rather than
+        //  at the next timer (the first restart is due immediately).
+        if (self->phase == SUP_P_PREPARING)
+            s_try_prepare (self);
         return;
     }
     if (self->phase == SUP_P_UP && mono >= self->cycle_at)

@@ -57,6 +57,7 @@ struct sup_dyno {
     int pidfd, out_fd, err_fd, in_fd;       // -1 when closed; a pty: out_fd = in_fd = master
     bool exited;
     int64_t exited_at;
+    int64_t oom_kills;          // the kernel's OOM kills in its cgroup, read as it ended
     sup_lines_t out_lines, err_lines;
     char *in_buf;               // stdin bytes not written yet
     size_t in_len;

@@ -34,6 +34,7 @@ sup_proc_init (sup_dyno_t *d)
     d->pid = 0;
     d->pidfd = d->out_fd = d->err_fd = d->in_fd = -1;
     d->exited = false;
+    d->oom_kills = 0;
     d->in_buf = NULL;
     d->in_len = 0;
     d->in_eof = false;
@@ -140,6 +141,11 @@ s_environment (const sup_dyno_t *d, const json_t *vars)
     if (json_is_object (extra))
         json_object_update (env, extra);
     json_object_set_new (env, "DYNO", json_string (d->name));
+    //  Dyno metadata, as Heroku's runtime-dyno-metadata gives it (HEROKU_*).
+    json_object_set_new (env, "DYNOD_APP_NAME", json_string (d->app));
+    json_object_set_new (env, "DYNOD_DYNO_ID", json_string (d->id));
+    json_object_set_new (env, "DYNOD_RELEASE_VERSION", json_sprintf ("v%lld",
+                         (long long) json_integer_value (json_object_get (d->spec, "release"))));
     if (d->web)
         json_object_set_new (env, "PORT", json_integer (d->port));
     else
@@ -338,6 +344,7 @@ sup_proc_done (sup_dyno_t *d, int64_t mono, int *status)
     if ((d->out_fd >= 0 || d->err_fd >= 0) && mono - d->exited_at < SUP_DRAIN_MS)
         return false;
     *status = d->exit_status;
+    d->oom_kills = sbx_oom_kills (d->sbx);     // before the cgroup goes
     sup_proc_release (d);
     return true;
 }
@@ -353,6 +360,12 @@ int64_t
 sup_proc_memory (const sup_dyno_t *d)
 {
     return d->sbx ? sbx_memory (d->sbx) : -1;
+}
+
+int64_t
+sup_proc_oom_kills (const sup_dyno_t *d)
+{
+    return d->sbx ? sbx_oom_kills (d->sbx) : -1;
 }
 
 void

@@ -31,12 +31,14 @@ int sup_proc_start (sup_dyno_t *d, const char *slug_dir, const json_t *vars, cha
 //  True while a process runs (started, not yet done).
 bool sup_proc_running (const sup_dyno_t *d);
 //  True once it exited and its output is drained; sets *status (exit
-//  code, or 128 + signal).
+//  code, or 128 + signal) and d->oom_kills.
 bool sup_proc_done (sup_dyno_t *d, int64_t mono, int *status);
 //  Signals every process of the dyno.
 void sup_proc_signal (sup_dyno_t *d, int sig);
 //  Memory the dyno uses, bytes, or -1.
 int64_t sup_proc_memory (const sup_dyno_t *d);
+//  Processes of the dyno the kernel OOM-killed at its hard limit, or -1.
+int64_t sup_proc_oom_kills (const sup_dyno_t *d);
 //  Frees the sandbox and closes every fd (kills what is left).
 void sup_proc_release (sup_dyno_t *d);
 

@@ -239,6 +239,13 @@ sbx_memory (const sbx_t *self)
     return sbx_cg_memory (&self->cg);
 }
 
+int64_t
+sbx_oom_kills (const sbx_t *self)
+{
+    assert (self);
+    return sbx_cg_oom_kills (&self->cg);
+}
+
 int
 sbx_procs (const sbx_t *self)
 {

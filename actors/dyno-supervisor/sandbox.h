@@ -79,6 +79,10 @@ int sbx_signal_all (sbx_t *self, int sig);
 //  Memory the dyno uses now (RSS + swap, not page cache), bytes; -1 unknown.
 int64_t sbx_memory (const sbx_t *self);
 
+//  Processes of the dyno the kernel killed at its hard memory limit (the
+//  cgroup's OOM kills); -1 unknown (no cgroup, or an old kernel).
+int64_t sbx_oom_kills (const sbx_t *self);
+
 //  Processes left in the dyno's cgroup, pid 1 included (without a cgroup:
 //  1 while pid 1 lives, else 0).
 int sbx_procs (const sbx_t *self);

@@ -23,7 +23,7 @@ typedef struct {
     char *home;                 // D/dyno-supervisor/<instance>
     char *uid_map;              // home/uids
     char *work_root;            // home/dynos
-    char *cgroup_parent;        // dynod-<instance>
+    char *cgroup_parent;        // dynod-<instance>-<hash of home>
     char host [256];            // gethostname
     sbx_cgroup_kind_t cg;
     json_t *epochs;             // app -> last applied dyno.assign epoch

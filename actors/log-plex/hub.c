@@ -36,6 +36,7 @@ struct lpx_hub {
     //  The hand-off queue, oldest first.
     void (*wake) (void *arg);
     void *wake_arg;
+    bool woken;                 // woken, and nothing taken since: no new wake
     lpx_handoff_t *head;
     lpx_handoff_t *tail;
     size_t queued_lines;
@@ -192,8 +193,9 @@ lpx_hub_append (lpx_hub_t *self, const char *app_name, lpx_entry_t **entries, si
         lpx_ring_push_entry (app->ring, entries [i]);
         entries [i] = NULL;
     }
-    void (*wake) (void *) = self->wake;
+    void (*wake) (void *) = self->woken ? NULL : self->wake;
     void *wake_arg = self->wake_arg;
+    self->woken = self->woken || wake;
     if (item) {
         //  After the enqueue, which may have dropped older lines of this
         //  app: never the new item, so it can carry them.
@@ -264,9 +266,10 @@ lpx_hub_drop (lpx_hub_t *self, const char *app_name)
         json_object_set_new (self->index, self->apps [i]->name, json_integer ((json_int_t) i));
     }
     self->apps [last] = NULL;
-    void (*wake) (void *) = self->wake;
+    void (*wake) (void *) = self->woken ? NULL : self->wake;
     void *wake_arg = self->wake_arg;
-    if (wake) {
+    self->woken = self->woken || wake;
+    if (self->wake) {
         lpx_handoff_t *item = act_calloc (1, sizeof *item);
         snprintf (item->app, sizeof item->app, "%s", app_name);
         item->dropped = true;
@@ -361,6 +364,7 @@ lpx_hub_attach (lpx_hub_t *self, void (*wake) (void *arg), void *arg)
     pthread_mutex_lock (&self->lock);
     self->wake = wake;
     self->wake_arg = arg;
+    self->woken = false;
     lpx_handoff_t *list = NULL;
     if (!wake) {
         list = self->head;
@@ -378,6 +382,7 @@ s_take (lpx_hub_t *self)
     lpx_handoff_t *list = self->head;
     self->head = self->tail = NULL;
     self->queued_lines = self->queued_bytes = 0;
+    self->woken = false;
     return list;
 }
 

@@ -105,8 +105,9 @@ void lpx_hub_figures (lpx_hub_t *self, size_t *apps_p, size_t *bytes_p, uint64_t
 int lpx_hub_check (lpx_hub_t *self, const char *app, const char *token);
 
 //  Attaches the consumer: from now on appends are queued, and `wake`
-//  (called on the actor thread, outside the lock) tells it there is work.
-//  NULL detaches and empties the queue.
+//  (called on the actor thread, outside the lock) tells it there is work,
+//  once until its next take (a burst of appends costs one wake). NULL
+//  detaches and empties the queue.
 void lpx_hub_attach (lpx_hub_t *self, void (*wake) (void *arg), void *arg);
 
 //  Takes the whole hand-off queue, oldest first (caller owns the list),

@@ -80,11 +80,15 @@ lpx_line_source_ok (const char *source)
 bool
 lpx_line_process_ok (const char *process)
 {
-    size_t len = strlen (process);
-    if (len < 1 || len > LPX_NAME_MAX)
-        return false;
-    return strspn (process, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                            "0123456789._-") == len;
+    size_t len = 0;
+    for (; process [len]; len++) {
+        char c = process [len];
+        if (len == LPX_NAME_MAX
+        ||  !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+           || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return len >= 1;
 }
 
 size_t

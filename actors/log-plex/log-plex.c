@@ -15,10 +15,11 @@
 //           process name or no text is dropped and counted; a text over
 //           LPX_TEXT_MAX bytes becomes several lines.
 //  Disk:    lines and tokens go to a LevelDB under <data>/log-plex/
-//           (store.c), lines flushed every LPX_FLUSH_MS (so a machine
-//           crash loses at most that much), tokens at once; loaded back at
-//           start. log.batch is a stream, not journaled: this store, not
-//           the broker's journal, is what keeps history across restarts.
+//           (store.c), lines flushed every LPX_FLUSH_MS by the store's
+//           writer thread (so a crash loses at most that much, plus the
+//           write in flight), tokens at once; loaded back at start.
+//           log.batch is a stream, not journaled: this store, not the
+//           broker's journal, is what keeps history across restarts.
 //  Network: the HTTP/websocket server (ws.c, its own thread) on
 //           127.0.0.1:$DYNOD_LOGS_PORT (default 7780): the browser page
 //           and the tail websockets. If the port is taken it retries
@@ -54,7 +55,7 @@
 #define LPX_REPLY_BUDGET    (MSG_MAX_SIZE - 64 * 1024)
 #define LPX_LINE_OVERHEAD   8           // msgpack bytes around one line, at most
 #define LPX_FLUSH_MS        100         // store writes at most this old
-#define LPX_FLUSH_BYTES     (1u << 20)  // or this big
+#define LPX_FLUSH_BYTES     (4u << 20)  // or this big (staged, most never written: store.h)
 #define LPX_WS_RETRY_MS     5000        // between tries to listen
 #define LPX_LOGS_PORT       7780        // when DYNOD_LOGS_PORT is unset
 

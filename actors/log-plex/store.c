@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <leveldb/c.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,11 @@
 #define LPX_KEY_MAX         128             // `l`, app, NUL, 2-byte slot
 #define LPX_STAGED_APPS     64              // apps with staged lines, at most
 
-//  A line staged for the next write: it goes into the LevelDB batch only
+//  A line staged for the next write: it goes into a LevelDB batch only
 //  then, and not at all when a newer line of its app took its slot
 //  meanwhile (at a high rate most lines are overwritten before a write).
 typedef struct {
-    uint32_t app;               // index into `apps`
+    uint32_t app;               // index into the stage's `apps`
     uint64_t seq;
     lpx_entry_t *entry;         // one reference
 } lpx_staged_t;
@@ -29,6 +30,17 @@ typedef struct {
     uint64_t newest;            // highest seq staged
 } lpx_staged_app_t;
 
+//  Lines staged, oldest first, and their apps.
+typedef struct {
+    lpx_staged_t *lines;
+    size_t count;
+    size_t cap;
+    lpx_staged_app_t *apps;     // LPX_STAGED_APPS of them
+    size_t app_count;
+    size_t app_last;            // the app of the last staged line
+    size_t bytes;
+} lpx_stage_t;
+
 struct lpx_store {
     uint32_t tag;
     leveldb_t *db;
@@ -36,19 +48,30 @@ struct lpx_store {
     leveldb_writeoptions_t *sync_write;
     leveldb_writeoptions_t *plain_write;     // no fsync: lines
     leveldb_readoptions_t *read;
-    leveldb_writebatch_t *batch;
-    size_t staged;              // bytes staged: lines and batch
     size_t slots;
-    //  Lines staged, oldest first, and their apps.
-    lpx_staged_t *lines;
-    size_t line_count;
-    size_t line_cap;
-    lpx_staged_app_t *apps;     // LPX_STAGED_APPS of them
-    size_t app_count;
-    size_t app_last;            // the app of the last staged line
+    //  The actor thread's.
+    leveldb_writebatch_t *batch;             // the synchronous writes
+    size_t staged;              // bytes of `batch`
+    lpx_stage_t stage;          // lines staged since the last flush
     char *value;                // a line's value being built
     size_t value_cap;
     char reason [256];          // why the last call failed
+    //  The writer thread: it takes `pending` (when `ready`) into `work`
+    //  and writes it. Under `lock`: pending, ready, busy, stop, async_*.
+    pthread_t writer;
+    bool started;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    lpx_stage_t pending;
+    bool ready;                 // pending holds lines to write
+    bool busy;                  // the writer is writing
+    bool stop;
+    int async_rc;               // the first failed write not reported yet
+    char async_reason [256];
+    lpx_stage_t work;           // the writer's own
+    leveldb_writebatch_t *work_batch;
+    char *work_value;
+    size_t work_value_cap;
 };
 
 //  A line's key into `key`; returns its length.
@@ -64,6 +87,140 @@ s_line_key (char *key, const char *app, size_t slot)
     return len + 4;
 }
 
+static void
+s_stage_init (lpx_stage_t *stage)
+{
+    memset (stage, 0, sizeof *stage);
+    stage->apps = act_calloc (LPX_STAGED_APPS, sizeof *stage->apps);
+}
+
+static void
+s_stage_release (lpx_stage_t *stage)
+{
+    for (size_t i = 0; i < stage->count; i++)
+        lpx_entry_unref (&stage->lines [i].entry);
+    free (stage->lines);
+    free (stage->apps);
+    memset (stage, 0, sizeof *stage);
+}
+
+static void
+s_stage_swap (lpx_stage_t *a, lpx_stage_t *b)
+{
+    lpx_stage_t t = *a;
+    *a = *b;
+    *b = t;
+}
+
+//  Puts the lines of `stage` into `batch`, each unless a newer line of its
+//  app took its slot since, and empties the stage. `value` / `cap` is the
+//  caller's buffer for building a value.
+static void
+s_stage_to_batch (size_t slots, lpx_stage_t *stage, leveldb_writebatch_t *batch, char **value,
+                  size_t *cap)
+{
+    for (size_t i = 0; i < stage->count; i++) {
+        lpx_staged_t *line = &stage->lines [i];
+        const lpx_staged_app_t *app = &stage->apps [line->app];
+        if (app->newest - line->seq < slots) {
+            char key [LPX_KEY_MAX];
+            size_t klen = s_line_key (key, app->name, (size_t) (line->seq % slots));
+            size_t vlen = 8 + line->entry->len;
+            if (vlen > *cap) {
+                *cap = vlen * 2;
+                *value = act_realloc (*value, *cap);
+            }
+            for (int k = 0; k < 8; k++)
+                (*value) [k] = (char) (line->seq >> (56 - 8 * k));
+            memcpy (*value + 8, line->entry->text, line->entry->len);
+            leveldb_writebatch_put (batch, key, klen, *value, vlen);
+        }
+        lpx_entry_unref (&line->entry);
+    }
+    stage->count = 0;
+    stage->app_count = 0;
+    stage->app_last = 0;
+    stage->bytes = 0;
+}
+
+//  The writer thread: writes each stage handed over, without fsync.
+static void *
+s_writer (void *arg)
+{
+    lpx_store_t *self = arg;
+    pthread_mutex_lock (&self->lock);
+    for (;;) {
+        while (!self->ready && !self->stop)
+            pthread_cond_wait (&self->cond, &self->lock);
+        if (!self->ready)
+            break;                      // stopped, nothing left
+        s_stage_swap (&self->pending, &self->work);
+        self->ready = false;
+        self->busy = true;
+        pthread_cond_broadcast (&self->cond);
+        pthread_mutex_unlock (&self->lock);
+        s_stage_to_batch (self->slots, &self->work, self->work_batch, &self->work_value,
+                          &self->work_value_cap);
+        char *err = NULL;
+        leveldb_write (self->db, self->plain_write, self->work_batch, &err);
+        leveldb_writebatch_clear (self->work_batch);
+        pthread_mutex_lock (&self->lock);
+        self->busy = false;
+        if (err && !self->async_rc) {
+            self->async_rc = ACT_ESTORE;
+            snprintf (self->async_reason, sizeof self->async_reason,
+                      "cannot write the log store: %s", err);
+        }
+        leveldb_free (err);
+        pthread_cond_broadcast (&self->cond);
+    }
+    pthread_mutex_unlock (&self->lock);
+    return NULL;
+}
+
+//  The writer's first unreported failure, moved to `reason`: 0 or
+//  ACT_ESTORE. Call with the lock held.
+static int
+s_async_rc (lpx_store_t *self)
+{
+    int rc = self->async_rc;
+    if (rc)
+        memcpy (self->reason, self->async_reason, sizeof self->reason);
+    self->async_rc = 0;
+    return rc;
+}
+
+//  Hands the staged lines to the writer (waiting while it has a stage
+//  pending already). Returns 0, or ACT_ESTORE for an earlier write.
+static int
+s_handoff (lpx_store_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    while (self->ready)
+        pthread_cond_wait (&self->cond, &self->lock);
+    s_stage_swap (&self->stage, &self->pending);
+    self->ready = true;
+    pthread_cond_broadcast (&self->cond);
+    int rc = s_async_rc (self);
+    pthread_mutex_unlock (&self->lock);
+    return rc;
+}
+
+//  Waits until the writer has written everything handed over. Returns 0,
+//  or ACT_ESTORE for a failed write.
+static int
+s_writer_idle (lpx_store_t *self)
+{
+    if (!self->started)
+        return 0;
+    pthread_mutex_lock (&self->lock);
+    while (self->ready || self->busy)
+        pthread_cond_wait (&self->cond, &self->lock);
+    int rc = s_async_rc (self);
+    pthread_mutex_unlock (&self->lock);
+    return rc;
+}
+
 lpx_store_t *
 lpx_store_open (const char *dir, size_t slots, int *rc, char *reason, size_t reason_len)
 {
@@ -77,7 +234,12 @@ lpx_store_open (const char *dir, size_t slots, int *rc, char *reason, size_t rea
     self->plain_write = leveldb_writeoptions_create ();
     self->read = leveldb_readoptions_create ();
     self->batch = leveldb_writebatch_create ();
-    self->apps = act_calloc (LPX_STAGED_APPS, sizeof *self->apps);
+    self->work_batch = leveldb_writebatch_create ();
+    s_stage_init (&self->stage);
+    s_stage_init (&self->pending);
+    s_stage_init (&self->work);
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_cond_init (&self->cond, NULL);
     char *err = NULL;
     int mk = act_mkdir_p (dir, 0700);
     if (mk == 0)
@@ -90,6 +252,8 @@ lpx_store_open (const char *dir, size_t slots, int *rc, char *reason, size_t rea
         lpx_store_close (&self);
         return NULL;
     }
+    //  Without the thread, lines are written on the caller's thread.
+    self->started = pthread_create (&self->writer, NULL, s_writer, self) == 0;
     return self;
 }
 
@@ -100,15 +264,27 @@ lpx_store_close (lpx_store_t **self_p)
     if (!self)
         return;
     assert (self->tag == LPX_STORE_TAG);
+    if (self->started) {
+        //  It writes what is pending first.
+        pthread_mutex_lock (&self->lock);
+        self->stop = true;
+        pthread_cond_broadcast (&self->cond);
+        pthread_mutex_unlock (&self->lock);
+        pthread_join (self->writer, NULL);
+        self->started = false;
+    }
     if (self->db) {
         lpx_store_flush (self);
         leveldb_close (self->db);
     }
-    for (size_t i = 0; i < self->line_count; i++)
-        lpx_entry_unref (&self->lines [i].entry);
-    free (self->lines);
-    free (self->apps);
+    s_stage_release (&self->stage);
+    s_stage_release (&self->pending);
+    s_stage_release (&self->work);
+    pthread_mutex_destroy (&self->lock);
+    pthread_cond_destroy (&self->cond);
     free (self->value);
+    free (self->work_value);
+    leveldb_writebatch_destroy (self->work_batch);
     leveldb_writebatch_destroy (self->batch);
     leveldb_readoptions_destroy (self->read);
     leveldb_writeoptions_destroy (self->sync_write);
@@ -205,54 +381,43 @@ lpx_store_load (lpx_store_t *self, lpx_store_line_fn *line_fn, lpx_store_token_f
 }
 
 
-//  Moves the staged lines into the batch, each unless a newer line of its
-//  app took its slot since; forgets them and their apps.
+//  Makes the staged lines part of the next synchronous write, after what
+//  the writer has: so they land in order with what follows them.
 static void
 s_lines_to_batch (lpx_store_t *self)
 {
-    for (size_t i = 0; i < self->line_count; i++) {
-        lpx_staged_t *line = &self->lines [i];
-        const lpx_staged_app_t *app = &self->apps [line->app];
-        if (app->newest - line->seq < self->slots) {
-            char key [LPX_KEY_MAX];
-            size_t klen = s_line_key (key, app->name, (size_t) (line->seq % self->slots));
-            size_t vlen = 8 + line->entry->len;
-            if (vlen > self->value_cap) {
-                self->value_cap = vlen * 2;
-                self->value = act_realloc (self->value, self->value_cap);
-            }
-            for (int k = 0; k < 8; k++)
-                self->value [k] = (char) (line->seq >> (56 - 8 * k));
-            memcpy (self->value + 8, line->entry->text, line->entry->len);
-            leveldb_writebatch_put (self->batch, key, klen, self->value, vlen);
-        }
-        lpx_entry_unref (&line->entry);
+    if (self->started) {
+        pthread_mutex_lock (&self->lock);
+        while (self->ready || self->busy)
+            pthread_cond_wait (&self->cond, &self->lock);
+        pthread_mutex_unlock (&self->lock);
     }
-    self->line_count = 0;
-    self->app_count = 0;
-    self->app_last = 0;
+    self->staged += self->stage.bytes;
+    s_stage_to_batch (self->slots, &self->stage, self->batch, &self->value, &self->value_cap);
 }
 
 //  The index of `app` among the staged apps, added when new. When there
-//  are LPX_STAGED_APPS already, the staged lines go to the batch first.
+//  are LPX_STAGED_APPS already, the staged lines are flushed first.
 static uint32_t
 s_staged_app (lpx_store_t *self, const char *app)
 {
-    if (self->app_count && strcmp (self->apps [self->app_last].name, app) == 0)
-        return (uint32_t) self->app_last;
+    lpx_stage_t *stage = &self->stage;
+    if (stage->app_count && strcmp (stage->apps [stage->app_last].name, app) == 0)
+        return (uint32_t) stage->app_last;
     size_t i = 0;
-    while (i < self->app_count && strcmp (self->apps [i].name, app) != 0)
+    while (i < stage->app_count && strcmp (stage->apps [i].name, app) != 0)
         i++;
     if (i == LPX_STAGED_APPS) {
-        s_lines_to_batch (self);
+        //  A failure here is reported by the next flush.
+        lpx_store_flush_lines (self);
         i = 0;
     }
-    if (i == self->app_count) {
-        snprintf (self->apps [i].name, sizeof self->apps [i].name, "%s", app);
-        self->apps [i].newest = 0;
-        self->app_count++;
+    if (i == stage->app_count) {
+        snprintf (stage->apps [i].name, sizeof stage->apps [i].name, "%s", app);
+        stage->apps [i].newest = 0;
+        stage->app_count++;
     }
-    self->app_last = i;
+    stage->app_last = i;
     return (uint32_t) i;
 }
 
@@ -262,16 +427,17 @@ lpx_store_put_entry (lpx_store_t *self, const char *app, uint64_t seq, lpx_entry
     assert (self && self->tag == LPX_STORE_TAG);
     assert (strlen (app) + 4 <= LPX_KEY_MAX);
     uint32_t index = s_staged_app (self, app);
-    if (self->line_count == self->line_cap) {
-        self->line_cap = self->line_cap ? self->line_cap * 2 : 256;
-        self->lines = act_realloc (self->lines, self->line_cap * sizeof *self->lines);
+    lpx_stage_t *stage = &self->stage;
+    if (stage->count == stage->cap) {
+        stage->cap = stage->cap ? stage->cap * 2 : 256;
+        stage->lines = act_realloc (stage->lines, stage->cap * sizeof *stage->lines);
     }
-    self->lines [self->line_count++] = (lpx_staged_t) {
+    stage->lines [stage->count++] = (lpx_staged_t) {
         .app = index, .seq = seq, .entry = lpx_entry_ref (entry)
     };
-    if (seq > self->apps [index].newest)
-        self->apps [index].newest = seq;
-    self->staged += strlen (app) + 4 + 8 + entry->len;
+    if (seq > stage->apps [index].newest)
+        stage->apps [index].newest = seq;
+    stage->bytes += strlen (app) + 4 + 8 + entry->len;
 }
 
 void
@@ -323,7 +489,7 @@ lpx_store_reason (const lpx_store_t *self)
 size_t
 lpx_store_staged (const lpx_store_t *self)
 {
-    return self->staged;
+    return self->staged + self->stage.bytes;
 }
 
 //  Writes what is staged with `options`.
@@ -331,9 +497,11 @@ static int
 s_write (lpx_store_t *self, const leveldb_writeoptions_t *options)
 {
     assert (self && self->tag == LPX_STORE_TAG);
-    if (self->staged == 0)
-        return 0;
     s_lines_to_batch (self);
+    //  A failed write of the writer's is this flush's failure.
+    int rc = s_writer_idle (self);
+    if (self->staged == 0)
+        return rc;
     char *err = NULL;
     leveldb_write (self->db, options, self->batch, &err);
     leveldb_writebatch_clear (self->batch);
@@ -343,7 +511,7 @@ s_write (lpx_store_t *self, const leveldb_writeoptions_t *options)
         leveldb_free (err);
         return ACT_ESTORE;
     }
-    return 0;
+    return rc;
 }
 
 int
@@ -355,7 +523,16 @@ lpx_store_flush (lpx_store_t *self)
 int
 lpx_store_flush_lines (lpx_store_t *self)
 {
-    return s_write (self, self->plain_write);
+    assert (self && self->tag == LPX_STORE_TAG);
+    if (!self->started || self->staged)
+        return s_write (self, self->plain_write);
+    if (self->stage.count == 0) {
+        pthread_mutex_lock (&self->lock);
+        int rc = s_async_rc (self);
+        pthread_mutex_unlock (&self->lock);
+        return rc;
+    }
+    return s_handoff (self);
 }
 
 //  A drain's key (`d` app NUL url); caller owns result, length in *len_p.

@@ -15,7 +15,13 @@
 //  the process loses none that were flushed. Staged lines are held as
 //  entry references and only the newest `slots` of each app are written,
 //  so a burst costs LevelDB at most `slots` puts per app per flush.
-//  Tokens are flushed at once. Actor thread only.
+//  Tokens are flushed at once.
+//
+//  Threading: every function is called on the actor thread. The store
+//  owns one writer thread: lpx_store_flush_lines hands the staged lines
+//  over and returns (LevelDB's write, ~1 ms per 1,000 lines, would
+//  otherwise hold up the lines arriving meanwhile); every other write
+//  first waits for the writer to finish, so writes land in call order.
 
 #ifndef LPX_STORE_H
 #define LPX_STORE_H
@@ -76,9 +82,11 @@ size_t lpx_store_staged (const lpx_store_t *self);
 //  Writes what is staged, with fsync. Returns 0 or ACT_ESTORE (the staged
 //  writes are dropped either way, so a broken disk does not grow memory).
 int lpx_store_flush (lpx_store_t *self);
-//  As lpx_store_flush, without the fsync: the write survives log-plex
-//  dying (the kernel has it), not the machine. For the periodic flush of
-//  lines, which would otherwise stall the actor thread on every fsync.
+//  As lpx_store_flush, without the fsync and without waiting: the staged
+//  lines go to the writer thread (a flush waits only while the writer has
+//  an earlier one pending). The write survives log-plex dying once done
+//  (the kernel has it), not the machine. For the periodic flush of lines.
+//  Returns 0, or ACT_ESTORE for an earlier write that failed.
 int lpx_store_flush_lines (lpx_store_t *self);
 
 #endif

@@ -7,7 +7,8 @@
 //           (blob_get.c), plus status, ping, stop (answered by the runtime).
 //  Emits:   app.info (answering app.create, app.get, buildpacks.set),
 //           app.list.reply, app.destroyed; app.created and app.destroyed
-//           (durable, to config-keeper); release.* (releases.c); upload.*,
+//           (durable, to config-keeper; app.destroyed also to log-plex and,
+//           with app_created_ms, the scheduler); release.* (releases.c); upload.*,
 //           deploy.output, release.create to itself (deploy.c); log.batch
 //           API lines to log-plex; error, status.reply, pong.
 //  State:   rel_state_t (rel_state.h): the apps with their buildpacks and
@@ -186,10 +187,19 @@ s_on_app_destroy (void *state, act_t *act, msg_t *msg)
     if (strcmp (confirm, name) != 0)
         return act_reply_error (act, msg, -EINVAL,
                                 "confirmation '%s' does not match app '%s'", confirm, name);
+    json_int_t born = json_integer_value (json_object_get (json_object_get (self->apps, name),
+                                                          "created_ms"));
     json_object_del (self->apps, name);
     act_log_info ("destroyed app '%s'", name);
     s_tell (act, msg, MSG_TYPE_APP_DESTROYED, "config-keeper", name, NULL);
     s_tell (act, msg, MSG_TYPE_APP_DESTROYED, "log-plex", name, NULL);
+    //  The scheduler stops its dynos; app_created_ms tells this app from a
+    //  later one of the same name when a replay sends it again.
+    msg_t *gone = act_msg_follow (act, MSG_TYPE_APP_DESTROYED, "scheduler", msg);
+    gone->durable = true;
+    msg_set_str (gone, "name", name);
+    msg_set_int (gone, "app_created_ms", born);
+    act_send (act, &gone);
     rel_deploys_forget_app (self, act, name);
     msg_t *reply = act_msg_new (act, MSG_TYPE_APP_DESTROYED, NULL);
     msg_set_str (reply, "name", name);

@@ -523,6 +523,42 @@ s_same_ids (json_t *share, json_t *ids)
     return true;
 }
 
+//  Takes what supervisor `addr` last reported as placements (s_adopt),
+//  and checks the preboots it may end.
+static void
+s_adopt_reported (sch_state_t *self, act_t *act, const char *addr, const msg_t *cause)
+{
+    const char *app;
+    json_t *ids;
+    json_object_foreach (json_object_get (json_object_get (self->sups, addr), "reported"), app, ids) {
+        s_adopt (self, act, addr, app, ids);
+        sch_rollout_check (self, act, cause, app);
+    }
+}
+
+//  Sends `addr` the assignment of every app where what it reported differs
+//  from what it should run (level-triggered: a repeat is harmless), an
+//  empty one included.
+static void
+s_resend (sch_state_t *self, act_t *act, const char *addr)
+{
+    json_t *sup = json_object_get (self->sups, addr);
+    json_t *reported = json_object_get (sup, "reported");
+    json_t *apps = json_deep_copy (json_object_get (sup, "sent"));
+    json_object_update (apps, reported);
+    const char *app;
+    json_t *value;
+    json_object_foreach (apps, app, value) {
+        json_t *wanted = sch_wanted (self, app, sch_app (self, app));
+        json_t *share = s_share (self, addr, wanted);
+        if (!s_same_ids (share, json_object_get (reported, app)))
+            s_send_share (self, act, addr, app, wanted, true);
+        json_decref (share);
+        json_decref (wanted);
+    }
+    json_decref (apps);
+}
+
 int
 sch_on_dyno_report (void *state, act_t *act, msg_t *msg)
 {
@@ -546,30 +582,33 @@ sch_on_dyno_report (void *state, act_t *act, msg_t *msg)
         json_object_set (ids, id, body);
     }
     json_object_set_new (sup, "reported", reported);
-    const char *app;
-    json_t *ids;
-    json_object_foreach (reported, app, ids) {
-        s_adopt (self, act, addr, app, ids);
-        sch_rollout_check (self, act, msg, app);
-    }
+    //  Before it settles the scheduler may not have replayed its journal
+    //  yet (reports are not held during a restore): it would take every
+    //  dyno for unwanted and stop it. sch_settle adopts the reports then.
+    if (!self->settled)
+        return 0;
+    s_adopt_reported (self, act, addr, msg);
     if (json_object_size (self->dropped) > SCH_DROPPED_MAX)
         json_object_clear (self->dropped);
     sch_place_all (self, act);
-    //  Whatever still differs from the report gets its assignment again
-    //  (level-triggered: a repeat is harmless), an empty one included.
-    json_t *apps = json_deep_copy (json_object_get (sup, "sent"));
-    json_object_update (apps, reported);
-    json_t *value;
-    json_object_foreach (apps, app, value) {
-        json_t *wanted = sch_wanted (self, app, sch_app (self, app));
-        json_t *share = s_share (self, addr, wanted);
-        if (!s_same_ids (share, json_object_get (reported, app)))
-            s_send_share (self, act, addr, app, wanted, true);
-        json_decref (share);
-        json_decref (wanted);
-    }
-    json_decref (apps);
+    s_resend (self, act, addr);
     return 0;
+}
+
+void
+sch_settle (sch_state_t *self, act_t *act)
+{
+    self->settled = true;
+    //  Every report first, so no dyno one supervisor runs is placed anew
+    //  on another before that supervisor's report is taken.
+    const char **names = s_sup_names (self);
+    size_t i;
+    for (i = 0; names [i]; i++)
+        s_adopt_reported (self, act, names [i], NULL);
+    sch_place_all (self, act);
+    for (i = 0; names [i]; i++)
+        s_resend (self, act, names [i]);
+    free (names);
 }
 
 int

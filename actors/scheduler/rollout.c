@@ -1,10 +1,11 @@
 //  rollout - a new release: release phase, then every dyno replaced (preboot)
 //
-//  Accepts: release.created (durable, from release-keeper); dyno.state and
-//           dyno.report progress through placement.c.
-//  Emits:   release.status (durable, to release-keeper: `succeeded` when a
-//           release gated by a release phase or preboot went live, `failed`
-//           with a reason); the API log line
+//  Accepts: release.created, app.destroyed (durable, from release-keeper);
+//           release.status (durable, from itself: a verdict, see below);
+//           dyno.state and dyno.report progress through placement.c.
+//  Emits:   release.status (durable, to itself, then to release-keeper:
+//           `succeeded` when a release gated by a release phase or preboot
+//           went live, `failed` with a reason); the API log line
 //           `Release v5 failed: release command exited with status 1`.
 //  State:   the durable per-app record of sch_state.h: `live`, `rels`,
 //           `pending` / `pending_id` (release phase), `phase`, `old`,
@@ -27,6 +28,12 @@
 //  else every dyno gets a new id and the release succeeded. release.status
 //  goes only for releases something gated (a release phase, preboot): a
 //  plain release cannot fail here.
+//
+//  The last three rows are decided from what is not journaled (dyno.state,
+//  reports, the clock), so the scheduler first sends itself the verdict as
+//  a durable release.status and takes the step when that comes back: the
+//  journal holds it, and a replay after a restart takes the same step with
+//  the same dyno ids instead of running the release phase again.
 
 #include "sch_state.h"
 
@@ -35,14 +42,14 @@
 
 #define SCH_REASON_MAX  256
 
-//  Tells release-keeper how release `version` of `app` went: durable, a
-//  follow-on of `cause` when there is one.
+//  Sends `to` how release `version` of `app` went (release.status,
+//  durable, a follow-on of `cause` when there is one).
 static void
-s_status (act_t *act, const msg_t *cause, const char *app, json_int_t version, bool ok,
-          const char *reason)
+s_status (act_t *act, const msg_t *cause, const char *to, const char *app, json_int_t version,
+          bool ok, const char *reason)
 {
-    msg_t *status = cause ? act_msg_follow (act, MSG_TYPE_RELEASE_STATUS, SCH_RELEASE_KEEPER, cause)
-                          : act_msg_new (act, MSG_TYPE_RELEASE_STATUS, SCH_RELEASE_KEEPER);
+    msg_t *status = cause ? act_msg_follow (act, MSG_TYPE_RELEASE_STATUS, to, cause)
+                          : act_msg_new (act, MSG_TYPE_RELEASE_STATUS, to);
     status->durable = true;
     msg_set_str (status, "app", app);
     msg_set_int (status, "version", version);
@@ -50,6 +57,20 @@ s_status (act_t *act, const msg_t *cause, const char *app, json_int_t version, b
     if (reason)
         msg_set_str (status, "reason", reason);
     act_send (act, &status);
+}
+
+//  The scheduler's own verdict on release `version` of `app`, decided from
+//  what is not journaled (a dyno.state, a report, the clock): sent to
+//  itself, durable, so the step it takes is journaled and a replay takes it
+//  again; sch_on_release_status applies it. Once per app until it is back.
+static void
+s_verdict (sch_state_t *self, act_t *act, const msg_t *cause, const char *app,
+           json_int_t version, bool ok, const char *reason)
+{
+    if (json_integer_value (json_object_get (self->asked, app)) == version)
+        return;
+    json_object_set_new (self->asked, app, json_integer (version));
+    s_status (act, cause, SCH_SCHEDULER, app, version, ok, reason);
 }
 
 static json_t *
@@ -115,7 +136,7 @@ s_activate (sch_state_t *self, act_t *act, const msg_t *cause, const char *name,
         sch_formation_sync (self, app, cause);
         sch_formation_renew (app, NULL, cause, NULL);
         if (gated)
-            s_status (act, cause, name, version, true, NULL);
+            s_status (act, cause, SCH_RELEASE_KEEPER, name, version, true, NULL);
     }
     sch_app_prune_rels (app);
     sch_place (self, act, name);
@@ -210,20 +231,37 @@ sch_on_release_created (void *state, act_t *act, msg_t *msg)
     return 0;
 }
 
-//  The release phase dyno of `app` ended as `body` says.
+//  The verdict on the release phase of `app` (its pending release): live
+//  on exit 0, else failed and the old release keeps running.
 static void
 s_release_phase_ended (sch_state_t *self, act_t *act, const msg_t *cause, const char *name,
-                       json_t *app, const json_t *body)
+                       json_t *app, bool ok, const char *reason)
 {
     json_int_t version = json_integer_value (json_object_get (app, "pending"));
     json_object_set_new (app, "pending", json_integer (0));
     json_object_set_new (app, "pending_id", json_string (""));
-    json_t *status = json_object_get (body, "exit_status");
-    if (json_is_integer (status) && json_integer_value (status) == 0) {
+    if (ok) {
         s_activate (self, act, cause, name, app, version, true);
         return;
     }
+    act_emit_log (act, name, "api", "Release v%lld failed: %s", (long long) version, reason);
+    s_status (act, cause, SCH_RELEASE_KEEPER, name, version, false, reason);
+    sch_app_prune_rels (app);
+    sch_place (self, act, name);
+}
+
+//  The release phase dyno of `app` ended as `body` says: the verdict.
+static void
+s_release_phase_verdict (sch_state_t *self, act_t *act, const msg_t *cause, const char *name,
+                         json_t *app, const json_t *body)
+{
+    json_int_t version = json_integer_value (json_object_get (app, "pending"));
+    json_t *status = json_object_get (body, "exit_status");
     char reason [SCH_REASON_MAX];
+    if (json_is_integer (status) && json_integer_value (status) == 0) {
+        s_verdict (self, act, cause, name, version, true, NULL);
+        return;
+    }
     if (json_is_integer (status))
         snprintf (reason, sizeof reason, "release command exited with status %lld",
                   (long long) json_integer_value (status));
@@ -231,8 +269,19 @@ s_release_phase_ended (sch_state_t *self, act_t *act, const msg_t *cause, const 
         snprintf (reason, sizeof reason, "release command failed: %s",
                   json_string_value (json_object_get (body, "reason")) ?
                   json_string_value (json_object_get (body, "reason")) : "it did not run");
-    act_emit_log (act, name, "api", "Release v%lld failed: %s", (long long) version, reason);
-    s_status (act, cause, name, version, false, reason);
+    s_verdict (self, act, cause, name, version, false, reason);
+}
+
+//  Every new web dyno of `app` is up: the old ones go (SIGTERM from their
+//  supervisors once the assignment drops them).
+static void
+s_preboot_done (sch_state_t *self, act_t *act, const msg_t *cause, const char *name, json_t *app)
+{
+    json_object_set_new (app, "old", json_object ());
+    json_object_set_new (app, "phase", json_string (""));
+    json_object_set_new (app, "prev", json_integer (0));
+    s_status (act, cause, SCH_RELEASE_KEEPER, name,
+              json_integer_value (json_object_get (app, "live")), true, NULL);
     sch_app_prune_rels (app);
     sch_place (self, act, name);
 }
@@ -253,14 +302,8 @@ sch_rollout_check (sch_state_t *self, act_t *act, const msg_t *cause, const char
         if (!its || strcmp (its, "up") != 0)
             return;
     }
-    //  Every new web dyno is up: the old ones go (SIGTERM from their
-    //  supervisors once the assignment drops them).
-    json_object_set_new (app, "old", json_object ());
-    json_object_set_new (app, "phase", json_string (""));
-    json_object_set_new (app, "prev", json_integer (0));
-    s_status (act, cause, name, json_integer_value (json_object_get (app, "live")), true, NULL);
-    sch_app_prune_rels (app);
-    sch_place (self, act, name);
+    s_verdict (self, act, cause, name, json_integer_value (json_object_get (app, "live")), true,
+               NULL);
 }
 
 void
@@ -275,7 +318,7 @@ sch_rollout_state (sch_state_t *self, act_t *act, const msg_t *cause, const json
     bool ended = state && (strcmp (state, "down") == 0 || strcmp (state, "crashed") == 0);
     if (json_integer_value (json_object_get (app, "pending")) && id && ended
     &&  strcmp (id, json_string_value (json_object_get (app, "pending_id"))) == 0) {
-        s_release_phase_ended (self, act, cause, name, app, body);
+        s_release_phase_verdict (self, act, cause, name, app, body);
         return;
     }
     sch_rollout_check (self, act, cause, name);
@@ -284,7 +327,8 @@ sch_rollout_state (sch_state_t *self, act_t *act, const msg_t *cause, const json
 //  Preboot of `app` timed out: the new dynos go, the release before comes
 //  back whole (web dynos under their old ids), the release failed.
 static void
-s_preboot_failed (sch_state_t *self, act_t *act, const char *name, json_t *app)
+s_preboot_failed (sch_state_t *self, act_t *act, const msg_t *cause, const char *name,
+                  json_t *app, const char *reason)
 {
     json_int_t failed = json_integer_value (json_object_get (app, "live"));
     json_int_t prev = json_integer_value (json_object_get (app, "prev"));
@@ -308,11 +352,8 @@ s_preboot_failed (sch_state_t *self, act_t *act, const char *name, json_t *app)
     json_object_set_new (app, "old", json_object ());
     json_object_set_new (app, "phase", json_string (""));
     json_object_set_new (app, "prev", json_integer (0));
-    char reason [SCH_REASON_MAX];
-    snprintf (reason, sizeof reason, "new web dynos were not up within %lld ms",
-              (long long) self->preboot_timeout_ms);
     act_emit_log (act, name, "api", "Release v%lld failed: %s", (long long) failed, reason);
-    s_status (act, NULL, name, failed, false, reason);
+    s_status (act, cause, SCH_RELEASE_KEEPER, name, failed, false, reason);
     sch_app_prune_rels (app);
     sch_place (self, act, name);
 }
@@ -324,6 +365,65 @@ sch_rollout_tick (sch_state_t *self, act_t *act)
     json_t *app;
     json_object_foreach (self->apps, name, app)
         if (s_preboot (app)
-        &&  act_now (act) - json_integer_value (json_object_get (app, "phase_ms")) > self->preboot_timeout_ms)
-            s_preboot_failed (self, act, name, app);
+        &&  act_now (act) - json_integer_value (json_object_get (app, "phase_ms")) > self->preboot_timeout_ms) {
+            char reason [SCH_REASON_MAX];
+            snprintf (reason, sizeof reason, "new web dynos were not up within %lld ms",
+                      (long long) self->preboot_timeout_ms);
+            s_verdict (self, act, NULL, name, json_integer_value (json_object_get (app, "live")),
+                       false, reason);
+        }
+}
+
+int
+sch_on_release_status (void *state, act_t *act, msg_t *msg)
+{
+    sch_state_t *self = state;
+    //  Only the verdicts the scheduler sends itself (s_verdict).
+    if (!act_msg_from_actor (msg, SCH_SCHEDULER)) {
+        act_log_warn ("ignoring release.status from %s", msg->from);
+        return 0;
+    }
+    const char *name = msg_str (msg, "app", "");
+    json_int_t version = msg_int (msg, "version", 0);
+    bool ok = strcmp (msg_str (msg, "status", ""), "succeeded") == 0;
+    const char *reason = msg_str (msg, "reason", "");
+    json_object_del (self->asked, name);
+    json_t *app = sch_app (self, name);
+    //  A verdict things have moved past since (a newer release, a repeat)
+    //  changes nothing.
+    if (!app || version < 1)
+        return 0;
+    if (json_integer_value (json_object_get (app, "pending")) == version)
+        s_release_phase_ended (self, act, msg, name, app, ok, reason);
+    else if (s_preboot (app) && json_integer_value (json_object_get (app, "live")) == version) {
+        if (ok)
+            s_preboot_done (self, act, msg, name, app);
+        else
+            s_preboot_failed (self, act, msg, name, app, reason);
+    }
+    return 0;
+}
+
+int
+sch_on_app_destroyed (void *state, act_t *act, msg_t *msg)
+{
+    sch_state_t *self = state;
+    if (!act_msg_from_actor (msg, SCH_RELEASE_KEEPER))
+        return act_reply_error (act, msg, ACT_EREFUSED, "only %s may send '%s'",
+                                SCH_RELEASE_KEEPER, msg->type->name);
+    const char *name = msg_str (msg, "name", "");
+    json_t *app = sch_app (self, name);
+    //  A repeat sent again by a release-keeper replay, after an app of the
+    //  same name was created since, names an older app: not this one.
+    int64_t born = msg_int (msg, "app_created_ms", 0);
+    if (!app || (born && json_integer_value (json_object_get (app, "born")) > born))
+        return 0;
+    //  Its dynos stop (every supervisor running some gets an empty
+    //  assignment). The release record stays, so a late release.created
+    //  of the destroyed app is dropped as stale.
+    json_object_del (self->apps, name);
+    json_object_del (self->oneoffs, name);
+    act_log_info ("app '%s' destroyed: its dynos stop", name);
+    sch_place (self, act, name);
+    return 0;
 }

@@ -36,6 +36,7 @@
 //    oneoffs   app -> {NAME: assignment entry}
 //    nocap     id -> true once `No capacity for NAME` was logged
 //    epochs    app -> the newest dyno.assign epoch sent
+//    asked     app -> release whose verdict is on its way (rollout.c)
 //
 //  Ids are 16 hex characters hashed from the id of the message that made
 //  the incarnation and the dyno's name, so a replay makes the same ones
@@ -49,6 +50,7 @@
 
 #define SCH_SUPERVISOR          "dyno-supervisor"
 #define SCH_RELEASE_KEEPER      "release-keeper"
+#define SCH_SCHEDULER           "scheduler"
 #define SCH_ID_LEN              16
 #define SCH_DYNOS_MAX           100     // formation dynos per app
 #define SCH_RELEASE_DYNO        "release.1"
@@ -66,6 +68,7 @@ typedef struct {
     json_t *nocap;
     json_t *epochs;
     json_t *dropped;            // id -> true: one-offs dropped, never adopted again
+    json_t *asked;              // app -> version whose verdict (rollout.c) is on its way
     sch_sizes_t *sizes;
     int64_t boot_timeout_ms;    // DYNOD_BOOT_TIMEOUT_MS
     int64_t preboot_timeout_ms; // DYNOD_PREBOOT_TIMEOUT_MS
@@ -121,6 +124,10 @@ json_t *sch_wanted (sch_state_t *self, const char *name, json_t *app);
 void sch_place (sch_state_t *self, act_t *act, const char *name);
 //  sch_place for every app (and every app a supervisor runs).
 void sch_place_all (sch_state_t *self, act_t *act);
+//  The scheduler has heard the supervisors (SCH_SETTLE_MS after its
+//  start): adopts what they reported, places the rest, answers what
+//  differs. From the actor's tick.
+void sch_settle (sch_state_t *self, act_t *act);
 //  The live supervisor with the most free memory that fits `mem_mb`, or
 //  NULL. Borrowed.
 const char *sch_roomiest (sch_state_t *self, int64_t mem_mb);
@@ -139,6 +146,8 @@ bool sch_oneoff_drop (sch_state_t *self, const char *app, const char *name);
 //  ---- rollout.c -----------------------------------------------------------
 
 act_handler_fn sch_on_release_created;
+act_handler_fn sch_on_app_destroyed;
+act_handler_fn sch_on_release_status;
 //  A dyno.state `body` (borrowed) arrived: release phase and preboot
 //  progress. `cause` is the message, for follow-ons.
 void sch_rollout_state (sch_state_t *self, act_t *act, const msg_t *cause, const json_t *body);

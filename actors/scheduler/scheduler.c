@@ -1,12 +1,13 @@
 //  scheduler - desired formation and dyno placement
 //
 //  Accepts: actor.up, actor.down, dyno.state (topics); dyno.report (from
-//           dyno-supervisors); release.created (durable, from
-//           release-keeper); ps.scale, ps.restart, ps.stop, feature.set,
+//           dyno-supervisors); release.created, app.destroyed (durable,
+//           from release-keeper); release.status (durable, from itself:
+//           rollout.c); ps.scale, ps.restart, ps.stop, feature.set,
 //           healthcheck.set (durable, from the CLI); ps.list, feature.list,
 //           run.start; plus status, ping, stop (runtime).
 //  Emits:   dyno.assign (to supervisors), release.status (durable, to
-//           release-keeper), formation.info, ps.list.reply, ps.done,
+//           itself and release-keeper), formation.info, ps.list.reply, ps.done,
 //           feature.list.reply, run.started, API log lines; status.reply
 //           (live supervisors, apps, versions, assignments sent), pong.
 //  State:   sch_state.h: durable `releases` and `apps` (formation, dynos,
@@ -63,6 +64,7 @@ s_create (act_t *act)
     self->nocap = json_object ();
     self->epochs = json_object ();
     self->dropped = json_object ();
+    self->asked = json_object ();
     const char *bad = NULL;
     self->sizes = sch_sizes_new (getenv ("DYNOD_SIZES"), &bad);
     if (!self->sizes) {
@@ -82,7 +84,7 @@ s_destroy (void **state_p)
     sch_state_t *self = *state_p;
     json_t **all [] = { &self->supervisors, &self->releases, &self->apps, &self->sups,
                         &self->where, &self->states, &self->oneoffs, &self->nocap,
-                        &self->epochs, &self->dropped };
+                        &self->epochs, &self->dropped, &self->asked };
     for (size_t i = 0; i < sizeof all / sizeof all [0]; i++)
         json_decref (*all [i]);
     sch_sizes_destroy (&self->sizes);
@@ -94,11 +96,9 @@ static void
 s_tick (void *state, act_t *act)
 {
     sch_state_t *self = state;
-    if (!self->settled && act_mono_ms () >= self->settle_at) {
+    if (!self->settled && act_mono_ms () >= self->settle_at)
         //  The supervisors have reported what they run: place the rest.
-        self->settled = true;
-        sch_place_all (self, act);
-    }
+        sch_settle (self, act);
     sch_rollout_tick (self, act);
 }
 
@@ -158,6 +158,8 @@ static const act_route_t s_routes [] = {
     { MSG_TYPE_DYNO_REPORT,     sch_on_dyno_report },
     { MSG_TYPE_DYNO_STATE,      sch_on_dyno_state },
     { MSG_TYPE_RELEASE_CREATED, sch_on_release_created },
+    { MSG_TYPE_APP_DESTROYED,   sch_on_app_destroyed },
+    { MSG_TYPE_RELEASE_STATUS,  sch_on_release_status },
     { MSG_TYPE_PS_SCALE,        sch_on_ps_scale },
     { MSG_TYPE_PS_LIST,         sch_on_ps_list },
     { MSG_TYPE_PS_RESTART,      sch_on_ps_restart },

@@ -6,12 +6,13 @@
 //  threads sending the same lines to log-plex (log.batch through the
 //  broker) and to a private rsyslogd (RFC 5424 octet-counted frames over
 //  TCP into omfile). bench_tails.c owns phases (b) and (c): the paced
-//  generator and the 100 websocket tails (libwebsockets clients), run
-//  against log-plex and against the Node `ws` broadcast server
-//  (ws_peer.js), with latency, losses and log-plex's memory.
+//  generator and the 100 websocket tails (plain sockets, epoll and a
+//  minimal frame reader), run against log-plex and against the Node `ws`
+//  broadcast server (ws_peer.js), with latency, losses and the servers'
+//  memory.
 //
 //  Threads: every phase joins the threads it starts before it returns;
-//  each thread owns its client / socket / lws context and its counters,
+//  each thread owns its client / sockets / epoll and its counters,
 //  merged after the join.
 
 #ifndef BLG_BENCH_H
@@ -29,7 +30,7 @@
 #define BLG_PRODUCERS       4       // ingest producer threads
 #define BLG_BATCH           200     // lines per log.batch (a dyno-supervisor's batch)
 #define BLG_TAILS           100     // websocket tails
-#define BLG_TAIL_THREADS    2       // lws client threads sharing them
+#define BLG_TAIL_THREADS    1       // client threads (one epoll each) sharing them
 #define BLG_RATE            10000   // lines/s into the tailed app
 #define BLG_CONNECT_MS      5000
 #define BLG_CALL_MS         10000

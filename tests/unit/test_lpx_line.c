@@ -4,7 +4,8 @@
 //  microseconds> <source>[<process>]: <text>`, times at the epoch and at
 //  the clamps, control characters escaped (tab kept, NUL and DEL too),
 //  other bytes untouched, and the cuts at LPX_TEXT_MAX / LPX_NAME_MAX that
-//  never split a UTF-8 character.
+//  never split a UTF-8 character; the cached clock and the formatter into
+//  a caller's buffer agree with the plain ones.
 
 #include "unit.h"
 #include "../../actors/log-plex/line.h"
@@ -47,6 +48,45 @@ test_lpx_line_time (void)
     CHECK_STR_EQ (out, "9999-12-31T23:59:59.999999+00:00");
     lpx_line_time (999999, out);
     CHECK_STR_EQ (out, "1970-01-01T00:00:00.999999+00:00");
+}
+
+//  The cached clock writes what lpx_line_time writes, across seconds,
+//  backwards in time and at the clamps; lpx_line_format_to writes what
+//  lpx_line_format returns, escapes included.
+static void
+test_lpx_line_time_cached (void)
+{
+    lpx_line_clock_t clock = { 0 };
+    static const int64_t times [] = {
+        1795860930123456LL, 1795860930999999LL, 1795860931000000LL, 1795860930000001LL,
+        0, -7, INT64_MAX, 1795860931000000LL, 86399999999LL, 86400000000LL,
+    };
+    for (size_t i = 0; i < sizeof times / sizeof times [0]; i++) {
+        char want [LPX_TIME_LEN + 1], got [LPX_TIME_LEN + 1];
+        lpx_line_time (times [i], want);
+        lpx_line_time_cached (&clock, times [i], got);
+        CHECK_STR_EQ (got, want);
+    }
+    static const char text [] = "plain ascii, then\ttab \x1b[31m \xc2\x9b \xff and \xc3\xa9";
+    char *want = s_format (1795860930123456LL, "app", "web.1", text, sizeof text - 1);
+    char *got = malloc (lpx_line_cap (3, 5, sizeof text - 1));
+    size_t len = lpx_line_format_to (&clock, 1795860930123456LL, "app", "web.1", text,
+                                     sizeof text - 1, got);
+    CHECK_EQ (len, strlen (want));
+    CHECK_STR_EQ (got, want);
+    free (got);
+    free (want);
+    CHECK (lpx_line_process_ok ("web.1"));
+    CHECK (lpx_line_process_ok ("A-z_0.9"));
+    CHECK (!lpx_line_process_ok (""));
+    CHECK (!lpx_line_process_ok ("web 1"));
+    CHECK (!lpx_line_process_ok ("web]"));
+    char name [LPX_NAME_MAX + 2];
+    memset (name, 'a', sizeof name - 1);
+    name [LPX_NAME_MAX + 1] = 0;
+    CHECK (!lpx_line_process_ok (name));
+    name [LPX_NAME_MAX] = 0;
+    CHECK (lpx_line_process_ok (name));
 }
 
 static void
@@ -153,6 +193,7 @@ test_lpx_line_cut (void)
 static const unit_test_t s_tests [] = {
     UNIT_TEST (test_lpx_line_format),
     UNIT_TEST (test_lpx_line_time),
+    UNIT_TEST (test_lpx_line_time_cached),
     UNIT_TEST (test_lpx_line_escapes),
     UNIT_TEST (test_lpx_line_cut),
     UNIT_TEST (test_lpx_line_utf8),

@@ -3,7 +3,8 @@
 //  Covers actors/log-plex/store.h: lines and tokens written, closed,
 //  reopened and read back per app in seq order; the newest `slots` lines
 //  kept when more were written (slots overwritten, nothing to trim); an
-//  app dropped with staged lines not yet flushed. And hub.h: appends fed
+//  app dropped with staged lines not yet flushed; lines written by the
+//  writer thread ordered before later writes. And hub.h: appends fed
 //  to the hand-off queue only with a consumer attached, history copies
 //  with filters and a byte budget, token checks (API token, own token,
 //  another app's, none, unknown app), the queue's bound carrying the lost
@@ -87,6 +88,43 @@ test_lpx_store_roundtrip (void)
     CHECK_OK (lpx_store_load (store, s_line, s_token, &loaded));
     CHECK_EQ (loaded.count, 2);
     CHECK_STR_EQ (loaded.token, "");
+    lpx_store_close (&store);
+}
+
+//  Lines flushed through the writer thread (lpx_store_flush_lines) land
+//  before a later synchronous write: a drop after an asynchronous flush
+//  leaves nothing of the app, a token after one keeps the lines; of many
+//  lines staged in one flush only the newest `slots` per app are kept.
+static void
+test_lpx_store_writer (void)
+{
+    char dir [512];
+    snprintf (dir, sizeof dir, "%s/log-plex-writer", unit_tmpdir ());
+    lpx_store_t *store = s_open (dir);
+    char text [32];
+    for (uint64_t seq = 0; seq < 100; seq++) {
+        snprintf (text, sizeof text, "a%d", (int) seq);
+        lpx_entry_t *entry = lpx_entry_new (text, strlen (text));
+        lpx_store_put_entry (store, "app-a", seq, entry);
+        lpx_entry_unref (&entry);
+        lpx_store_put_line (store, "app-b", seq, text, strlen (text));
+        if (seq % 10 == 9)
+            CHECK_OK (lpx_store_flush_lines (store));
+    }
+    CHECK_EQ (lpx_store_staged (store), 0);
+    CHECK_OK (lpx_store_drop_app (store, "app-b"));
+    lpx_store_put_line (store, "app-a", 100, "a100", 4);
+    CHECK_OK (lpx_store_flush_lines (store));
+    CHECK_OK (lpx_store_put_token (store, "app-a", "tok"));
+    lpx_store_close (&store);
+    store = s_open (dir);
+    ut_loaded_t loaded = { .count = 0 };
+    CHECK_OK (lpx_store_load (store, s_line, s_token, &loaded));
+    CHECK_EQ (loaded.count, 4);
+    CHECK_STR_EQ (loaded.lines [0], "app-a:a97");
+    CHECK_STR_EQ (loaded.lines [3], "app-a:a100");
+    CHECK_EQ (loaded.seqs [3], 100);
+    CHECK_STR_EQ (loaded.token, "app-a=tok");
     lpx_store_close (&store);
 }
 
@@ -216,6 +254,7 @@ test_lpx_hub_queue_bound (void)
 
 static const unit_test_t s_tests [] = {
     UNIT_TEST (test_lpx_store_roundtrip),
+    UNIT_TEST (test_lpx_store_writer),
     UNIT_TEST (test_lpx_hub),
     UNIT_TEST (test_lpx_hub_queue_bound),
 };

@@ -196,13 +196,18 @@ test_sch_placement_adopt (void)
     ts_report (&u, "h1", 4096, NULL);
     ts_report (&u, "h2", 4096, json_pack ("[o, o]", s_body ("h2", TS_APP, "web.1", w1),
                                           s_body ("h2", TS_APP, "web.2", w2)));
+    //  Before it settles the reports are only recorded (a live restart may
+    //  not have replayed its journal yet): nothing adopted, nothing sent.
+    CHECK_NULL (ts_where (&u, w1));
+    CHECK_EQ (ut_offline_count (&u, MSG_TYPE_DYNO_ASSIGN), 0);
+    //  Settling adopts them where they run.
+    sch_settle (ts_state (&u), u.act);
     CHECK_STR_EQ (ts_where (&u, w1), "dyno-supervisor@h2");
     CHECK_STR_EQ (ts_where (&u, w2), "dyno-supervisor@h2");
-    CHECK_NULL (ts_assign (&u, "h1", TS_APP));
-    //  Settled, a new dyno goes where there are fewer.
-    ts_state (&u)->settled = true;
+    //  A new dyno goes where there are fewer; h1 never got web.1 or web.2.
     ts_scale (&u, TS_APP, "web", "=", 3);
     CHECK_STR_EQ (ts_where (&u, ts_id (&u, TS_APP, "web.3")), "dyno-supervisor@h1");
+    s_check_names (&u, "h1", "web.3");
     ut_offline_close (&u);
 }
 

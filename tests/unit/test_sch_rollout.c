@@ -5,9 +5,10 @@
 //  release.1 (a one-off), the app going live when it exits 0 and staying
 //  on the old release when it does not (release.status failed, the API
 //  line); preboot keeping the old web dynos until every new one is up, and
-//  its timeout bringing the old release back; and replay determinism: the
+//  its timeout bringing the old release back, each step taken when the
+//  scheduler's verdict to itself comes back; and replay determinism: the
 //  same journal gives the same assignments, with or without a snapshot
-//  taken half way.
+//  taken half way; app.destroyed stopping the app's dynos.
 
 #include "test_sch_support.h"
 
@@ -97,8 +98,11 @@ test_sch_rollout_release_phase (void)
     CHECK_EQ (json_integer_value (json_object_get (phase, "release")), 2);
     char phase_id [SCH_ID_LEN + 1];
     snprintf (phase_id, sizeof phase_id, "%s", json_string_value (json_object_get (phase, "id")));
-    //  It fails: the release does not go live.
+    //  It fails: the release does not go live. The scheduler's verdict
+    //  goes to itself first (journaled), then to release-keeper.
     ts_dyno_state (&t, "h1", TS_APP, "release.1", phase_id, "crashed", 1);
+    CHECK_EQ (json_integer_value (json_object_get (sch_app (ts_state (&t), TS_APP), "pending")), 2);
+    CHECK (ts_verdict (&t));
     msg_t *status = s_status (&t, 2, "failed");
     CHECK_STR_EQ (msg_str (status, "reason", ""), "release command exited with status 1");
     CHECK (ts_logged (&t, "Release v2 failed: release command exited with status 1"));
@@ -111,6 +115,7 @@ test_sch_rollout_release_phase (void)
     const char *id = json_string_value (json_object_get (sch_app (ts_state (&t), TS_APP), "pending_id"));
     snprintf (phase_id, sizeof phase_id, "%s", id);
     ts_dyno_state (&t, "h1", TS_APP, "release.1", phase_id, "down", 0);
+    CHECK (ts_verdict (&t));
     s_status (&t, 3, "succeeded");
     CHECK (strcmp (ts_id (&t, TS_APP, "web.1"), w1) != 0);
     ts_names (ts_assign (&t, "h1", TS_APP), names, sizeof names);
@@ -143,6 +148,7 @@ test_sch_rollout_preboot (void)
     ts_dyno_state (&t, "h1", TS_APP, "web.2", w2, "up", -1);
     CHECK_EQ (ut_offline_count (&t, MSG_TYPE_RELEASE_STATUS), 0);
     ts_dyno_state (&t, "h1", TS_APP, "web.2", ts_id (&t, TS_APP, "web.2"), "up", -1);
+    CHECK (ts_verdict (&t));
     s_status (&t, 2, "succeeded");
     ts_names (ts_assign (&t, "h1", TS_APP), names, sizeof names);
     CHECK_STR_EQ (names, "web.1 web.2 worker.1");
@@ -162,16 +168,51 @@ test_sch_rollout_preboot_timeout (void)
     s_copy_id (&t, "web.2", w2);
     ts_release (&t, TS_APP, 2, json_pack ("{s:s, s:s}", "web", "./web2", "worker", "./work"), "def");
     //  The tick reads the real clock: the release's timestamp is long past.
+    //  Its verdict comes with the next output, and acts once fed back.
     sch_actor_def ()->tick (ts_state (&t), t.act);
+    ts_report (&t, "h1", 8192, NULL);
+    CHECK (ts_verdict (&t));
     json_t *app = sch_app (ts_state (&t), TS_APP);
     CHECK_STR_EQ (json_string_value (json_object_get (app, "phase")), "");
     CHECK_EQ (json_integer_value (json_object_get (app, "live")), 1);
     CHECK_STR_EQ (ts_id (&t, TS_APP, "web.1"), w1);
     CHECK_STR_EQ (ts_id (&t, TS_APP, "web.2"), w2);
-    //  What the tick sent comes with the next output.
-    ts_report (&t, "h1", 8192, NULL);
     msg_t *status = s_status (&t, 2, "failed");
     CHECK (strstr (msg_str (status, "reason", ""), "not up within") != NULL);
+    ut_offline_close (&t);
+}
+
+//  app.destroyed from release-keeper: its dynos stop (an empty
+//  assignment), unless it names an earlier app of the same name.
+static void
+s_destroyed (ut_offline_t *t, const char *from, int64_t born)
+{
+    msg_t *msg = ut_offline_msg (t, MSG_TYPE_APP_DESTROYED, from);
+    msg->durable = true;
+    msg_set_str (msg, "name", TS_APP);
+    msg_set_int (msg, "app_created_ms", born);
+    ut_offline_feed_take (t, &msg);
+}
+
+static void
+test_sch_rollout_destroyed (void)
+{
+    ut_offline_t t;
+    s_setup (&t);
+    //  Not from release-keeper, or about an earlier app: nothing changes.
+    s_destroyed (&t, "cli@c1", TS_BORN);
+    CHECK_NOT_NULL (sch_app (ts_state (&t), TS_APP));
+    s_destroyed (&t, "release-keeper@h1", TS_BORN - 1);
+    CHECK_NOT_NULL (sch_app (ts_state (&t), TS_APP));
+    CHECK_EQ (ut_offline_count (&t, MSG_TYPE_DYNO_ASSIGN), 0);
+    s_destroyed (&t, "release-keeper@h1", TS_BORN);
+    CHECK_NULL (sch_app (ts_state (&t), TS_APP));
+    msg_t *assign = ts_assign (&t, "h1", TS_APP);
+    CHECK_NOT_NULL (assign);
+    CHECK_EQ (json_array_size (json_object_get (assign->body, "dynos")), 0);
+    //  A late release.created of it is stale.
+    ts_release (&t, TS_APP, 1, NULL, "abc");
+    CHECK_NULL (sch_app (ts_state (&t), TS_APP));
     ut_offline_close (&t);
 }
 
@@ -259,6 +300,7 @@ static const unit_test_t s_tests [] = {
     UNIT_TEST (test_sch_rollout_release_phase),
     UNIT_TEST (test_sch_rollout_preboot),
     UNIT_TEST (test_sch_rollout_preboot_timeout),
+    UNIT_TEST (test_sch_rollout_destroyed),
     UNIT_TEST (test_sch_rollout_replay),
 };
 

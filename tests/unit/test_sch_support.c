@@ -114,6 +114,27 @@ ts_dyno_state (ut_offline_t *t, const char *instance, const char *app, const cha
     ts_soft (t, MSG_TYPE_DYNO_STATE, addr, body);
 }
 
+bool
+ts_verdict (ut_offline_t *t)
+{
+    json_t *body = NULL;
+    for (int i = 0; ut_offline_out_nth (t, MSG_TYPE_RELEASE_STATUS, i); i++) {
+        msg_t *m = ut_offline_out_nth (t, MSG_TYPE_RELEASE_STATUS, i);
+        if (strcmp (m->to, SCH_SCHEDULER) == 0) {
+            json_decref (body);
+            body = json_deep_copy (m->body);
+        }
+    }
+    if (!body)
+        return false;
+    msg_t *msg = ut_offline_msg (t, MSG_TYPE_RELEASE_STATUS, "scheduler@h1");
+    msg->durable = true;
+    json_decref (msg->body);
+    msg->body = body;
+    ut_offline_feed_take (t, &msg);
+    return true;
+}
+
 msg_t *
 ts_assign (ut_offline_t *t, const char *instance, const char *app)
 {

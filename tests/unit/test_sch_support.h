@@ -44,6 +44,11 @@ void ts_report (ut_offline_t *t, const char *instance, int64_t capacity_mb, json
 void ts_dyno_state (ut_offline_t *t, const char *instance, const char *app, const char *name,
                     const char *id, const char *state, int status);
 
+//  Feeds back the last output's release.status to the scheduler itself
+//  (its journaled verdict, rollout.c), as the broker delivers it. False
+//  when there is none.
+bool ts_verdict (ut_offline_t *t);
+
 //  The last output's dyno.assign to dyno-supervisor@`instance` for `app`,
 //  or NULL. Borrowed.
 msg_t *ts_assign (ut_offline_t *t, const char *instance, const char *app);
