@@ -24,7 +24,7 @@
 //  the tick then does what is due. Dynos' output pipes, pidfds and health
 //  probe sockets are watched on the loop (act_watch_fd / act_poll_fd).
 //  Files: under D/dyno-supervisor/<instance>/ (D = the data directory,
-//  hidden from the dynos): slugs/ (fetch.c), dynos/<id>/ (work dirs,
+//  hidden from the dynos): slugs/ (slugs.c), dynos/<id>/ (work dirs,
 //  sandbox.h), uids (the app -> uid map).
 
 #include "dyno-supervisor.h"
@@ -143,6 +143,11 @@ s_create (act_t *act)
     act_log_info ("capacity %lld MB, cgroups %s, data %s", (long long) self->settings.capacity_mb,
                   self->cg == SBX_CGROUP_V2 ? "v2" : self->cg == SBX_CGROUP_V1 ? "v1" : "none",
                   self->home ? self->home : "(none)");
+    //  Namespaces, overlay mounts, cgroups and per-app uids need root.
+    if (geteuid () != 0 && !act_replaying (act))
+        act_log_warn ("not running as root: dynos cannot be isolated and will fail to start");
+    if (self->cg == SBX_CGROUP_NONE && !act_replaying (act))
+        act_log_warn ("no usable cgroup hierarchy (v1 memory+pids or v2): dynos run without memory or process limits");
     return self;
 }
 

@@ -129,9 +129,9 @@ s_spawn (sup_dyno_t *self)
     self->probe_at = mono;
     self->mem_at = mono + SUP_MEM_EVERY_MS;
     self->input_at = mono;
-    self->cycle_at = self->oneoff ? INT64_MAX
-                   : mono + self->sup->settings.cycle_ms
-                     + sup_cycle_jitter (self->id, self->sup->settings.cycle_jitter_ms);
+    //  One-offs are cycled too (as on Heroku): they end, never restarted.
+    self->cycle_at = mono + self->sup->settings.cycle_ms
+                   + sup_cycle_jitter (self->id, self->sup->settings.cycle_jitter_ms);
     self->sup->report_at = 0;       // tell the scheduler about the port soon
     sup_publish_state (self->sup, sup_dyno_state_body (self));
     if (!self->web)
@@ -154,27 +154,34 @@ s_up (sup_dyno_t *self)
     s_set_state (self, "up", NULL);
 }
 
-//  The dyno ended: for a one-off, for good (run.exit to its client); for a
-//  formation dyno, a crash, restarted after the back-off.
+//  A one-off ended, for good: run.exit to its client, if attached.
+static void
+s_oneoff_end (sup_dyno_t *self, const char *reason, const char *state)
+{
+    self->phase = SUP_P_DONE;
+    if (self->attach && !self->detached) {
+        msg_t *exit = act_msg_new (self->sup->act, MSG_TYPE_RUN_EXIT, self->attach);
+        msg_set_str (exit, "id", self->id);
+        msg_set_int (exit, "status", self->exit_status);
+        if (reason || self->why [0]) {
+            char text [400];
+            snprintf (text, sizeof text, "%s%s", reason ? reason : "failed to start: ",
+                      reason ? "" : self->why);
+            msg_set_str (exit, "reason", text);
+        }
+        act_send (self->sup->act, &exit);
+    }
+    s_set_state (self, state, reason);
+}
+
+//  The dyno ended: for a one-off, for good; for a formation dyno, a crash,
+//  restarted after the back-off.
 static void
 s_exited (sup_dyno_t *self)
 {
     const char *reason = self->kill_reason;
     if (self->oneoff) {
-        self->phase = SUP_P_DONE;
-        if (self->attach && !self->detached) {
-            msg_t *exit = act_msg_new (self->sup->act, MSG_TYPE_RUN_EXIT, self->attach);
-            msg_set_str (exit, "id", self->id);
-            msg_set_int (exit, "status", self->exit_status);
-            if (reason || self->why [0]) {
-                char text [400];
-                snprintf (text, sizeof text, "%s%s", reason ? reason : "failed to start: ",
-                          reason ? "" : self->why);
-                msg_set_str (exit, "reason", text);
-            }
-            act_send (self->sup->act, &exit);
-        }
-        s_set_state (self, self->exit_status == 0 ? "down" : "crashed", reason);
+        s_oneoff_end (self, reason, self->exit_status == 0 ? "down" : "crashed");
         return;
     }
     int64_t mono = act_mono_ms ();
@@ -270,6 +277,10 @@ static void
 s_stopped (sup_dyno_t *self)
 {
     const char *reason = self->cycling ? "cycling" : "stopped";
+    if (self->oneoff) {             // a one-off is never restarted
+        s_oneoff_end (self, reason, "down");
+        return;
+    }
     self->phase = SUP_P_DONE;
     s_set_state (self, "down", reason);
     if (self->cycling && self->assigned) {

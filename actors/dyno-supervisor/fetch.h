@@ -1,21 +1,14 @@
 //  fetch - what a dyno needs before it starts: its slug and its config
 //
-//  Owns: the slug cache (SUPDIR/slugs/<app>/<sha>/, unpacked once per
-//  app+slug and shared by every dyno of that app running it) and the
-//  config vars cache (per app+version). Accepts: the answers to its
-//  requests (blob.chunk, config.vars, error). Emits: blob.get to
-//  release-keeper (SUP_SLUG_CHUNK bytes each, SUP_SLUG_WINDOW outstanding)
-//  and config.get to config-keeper.
+//  Owns: the table of requests in flight (blob.get for the slug cache,
+//  config.get for itself), the config vars cache (per app+version) and the
+//  slug cache (slugs.h, which does the slug work). Accepts: the answers to
+//  its requests (blob.chunk, config.vars, error). Emits: blob.get to
+//  release-keeper (for slugs.c) and config.get to config-keeper.
 //
-//  A slug is written to <sha>.tar.gz.part in order (chunks that come early
-//  wait in memory), hashed on the way (SHA-256, OpenSSL EVP), renamed to
-//  <sha>.tar.gz when whole and matching, then unpacked by a child process
-//  (act_archive_extract into <sha>.tmp/, chown -R to the app's uid, rename
-//  to <sha>/) so the actor's loop never waits on the disk; the tarball is
-//  removed after. A <sha>/ folder that exists is whole: it is reused after
-//  a restart. An unanswered request is asked again (the peer may be
-//  restarting); an `error` answer fails the slug or config, and the dynos
-//  waiting for it crash (their back-off then paces the next try).
+//  An unanswered request is asked again (the peer may be restarting); an
+//  `error` answer fails the slug or config, and the dynos waiting for it
+//  crash (their back-off then paces the next try).
 
 #ifndef SUP_FETCH_H
 #define SUP_FETCH_H
@@ -24,9 +17,10 @@
 
 #include <sys/types.h>
 
-#define SUP_SLUG_CHUNK      (MSG_MAX_SIZE - 64 * 1024)  // 1 MiB less room for the envelope
-#define SUP_SLUG_WINDOW     4           // blob.get outstanding per slug
 #define SUP_FETCH_TIMEOUT_MS 10000      // a request unanswered this long is sent again
+#define SUP_FETCH_TRIES     6           // sends of one request before giving up
+#define SUP_FETCH_HOLD_MS   1000        // a failure is told to every asker this long
+#define SUP_FETCH_WHY_LEN   320
 
 typedef enum { SUP_FETCH_PENDING, SUP_FETCH_READY, SUP_FETCH_FAILED } sup_fetch_status_t;
 
@@ -64,5 +58,16 @@ int64_t sup_fetch_deadline (const sup_fetch_t *self);
 //  from memory and (slugs) from disk, also leftovers of a previous life.
 void sup_fetch_prune (sup_fetch_t *self, act_t *act, const char *app, const json_t *slugs,
                       const json_t *versions);
+
+//  For the slug cache (slugs.c): the request table.
+//  Sends blob.get for [offset, offset + length) of `sha`, remembered under
+//  `key` ("app/sha") as sent `tries` times; the answer or its silence goes
+//  to sup_slugs_on_answer / sup_slugs_on_silence.
+void sup_fetch_ask_blob (sup_fetch_t *self, act_t *act, const char *key, const char *app,
+                         const char *sha, int64_t offset, int64_t length, int tries);
+//  How many blob.get for `key` are in flight.
+int sup_fetch_asked (const sup_fetch_t *self, const char *key);
+//  Forgets the blob.get for `key` in flight (their answers are ignored).
+void sup_fetch_forget (sup_fetch_t *self, const char *key);
 
 #endif

@@ -2,7 +2,7 @@
 # One-off dynos against a real `dynod up`: `dyno run` attached (stdout and
 # stderr relayed, the remote exit status, stdin relayed byte for byte and
 # closed, a Procfile type substituted, -e variables), `dyno run:detached`
-# (its output in the app's logs under run.N), and bad input: no command,
+# (its output in the app's logs under run.N), a missing command (127), and bad input: no command,
 # an unknown size or app, each one line.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -14,14 +14,19 @@ dyno apps:create run-app >/dev/null 2>"$T/create.err" || bail "apps:create: $(ca
 dyno deploy "$EXAMPLES/shell-app" -a run-app >"$T/deploy.out" 2>&1 || bail "deploy: $(tail -n 1 "$T/deploy.out")"
 
 # ---- attached ------------------------------------------------------------------
-# The dyno runs `exec COMMAND` under bash, so a compound command goes
-# through sh -c, as one argument.
-dyno run -a run-app -- "sh -c 'echo out; echo err >&2; exit 3'" </dev/null >"$T/run.out" 2>"$T/run.err"
+# The command is a bash script, as on Heroku: compound commands work.
+dyno run -a run-app -- 'echo out; echo err >&2; exit 3' </dev/null >"$T/run.out" 2>"$T/run.err"
 rc=$?
 check run_status test "$rc" = 3
 check run_stdout grep -qx out "$T/run.out"
 check run_stderr grep -qx err "$T/run.err"
-check run_banner grep -qE "^Running sh -c 'echo out; echo err >&2; exit 3' on ⬢ run-app\.\.\. up, run\.[0-9]{4}$" "$T/run.err"
+check run_banner grep -qE "^Running echo out; echo err >&2; exit 3 on ⬢ run-app\.\.\. up, run\.[0-9]{4}$" "$T/run.err"
+
+# A command that does not exist: bash's 127 and its message come back.
+dyno run -a run-app -- no-such-command-here </dev/null >/dev/null 2>"$T/missing.err"
+rc=$?
+check run_missing_status test "$rc" = 127
+check run_missing_message grep -q 'no-such-command-here: command not found' "$T/missing.err"
 
 # stdin: binary bytes through, then end of input.
 head -c 100000 /dev/urandom >"$T/blob"
