@@ -22,6 +22,7 @@
 #include "dynod.h"
 #include "log_emit.h"
 #include "../actors/common/act_client.h"
+#include "../messages/msg_logbatch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -49,7 +50,7 @@ typedef struct {
     long batch;
     long batch_ms;
     act_client_t *client;       // owned
-    json_t *lines;              // the batch being filled, owned
+    msg_logbatch_t lines;       // the batch being filled, owned
     size_t bytes;               // text bytes in `lines`
     int64_t first_ms;           // monotonic ms the batch's first line came
     int code;                   // DND_EXIT_OK until a send fails
@@ -69,12 +70,11 @@ s_count (const char *text, long min, long max)
 static void
 s_flush (emit_t *self)
 {
-    if (json_array_size (self->lines) == 0)
+    if (self->lines.lines == 0)
         return;
     msg_t *batch = act_client_msg_new (self->client, MSG_TYPE_LOG_BATCH, "log-plex");
     msg_set_str (batch, "app", self->app);
-    msg_set_json (batch, "lines", self->lines);
-    self->lines = json_array ();
+    msg_set_json (batch, "lines", msg_logbatch_take (&self->lines));
     self->bytes = 0;
     int rc = act_client_send (self->client, &batch);
     if (rc && self->code == DND_EXIT_OK) {
@@ -90,14 +90,12 @@ s_add (emit_t *self, const char *text, size_t len)
 {
     if (self->bytes + len > EMIT_BATCH_BYTES)
         s_flush (self);
-    if (json_array_size (self->lines) == 0)
+    if (self->lines.lines == 0)
         self->first_ms = act_mono_ms ();
-    json_t *line = json_pack ("{s:I, s:b, s:s, s:s, s:o}", "ts", (json_int_t) act_wall_us (),
-                              "ts_us", 1, "source", self->source, "process", self->process,
-                              "text", json_stringn_nocheck (text, len));
-    json_array_append_new (self->lines, line);
+    //  The source and process were checked by s_parse: this cannot fail.
+    msg_logbatch_add (&self->lines, act_wall_us (), self->source, self->process, text, len);
     self->bytes += len;
-    if ((long) json_array_size (self->lines) >= self->batch)
+    if ((long) self->lines.lines >= self->batch)
         s_flush (self);
 }
 
@@ -110,7 +108,7 @@ s_from_stdin (emit_t *self)
     for (;;) {
         //  Wait for input no longer than the open batch may wait.
         int timeout = -1;
-        if (json_array_size (self->lines)) {
+        if (self->lines.lines) {
             int64_t left = self->first_ms + self->batch_ms - act_mono_ms ();
             if (left <= 0) {
                 s_flush (self);
@@ -234,14 +232,19 @@ s_parse (emit_t *self, int argc, char **argv)
         fprintf (stderr, "dynod log-emit: %s is required (see --help)\n", missing);
         return DND_EXIT_USAGE;
     }
-    //  log-plex takes any source and escapes it; these are the two it
-    //  documents, and a typo should not become a third.
-    if (strcmp (self->source, "app") != 0 && strcmp (self->source, "dynod") != 0) {
+    //  log-plex refuses a whole batch with a line of another source or a
+    //  bad process name: refuse them here, with the reason.
+    if (!msg_logbatch_source_ok (self->source)) {
         fprintf (stderr, "dynod log-emit: --source takes app or dynod, not '%s'\n", self->source);
         return DND_EXIT_USAGE;
     }
-    if (!*self->app || !*self->process) {
-        fprintf (stderr, "dynod log-emit: --app and --process take a non-empty name\n");
+    if (!*self->app) {
+        fprintf (stderr, "dynod log-emit: --app takes a non-empty name\n");
+        return DND_EXIT_USAGE;
+    }
+    if (!msg_logbatch_process_ok (self->process)) {
+        fprintf (stderr, "dynod log-emit: --process takes 1 to %d of [A-Za-z0-9._-], not '%s'\n",
+                 MSG_LOGBATCH_NAME_MAX, self->process);
         return DND_EXIT_USAGE;
     }
     return -1;
@@ -270,14 +273,13 @@ dnd_cmd_log_emit (int argc, char **argv)
         return DND_EXIT_NOBROKER;
     }
     free (endpoint);
-    self.lines = json_array ();
     if (optind < argc)
         for (int i = optind; i < argc; i++)
             s_add (&self, argv [i], strlen (argv [i]));
     else
         code = s_from_stdin (&self);
     s_flush (&self);
-    json_decref (self.lines);
+    msg_logbatch_release (&self.lines);
     //  Destroying the client lingers until the batches are out.
     act_client_destroy (&self.client);
     return code > 0 ? code : self.code;

@@ -241,7 +241,7 @@ static const msg_field_t s_deploy_output [] = {
 };
 static const msg_field_t s_log_batch [] = {
     { "app",   MSG_FIELD_STR,   true, "app name" },
-    { "lines", MSG_FIELD_ARRAY, true, "maps of `ts` (ms, or us when `ts_us`), `source` (`app`, `dynod`), `process` (`web.1`, `api`, `router`), `text`" },
+    { "lines", MSG_FIELD_BIN,   true, "the lines packed back to back (messages/msg_logbatch.h), each: `ts` (microseconds since the epoch, int64 little-endian), `source` (`app`, `dynod`) and NUL, `process` (`web.1`, `api`, `router`: `[A-Za-z0-9._-]{1,64}`) and NUL, the text's length (uint32 little-endian), `text` (any bytes) and NUL" },
 };
 static const msg_field_t s_log_get [] = {
     { "app",     MSG_FIELD_STR, true,  "app name" },
@@ -538,7 +538,8 @@ static const msg_type_t s_types [] = {
     { MSG_TYPE_DEPLOY_OUTPUT, "deploy.output", MSG_KIND_STREAM, false,
       "A line of build output; `corr` is the `deploy.start`.", FIELDS (s_deploy_output) },
     { MSG_TYPE_LOG_BATCH, "log.batch", MSG_KIND_STREAM, false,
-      "Log lines for log-plex.", FIELDS (s_log_batch) },
+      "Log lines for log-plex, at least one; a batch with any malformed line is refused whole.",
+      FIELDS (s_log_batch) },
     { MSG_TYPE_LOG_GET, "log.get", MSG_KIND_COMMAND, false,
       "Asks log-plex for an app's newest lines; answered by `log.lines`.", FIELDS (s_log_get) },
     { MSG_TYPE_LOG_LINES, "log.lines", MSG_KIND_REPLY, false,

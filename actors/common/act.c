@@ -17,6 +17,7 @@
 #include "act.h"
 #include "act_internal.h"
 #include "../../messages/msg_pack.h"
+#include "../../messages/msg_logbatch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -412,9 +413,16 @@ act_emit_log (act_t *self, const char *app, const char *process, const char *fmt
     va_end (ap);
     msg_t *batch = act_msg_new (self, MSG_TYPE_LOG_BATCH, "log-plex");
     msg_set_str (batch, "app", app);
-    json_t *line = json_pack ("{s:I, s:s, s:s, s:s}", "ts", (json_int_t) act_now (self),
-                              "source", "dynod", "process", process, "text", text);
-    msg_set_json (batch, "lines", json_pack ("[o]", line));
+    msg_logbatch_t lines = { 0 };
+    int rc = msg_logbatch_add (&lines, act_now (self) * 1000, "dynod", process, text,
+                               strlen (text));
+    if (rc == 0)
+        msg_set_json (batch, "lines", msg_logbatch_take (&lines));
+    msg_logbatch_release (&lines);
+    if (rc) {
+        msg_destroy (&batch);
+        return rc;
+    }
     return act_send (self, &batch);
 }
 

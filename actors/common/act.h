@@ -144,7 +144,8 @@ bool act_replaying (act_t *self);
 
 //  Sends one log line for `app` to log-plex (a `log.batch` stream message,
 //  not journaled; nothing during a replay): source `dynod`, process e.g.
-//  `api`, text printf-style. Returns 0 or a negative code.
+//  `api`, text printf-style. Returns 0 or a negative code (-EINVAL, nothing
+//  sent, for a process outside `[A-Za-z0-9._-]{1,64}`).
 int act_emit_log (act_t *self, const char *app, const char *process, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 

@@ -1,22 +1,32 @@
 //  logs - batches the dynos' log lines for log-plex
 //
 //  See logs.h. Apps with lines waiting are few (those with dynos here), so
-//  a JSON object keyed by app is enough.
+//  a small array searched by name is enough; an app leaves it when its
+//  batch is sent. Each app's lines are packed as they come
+//  (msg_logbatch.h), so sending a batch copies one buffer.
 
 #include "logs.h"
+#include "../../messages/msg_logbatch.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *app;                  // owned
+    msg_logbatch_t lines;       // owned; at least one line
+    size_t bytes;               // text bytes in lines
+    int64_t first;              // mono ms of the batch's first line
+} s_app_t;
 
 struct sup_logs {
-    json_t *apps;       // app -> { "lines": [...], "first": mono ms, "bytes": n }
+    s_app_t *apps;              // owned, `count` of them
+    size_t count;
 };
 
 sup_logs_t *
 sup_logs_new (void)
 {
-    sup_logs_t *self = act_calloc (1, sizeof *self);
-    self->apps = json_object ();
-    return self;
+    return act_calloc (1, sizeof (sup_logs_t));
 }
 
 void
@@ -24,67 +34,94 @@ sup_logs_destroy (sup_logs_t **self_p)
 {
     if (!*self_p)
         return;
-    json_decref ((*self_p)->apps);
-    free (*self_p);
+    sup_logs_t *self = *self_p;
+    for (size_t i = 0; i < self->count; i++) {
+        free (self->apps [i].app);
+        msg_logbatch_release (&self->apps [i].lines);
+    }
+    free (self->apps);
+    free (self);
     *self_p = NULL;
 }
 
+//  Forgets app `index` and its lines (the last entry takes its place).
 static void
-s_send (sup_logs_t *self, act_t *act, const char *app)
+s_forget (sup_logs_t *self, size_t index)
 {
-    json_t *batch = json_object_get (self->apps, app);
+    s_app_t *app = &self->apps [index];
+    free (app->app);
+    msg_logbatch_release (&app->lines);
+    *app = self->apps [--self->count];
+}
+
+//  Sends app `index`'s batch and forgets the app.
+static void
+s_send (sup_logs_t *self, act_t *act, size_t index)
+{
+    s_app_t *app = &self->apps [index];
     msg_t *msg = act_msg_new (act, MSG_TYPE_LOG_BATCH, "log-plex");
-    msg_set_str (msg, "app", app);
-    msg_set_json (msg, "lines", json_incref (json_object_get (batch, "lines")));
+    msg_set_str (msg, "app", app->app);
+    msg_set_json (msg, "lines", msg_logbatch_take (&app->lines));
     int rc = act_send (act, &msg);
     if (rc)
-        act_log_warn ("cannot send log lines of '%s': %s", app, act_strerror (rc));
-    json_object_del (self->apps, app);
+        act_log_warn ("cannot send log lines of '%s': %s", app->app, act_strerror (rc));
+    s_forget (self, index);
+}
+
+//  The app's entry, made when missing.
+static s_app_t *
+s_app (sup_logs_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->count; i++)
+        if (strcmp (self->apps [i].app, name) == 0)
+            return &self->apps [i];
+    self->apps = act_realloc (self->apps, (self->count + 1) * sizeof *self->apps);
+    s_app_t *app = &self->apps [self->count++];
+    memset (app, 0, sizeof *app);
+    app->app = act_strdup (name);
+    return app;
 }
 
 void
 sup_logs_add (sup_logs_t *self, act_t *act, const char *app, const char *source,
               const char *process, const char *text, size_t len, int64_t ts, int64_t mono)
 {
-    json_t *batch = json_object_get (self->apps, app);
-    if (batch && json_integer_value (json_object_get (batch, "bytes")) + (json_int_t) len > SUP_LOG_BYTES) {
-        s_send (self, act, app);
-        batch = NULL;
+    s_app_t *entry = s_app (self, app);
+    if (entry->lines.lines && entry->bytes + len > SUP_LOG_BYTES) {
+        s_send (self, act, (size_t) (entry - self->apps));
+        entry = s_app (self, app);
     }
-    if (!batch) {
-        batch = json_pack ("{s:[], s:I, s:I}", "lines", "first", (json_int_t) mono, "bytes", (json_int_t) 0);
-        json_object_set_new (self->apps, app, batch);
+    if (msg_logbatch_add (&entry->lines, ts * 1000, source, process, text, len)) {
+        act_log_warn ("log line of '%s' dropped: bad source '%s' or process '%s'", app, source,
+                      process);
+        if (entry->lines.lines == 0)
+            s_forget (self, (size_t) (entry - self->apps));
+        return;
     }
-    json_t *lines = json_object_get (batch, "lines");
-    json_array_append_new (lines, json_pack ("{s:I, s:s, s:s, s:o}", "ts", (json_int_t) ts, "source", source,
-                                             "process", process, "text", json_stringn_nocheck (text, len)));
-    json_object_set_new (batch, "bytes",
-                         json_integer (json_integer_value (json_object_get (batch, "bytes")) + (json_int_t) len));
-    if (json_array_size (lines) >= SUP_LOG_BATCH)
-        s_send (self, act, app);
+    if (entry->lines.lines == 1)
+        entry->first = mono;
+    entry->bytes += len;
+    if (entry->lines.lines >= SUP_LOG_BATCH)
+        s_send (self, act, (size_t) (entry - self->apps));
 }
 
 void
 sup_logs_flush (sup_logs_t *self, act_t *act, int64_t mono, bool force)
 {
-    const char *app;
-    json_t *batch, *tmp;
-    json_object_foreach_safe (self->apps, tmp, app, batch) {
-        if (force || mono - json_integer_value (json_object_get (batch, "first")) >= SUP_LOG_WAIT_MS)
-            s_send (self, act, app);
-    }
+    //  From the end: s_send moves the last entry into the sent one's place.
+    for (size_t i = self->count; i-- > 0; )
+        if (force || mono - self->apps [i].first >= SUP_LOG_WAIT_MS)
+            s_send (self, act, i);
 }
 
 int64_t
 sup_logs_deadline (const sup_logs_t *self)
 {
     int64_t next = INT64_MAX;
-    const char *app;
-    json_t *batch;
-    json_object_foreach (self->apps, app, batch) {
-        int64_t at = json_integer_value (json_object_get (batch, "first")) + SUP_LOG_WAIT_MS;
-        if (at < next)
-            next = at;
+    for (size_t i = 0; i < self->count; i++) {
+        const s_app_t *app = &self->apps [i];
+        if (app->first + SUP_LOG_WAIT_MS < next)
+            next = app->first + SUP_LOG_WAIT_MS;
     }
     return next;
 }

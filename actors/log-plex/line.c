@@ -6,6 +6,7 @@
 
 #include "line.h"
 #include "../common/act_base.h"
+#include "../../messages/msg_logbatch.h"
 #include "../../messages/msg_pack.h"
 
 #include <stdio.h>
@@ -71,24 +72,17 @@ lpx_line_time_cached (lpx_line_clock_t *clock, int64_t ts_us, char *out)
     s_time_out (clock->date, ts_us % 1000000, out);
 }
 
+//  The rules are the log.batch wire form's (msg_logbatch.h): one place.
 bool
 lpx_line_source_ok (const char *source)
 {
-    return strcmp (source, "app") == 0 || strcmp (source, "dynod") == 0;
+    return msg_logbatch_source_ok (source);
 }
 
 bool
 lpx_line_process_ok (const char *process)
 {
-    size_t len = 0;
-    for (; process [len]; len++) {
-        char c = process [len];
-        if (len == LPX_NAME_MAX
-        ||  !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-           || c == '.' || c == '_' || c == '-'))
-            return false;
-    }
-    return len >= 1;
+    return msg_logbatch_process_ok (process);
 }
 
 size_t

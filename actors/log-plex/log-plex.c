@@ -11,9 +11,13 @@
 //  State:   per app a ring of its newest LPX_LINES_MAX formatted lines
 //           and its read-only log token, in the hub (hub.c), which the
 //           websocket thread reads too. Lines are formatted as they arrive
-//           (line.c); a line with a source other than `app`/`dynod`, a bad
-//           process name or no text is dropped and counted; a text over
-//           LPX_TEXT_MAX bytes becomes several lines.
+//           (line.c), straight from the batch's packed bytes
+//           (msg_logbatch.h). A batch is checked whole first: one with a
+//           malformed line (a source other than `app`/`dynod`, a bad
+//           process name, broken framing) is refused whole, counted
+//           (`batches_bad`) and its reason kept (`bad_reason`, logged at
+//           most every LPX_WARN_MS); a text over LPX_TEXT_MAX bytes
+//           becomes several lines.
 //  Disk:    lines and tokens go to a LevelDB under <data>/log-plex/
 //           (store.c), lines flushed every LPX_FLUSH_MS by the store's
 //           writer thread (so a crash loses at most that much, plus the
@@ -43,6 +47,7 @@
 #include "line.h"
 #include "store.h"
 #include "ws.h"
+#include "../../messages/msg_logbatch.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +63,7 @@
 #define LPX_FLUSH_BYTES     (4u << 20)  // or this big (staged, most never written: store.h)
 #define LPX_WS_RETRY_MS     5000        // between tries to listen
 #define LPX_LOGS_PORT       7780        // when DYNOD_LOGS_PORT is unset
+#define LPX_WARN_MS         10000       // between two refused batches logged
 
 typedef struct {
     lpx_hub_t *hub;             // owned
@@ -69,7 +75,9 @@ typedef struct {
     int64_t ws_retry_at;        // act_mono_ms of the next try to listen
     int64_t flushed_at;         // act_mono_ms of the last store flush
     uint64_t lines_in;          // lines stored
-    uint64_t lines_bad;         // malformed lines dropped
+    uint64_t batches_bad;       // malformed batches refused whole
+    char bad_reason [160];      // why the last one was
+    int64_t warned_at;          // act_mono_ms of the last refusal logged
     uint64_t lines_refused;     // lines for a bad app name, or over LPX_APPS_MAX
     lpx_line_clock_t clock;     // the formatter's last second
     char *scratch;              // owned: one formatted line, LPX_LINE_MAX + 1 bytes
@@ -213,30 +221,19 @@ s_tick (void *state, act_t *act)
         lpx_drains_reap (self->drains);
 }
 
-//  Formats one line of a batch into entries appended to `out` (*count_p
-//  of them; the array grows). Returns false when malformed.
-static bool
-s_format_line (lpx_state_t *self, const json_t *line, lpx_entry_t ***out, size_t *count_p,
-               size_t *cap_p)
+//  Formats one line into entries appended to `out` (*count_p of them; the
+//  array grows): one per LPX_TEXT_MAX piece of its text, one for an empty
+//  text.
+static void
+s_format_line (lpx_state_t *self, const msg_logline_t *line, lpx_entry_t ***out,
+               size_t *count_p, size_t *cap_p)
 {
-    json_t *text = json_object_get (line, "text");
-    json_t *ts = json_object_get (line, "ts");
-    const char *source = json_string_value (json_object_get (line, "source"));
-    const char *process = json_string_value (json_object_get (line, "process"));
-    if (!json_is_string (text) || !json_is_integer (ts) || !source || !process
-    ||  !lpx_line_source_ok (source) || !lpx_line_process_ok (process))
-        return false;
-    int64_t us = json_integer_value (ts);
-    //  `ts` is in ms unless the line says `ts_us`; saturate, never overflow.
-    if (!json_is_true (json_object_get (line, "ts_us")))
-        us = us > INT64_MAX / 1000 ? INT64_MAX : us < 0 ? 0 : us * 1000;
-    const char *bytes = json_string_value (text);
-    size_t left = json_string_length (text);
-    //  An empty text is one empty line; a long one, one line per piece.
+    const char *bytes = line->text;
+    size_t left = line->text_len;
     do {
         size_t piece = lpx_line_piece (bytes, left);
-        size_t len = lpx_line_format_to (&self->clock, us, source, process, bytes, piece,
-                                         self->scratch);
+        size_t len = lpx_line_format_to (&self->clock, line->ts_us, line->source, line->process,
+                                         bytes, piece, self->scratch);
         if (*count_p == *cap_p) {
             *cap_p = *cap_p ? *cap_p * 2 : 64;
             *out = act_realloc (*out, *cap_p * sizeof **out);
@@ -245,34 +242,59 @@ s_format_line (lpx_state_t *self, const json_t *line, lpx_entry_t ***out, size_t
         bytes += piece;
         left -= piece;
     } while (left > 0);
-    return true;
 }
 
+//  Counts a refused batch and says why, at most once per LPX_WARN_MS (a
+//  broken producer must not flood the log).
+static void
+s_refuse_batch (lpx_state_t *self, const msg_t *msg, const char *app, const char *why)
+{
+    self->batches_bad++;
+    snprintf (self->bad_reason, sizeof self->bad_reason, "%s", why);
+    int64_t now = act_mono_ms ();
+    if (self->warned_at && now - self->warned_at < LPX_WARN_MS)
+        return;
+    self->warned_at = now;
+    act_log_warn ("log.batch for '%s' from %s refused: %s",
+                  lpx_app_name_ok (app) ? app : "(not an app name)", msg->from, why);
+}
+
+//  A batch is checked whole first (msg_logbatch_check): a malformed one is
+//  refused with nothing stored. Then each line is formatted straight from
+//  the packed bytes: the entries are the only allocations per line.
 static int
 s_on_log_batch (void *state, act_t *act, msg_t *msg)
 {
     (void) act;
     lpx_state_t *self = state;
-    json_t *lines = json_object_get (msg->body, "lines");
+    json_t *packed = json_object_get (msg->body, "lines");
+    const char *data = json_string_value (packed);
+    size_t len = json_string_length (packed);
     const char *app = msg_str (msg, "app", "");
-    if (!lpx_app_name_ok (app)) {
-        self->lines_refused += json_array_size (lines);
+    char why [160];
+    size_t lines = data ? msg_logbatch_check (data, len, why, sizeof why) : 0;
+    if (!data)
+        snprintf (why, sizeof why, "the lines field is not bytes");
+    if (lines == 0) {
+        s_refuse_batch (self, msg, app, why);
         return 0;
     }
-    lpx_entry_t **entries = NULL;
-    size_t count = 0, cap = 0;
-    size_t i;
-    json_t *line;
-    json_array_foreach (lines, i, line) {
-        if (!s_format_line (self, line, &entries, &count, &cap))
-            self->lines_bad++;
+    if (!lpx_app_name_ok (app)) {
+        self->lines_refused += lines;
+        return 0;
     }
+    lpx_entry_t **entries = act_malloc (lines * sizeof *entries);
+    size_t count = 0, cap = lines;
+    size_t pos = 0, i;
+    msg_logline_t line;
+    while (msg_logbatch_next (data, len, &pos, &line))
+        s_format_line (self, &line, &entries, &count, &cap);
     //  Keep the store's copy before the hub takes the references over.
     uint64_t seq;
-    lpx_entry_t **kept = act_malloc ((count ? count : 1) * sizeof *kept);
+    lpx_entry_t **kept = act_malloc (count * sizeof *kept);
     for (i = 0; i < count; i++)
         kept [i] = lpx_entry_ref (entries [i]);
-    if (count && lpx_hub_append (self->hub, app, entries, count, &seq) == 0) {
+    if (lpx_hub_append (self->hub, app, entries, count, &seq) == 0) {
         self->lines_in += count;
         if (self->drains)
             lpx_drains_push (self->drains, app, kept, count);
@@ -360,7 +382,9 @@ s_status (void *state, json_t *detail)
     json_object_set_new (detail, "apps", json_integer ((json_int_t) apps));
     json_object_set_new (detail, "bytes", json_integer ((json_int_t) bytes));
     json_object_set_new (detail, "lines_in", json_integer ((json_int_t) self->lines_in));
-    json_object_set_new (detail, "lines_bad", json_integer ((json_int_t) self->lines_bad));
+    json_object_set_new (detail, "batches_bad", json_integer ((json_int_t) self->batches_bad));
+    if (self->batches_bad)
+        json_object_set_new (detail, "bad_reason", json_string (self->bad_reason));
     json_object_set_new (detail, "lines_refused", json_integer ((json_int_t) self->lines_refused));
     json_object_set_new (detail, "tails", json_integer ((json_int_t) tails));
     json_object_set_new (detail, "tail_lines_dropped", json_integer ((json_int_t) (dropped + lost)));

@@ -19,6 +19,7 @@
 #define BLG_BENCH_H
 
 #include "../../actors/common/act_client.h"
+#include "../../messages/msg_logbatch.h"
 #include "../common/bench_stats.h"
 #include "../common/bench_up.h"
 

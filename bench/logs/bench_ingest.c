@@ -8,11 +8,11 @@
 //  lines stored over first send -> last line stored.
 //
 //  Ours: each producer has its own act_client and sends `log.batch`
-//  messages of BLG_BATCH lines (`{ts, ts_us, source: app, process: web.N,
-//  text}` each, as dynod log-emit and a dyno-supervisor batch them) for
-//  app BLG_APP_INGEST. The line objects are made once and refilled per
-//  batch, so a producer's cost is the encoding, as rsyslog's producers
-//  only format their frames.
+//  messages of BLG_BATCH lines (packed records of ts, source `app`,
+//  process `web.N` and text each: msg_logbatch.h, as dynod log-emit and a
+//  dyno-supervisor batch them) for app BLG_APP_INGEST. The builder's
+//  buffer is kept across batches, so a producer's cost is packing and
+//  encoding, as rsyslog's producers only format their frames.
 //
 //  rsyslog: a private `rsyslogd -n -f CONF -i PIDFILE` in <tmp>/rsyslog
 //  whose config loads imptcp on a free 127.0.0.1 port and writes every
@@ -60,28 +60,16 @@ s_ours_producer (void *arg)
     s_producer_t *p = arg;
     char text [256], process [16];
     snprintf (process, sizeof process, "web.%d", p->index + 1);
-    //  One batch's line objects, made once: each batch sets their `ts` and
-    //  `text` and is encoded from them (the encoding, not building jansson
-    //  objects, is the producer's part of the protocol's cost).
-    json_t *lines = json_array ();
-    for (size_t k = 0; k < BLG_BATCH; k++)
-        json_array_append_new (lines, json_pack ("{s:I, s:b, s:s, s:s, s:s}", "ts", (json_int_t) 0,
-                                                 "ts_us", 1, "source", "app", "process", process,
-                                                 "text", ""));
+    msg_logbatch_t lines = { 0 };
     for (size_t sent = 0; sent < p->lines && p->rc == 0; ) {
         msg_t *batch = act_client_msg_new (p->client, MSG_TYPE_LOG_BATCH, "log-plex");
-        json_int_t ts = (json_int_t) act_wall_us ();
-        size_t k = 0;
-        for (; k < BLG_BATCH && sent < p->lines; k++, sent++) {
-            json_t *line = json_array_get (lines, k);
+        int64_t ts = act_wall_us ();
+        for (size_t k = 0; k < BLG_BATCH && sent < p->lines; k++, sent++) {
             size_t len = blg_line_text (text, sizeof text, p->index, sent);
-            json_integer_set (json_object_get (line, "ts"), ts);
-            json_string_setn_nocheck (json_object_get (line, "text"), text, len);
+            msg_logbatch_add (&lines, ts, "app", process, text, len);
         }
-        while (json_array_size (lines) > k)
-            json_array_remove (lines, json_array_size (lines) - 1);
         msg_set_str (batch, "app", BLG_APP_INGEST);
-        msg_set_json (batch, "lines", json_incref (lines));
+        msg_set_json (batch, "lines", msg_logbatch_take (&lines));
         int rc = act_client_send (p->client, &batch);
         if (rc) {
             snprintf (p->why, sizeof p->why, "producer %d: cannot send: %s", p->index,
@@ -89,7 +77,7 @@ s_ours_producer (void *arg)
             p->rc = -1;
         }
     }
-    json_decref (lines);
+    msg_logbatch_release (&lines);
     p->done = bcm_now ();
     return NULL;
 }

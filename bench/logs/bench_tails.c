@@ -373,19 +373,18 @@ s_sink_send (blg_sink_t *sink, const char *lines, size_t len, size_t count)
         return 0;
     }
     msg_t *batch = act_client_msg_new (sink->client, MSG_TYPE_LOG_BATCH, "log-plex");
-    json_t *array = json_array ();
-    json_int_t ts = (json_int_t) act_wall_us ();
+    msg_logbatch_t packed = { 0 };
+    int64_t ts = act_wall_us ();
     for (size_t i = 0; i < count; i++) {
         const char *nl = memchr (lines, '\n', len);
         size_t one = (size_t) (nl - lines);
-        json_array_append_new (array, json_pack ("{s:I, s:b, s:s, s:s, s:o}", "ts", ts, "ts_us",
-                                                 1, "source", "app", "process", "web.1", "text",
-                                                 json_stringn_nocheck (lines, one)));
+        msg_logbatch_add (&packed, ts, "app", "web.1", lines, one);
         lines += one + 1;
         len -= one + 1;
     }
     msg_set_str (batch, "app", BLG_APP_TAIL);
-    msg_set_json (batch, "lines", array);
+    msg_set_json (batch, "lines", msg_logbatch_take (&packed));
+    msg_logbatch_release (&packed);
     return act_client_send (sink->client, &batch) ? -1 : 0;
 }
 

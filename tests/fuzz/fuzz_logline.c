@@ -7,12 +7,22 @@
 //  character and always makes progress; lpx_line_format makes one line of
 //  valid UTF-8 (no control characters but tab) that a filter for its own
 //  process and source matches, and that lpx_drain_frame turns into an
-//  octet-counted frame whose count is right. A broken rule abort()s;
-//  `make fuzz` builds this with clang, the replay main runs the corpus.
+//  octet-counted frame whose count is right.
+//
+//  The whole input is also a log.batch's packed `lines` (msg_logbatch.h,
+//  the bytes log-plex decodes from any producer): msg_logbatch_check either
+//  counts its lines or refuses it with one line of valid UTF-8; when it
+//  counts them, msg_logbatch_next reads exactly that many, each with a
+//  source and process that log-plex's rules accept and a text inside the
+//  input, each formats as above, and packing them again with
+//  msg_logbatch_add gives the input back byte for byte. A broken rule
+//  abort()s; `make fuzz` builds this with clang, the replay main runs the
+//  corpus.
 
 #include "../../actors/log-plex/drain_url.h"
 #include "../../actors/log-plex/filter.h"
 #include "../../actors/log-plex/line.h"
+#include "../../messages/msg_logbatch.h"
 #include "../../messages/msg_pack.h"
 
 #include <stdint.h>
@@ -98,9 +108,51 @@ s_check_line (const char *process, const char *text, size_t len)
     }
 }
 
+static void
+s_check_batch (const uint8_t *data, size_t size)
+{
+    const char *bytes = (const char *) data;
+    char why [200];
+    memset (why, 0x55, sizeof why);
+    size_t lines = msg_logbatch_check (bytes, size, why, sizeof why);
+    if (lines == 0) {
+        if (!memchr (why, 0, sizeof why) || !why [0] || strchr (why, '\n')
+        ||  !msg_pack_utf8_valid (why, strlen (why)))
+            s_fail ("a batch refusal is not one line of valid UTF-8");
+        return;
+    }
+    msg_logbatch_t again = { 0 };
+    msg_logline_t line;
+    size_t pos = 0, read = 0;
+    while (msg_logbatch_next (bytes, size, &pos, &line)) {
+        read++;
+        if (!lpx_line_source_ok (line.source) || !lpx_line_process_ok (line.process))
+            s_fail ("an accepted batch has a line with a bad source or process");
+        if (line.text < bytes || line.text_len > size || line.text + line.text_len >= bytes + size
+        ||  line.text [line.text_len] != 0)
+            s_fail ("a line's text is outside the batch or lacks its NUL");
+        if (msg_logbatch_add (&again, line.ts_us, line.source, line.process, line.text,
+                              line.text_len) != 0)
+            s_fail ("a line read back cannot be packed again");
+        //  Format a bounded piece: the text rules are checked above in full.
+        size_t piece = lpx_line_piece (line.text, line.text_len), flen;
+        char *formatted = lpx_line_format (line.ts_us, line.source, line.process, line.text,
+                                           piece, &flen);
+        if (flen != strlen (formatted) || !msg_pack_utf8_valid (formatted, flen))
+            s_fail ("a batch line formats to bad UTF-8 or the wrong length");
+        free (formatted);
+    }
+    if (read != lines || pos != size)
+        s_fail ("msg_logbatch_next read other lines than msg_logbatch_check counted");
+    if (again.lines != lines || again.len != size || memcmp (again.data, data, size) != 0)
+        s_fail ("a batch packed again differs from the input");
+    msg_logbatch_release (&again);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
+    s_check_batch (data, size);
     const uint8_t *nul1 = memchr (data, 0, size);
     size_t url_len = nul1 ? (size_t) (nul1 - data) : size;
     char *url = s_str (data, url_len);

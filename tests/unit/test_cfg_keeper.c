@@ -14,6 +14,7 @@
 #include "offline.h"
 #include "../../actors/config-keeper/config-keeper.h"
 #include "../../actors/config-keeper/vars.h"
+#include "../../messages/msg_logbatch.h"
 
 #define UT_CLI      "cli@t1"
 #define UT_RK       "release-keeper@h1"
@@ -170,9 +171,9 @@ test_cfg_set_makes_version_and_release (void)
     CHECK_STR_EQ (msg_str (create, "reply_corr", ""), id);
     msg_t *log = ut_offline_out (&t, MSG_TYPE_LOG_BATCH);
     CHECK_NOT_NULL (log);
-    CHECK_STR_EQ (json_string_value (json_object_get (json_array_get (
-                      json_object_get (log->body, "lines"), 0), "text")),
-                  "Set FOO, BAR config vars by ann");
+    msg_logline_t line;
+    CHECK (msg_logbatch_get (log->body, 0, &line));
+    CHECK_STR_EQ (line.text, "Set FOO, BAR config vars by ann");
     s_expect (&t, "my-app", 1, "{\"FOO\": \"1\", \"BAR\": \"two words\"}");
     //  A second set changes one var, keeps the other, adds a third.
     s_set (&t, "my-app", json_pack ("{s:s, s:s}", "FOO", "3", "lower_ok", ""), NULL);

@@ -4,13 +4,17 @@
 //  log.batch and log.get as they come from the actors and the CLI: lines
 //  formatted and kept per app, oldest first, at most 1,500 per app with
 //  the oldest dropped, `n` defaulted, bounded and refused out of range,
-//  ms and us timestamps, malformed lines dropped and counted, unknown apps
+//  us timestamps, the packed wire form (msg_logbatch.h) round trip, a
+//  malformed batch refused whole with its reason and counted, unknown apps
 //  answered with no lines, and a reply that stays under the message size
 //  limit however long the lines.
 
 #include "unit.h"
 #include "offline.h"
 #include "../../actors/log-plex/log-plex.h"
+#include "../../messages/msg_logbatch.h"
+
+#include <errno.h>
 
 #define UT_TS_MS    1795860930123LL     // 2026-11-28T10:15:30.123 UTC
 
@@ -33,12 +37,54 @@ s_feed (ut_offline_t *t, msg_type_id_t type, json_t *body)
     ut_offline_feed_take (t, &msg);
 }
 
-//  One batch of `lines` (ownership passes here) for `app`.
+//  A log.batch with `packed` (ownership passes here) as its lines.
+static void
+s_batch_packed (ut_offline_t *t, const char *app, json_t *packed)
+{
+    s_feed (t, MSG_TYPE_LOG_BATCH, json_pack ("{s:s, s:o}", "app", app, "lines", packed));
+    CHECK_EQ (t->count, 0);
+}
+
+//  One batch of `lines` (ownership passes here: line maps as s_line makes
+//  them, `ts` in ms unless `ts_us`) for `app`, packed as producers do.
 static void
 s_batch (ut_offline_t *t, const char *app, json_t *lines)
 {
-    s_feed (t, MSG_TYPE_LOG_BATCH, json_pack ("{s:s, s:o}", "app", app, "lines", lines));
-    CHECK_EQ (t->count, 0);
+    msg_logbatch_t packed = { 0 };
+    size_t i;
+    json_t *line;
+    json_array_foreach (lines, i, line) {
+        int64_t ts = json_integer_value (json_object_get (line, "ts"));
+        if (!json_is_true (json_object_get (line, "ts_us")))
+            ts *= 1000;
+        json_t *text = json_object_get (line, "text");
+        CHECK_EQ (msg_logbatch_add (&packed, ts, json_string_value (json_object_get (line, "source")),
+                                    json_string_value (json_object_get (line, "process")),
+                                    json_string_value (text), json_string_length (text)), 0);
+    }
+    json_decref (lines);
+    s_batch_packed (t, app, msg_logbatch_take (&packed));
+    msg_logbatch_release (&packed);
+}
+
+//  Appends one record to `buf` at *len with no checks (for malformed
+//  batches): `text_len` bytes of text, its NUL when `nul`.
+static void
+s_raw (char *buf, size_t *len, int64_t ts, const char *source, const char *process,
+       const char *text, uint32_t text_len, bool nul)
+{
+    for (int i = 0; i < 8; i++)
+        buf [(*len)++] = (char) ((uint64_t) ts >> (8 * i));
+    memcpy (buf + *len, source, strlen (source) + 1);
+    *len += strlen (source) + 1;
+    memcpy (buf + *len, process, strlen (process) + 1);
+    *len += strlen (process) + 1;
+    for (int i = 0; i < 4; i++)
+        buf [(*len)++] = (char) (text_len >> (8 * i));
+    memcpy (buf + *len, text, text_len);
+    *len += text_len;
+    if (nul)
+        buf [(*len)++] = 0;
 }
 
 static json_t *
@@ -126,21 +172,101 @@ test_lpx_plex_bounds (void)
 }
 
 static void
-test_lpx_plex_malformed_lines (void)
+test_lpx_plex_packed (void)
+{
+    //  The producers' builder and the reader agree, byte for byte.
+    msg_logbatch_t packed = { 0 };
+    CHECK_EQ (msg_logbatch_add (&packed, -5, "dynod", "api", "a\0b", 3), 0);
+    CHECK_EQ (msg_logbatch_add (&packed, INT64_MAX, "app", "web.1", "", 0), 0);
+    //  Bad names never enter a batch.
+    CHECK_EQ (msg_logbatch_add (&packed, 1, "heroku", "web.1", "x", 1), -EINVAL);
+    CHECK_EQ (msg_logbatch_add (&packed, 1, "app", "web 1", "x", 1), -EINVAL);
+    CHECK_EQ (msg_logbatch_add (&packed, 1, "app", "", "x", 1), -EINVAL);
+    CHECK_EQ (packed.lines, 2);
+    json_t *body = json_pack ("{s:o}", "lines", msg_logbatch_take (&packed));
+    CHECK_EQ (packed.lines, 0);
+    msg_logbatch_release (&packed);
+    const json_t *lines = json_object_get (body, "lines");
+    char why [128];
+    CHECK_EQ (msg_logbatch_check (json_string_value (lines), json_string_length (lines), why,
+                                  sizeof why), 2);
+    msg_logline_t line;
+    CHECK (msg_logbatch_get (body, 0, &line));
+    CHECK_EQ (line.ts_us, -5);
+    CHECK_STR_EQ (line.source, "dynod");
+    CHECK_STR_EQ (line.process, "api");
+    CHECK_EQ (line.text_len, 3);
+    CHECK (memcmp (line.text, "a\0b", 4) == 0);
+    CHECK (msg_logbatch_get (body, 1, &line));
+    CHECK_EQ (line.ts_us, INT64_MAX);
+    CHECK_STR_EQ (line.process, "web.1");
+    CHECK_EQ (line.text_len, 0);
+    CHECK (!msg_logbatch_get (body, 2, &line));
+    json_decref (body);
+}
+
+//  A batch of `len` bytes at `buf` must be refused whole with a reason
+//  holding `reason`; `refused` is how many have been so far, this one in.
+static void
+s_refused (ut_offline_t *t, const char *buf, size_t len, const char *reason, int refused)
+{
+    s_batch_packed (t, "app-one", json_stringn_nocheck (buf, len));
+    json_t *detail = json_object ();
+    lpx_actor_def ()->status (ut_offline_state (t), detail);
+    CHECK_EQ (json_integer_value (json_object_get (detail, "batches_bad")), refused);
+    CHECK_EQ (json_integer_value (json_object_get (detail, "lines_in")), 1);
+    const char *why = json_string_value (json_object_get (detail, "bad_reason"));
+    CHECK_NOT_NULL (why);
+    if (!strstr (why, reason))
+        fprintf (stderr, "reason '%s' lacks '%s'\n", why, reason);
+    CHECK (strstr (why, reason) != NULL);
+    json_decref (detail);
+}
+
+static void
+test_lpx_plex_malformed_batches (void)
 {
     ut_offline_t t;
     s_open (&t);
-    //  Not a map, no ts, no text, no source and process (no defaults: a
-    //  line must say who it is), a source other than app/dynod, a process
-    //  that would forge a prefix: each dropped; one good line kept.
-    json_t *forged = s_line (UT_TS_MS, "web.1]: app[web.2", "forged");
-    json_t *heroku = s_line (UT_TS_MS, "web.1", "heroku");
-    json_object_set_new (heroku, "source", json_string ("heroku"));
-    s_batch (&t, "app-one", json_pack ("[s, {s:s}, {s:I}, o, {s:I, s:s}, o, o]", "not a map",
-                                       "text", "no ts", "ts", (json_int_t) 1,
-                                       s_line (UT_TS_MS, "web.1", "good"),
-                                       "ts", (json_int_t) UT_TS_MS, "text", "no names",
-                                       forged, heroku));
+    s_batch (&t, "app-one", json_pack ("[o]", s_line (UT_TS_MS, "web.1", "good")));
+    //  Each batch below starts with a good line and has one bad record:
+    //  refused whole, so the good line is not kept either.
+    char buf [512];
+    size_t len = 0;
+    s_raw (buf, &len, UT_TS_MS * 1000, "app", "web.1", "kept?", 5, true);
+    size_t good = len;
+    s_raw (buf, &len, UT_TS_MS * 1000, "heroku", "web.1", "x", 1, true);
+    s_refused (&t, buf, len, "source other than app or dynod", 1);
+    //  A process that would forge a prefix.
+    len = good;
+    s_raw (buf, &len, UT_TS_MS * 1000, "app", "web.1]: app[web.2", "forged", 6, true);
+    s_refused (&t, buf, len, "process name", 2);
+    len = good;
+    s_raw (buf, &len, UT_TS_MS * 1000, "app", "", "no name", 7, true);
+    s_refused (&t, buf, len, "process name", 3);
+    //  A text without its NUL, a length past the end, a record cut short.
+    len = good;
+    s_raw (buf, &len, UT_TS_MS * 1000, "app", "web.1", "abc", 3, false);
+    buf [len++] = 'x';
+    s_refused (&t, buf, len, "without its NUL", 4);
+    len = good;
+    s_raw (buf, &len, UT_TS_MS * 1000, "app", "web.1", "abc", 3, true);
+    buf [len - 8] = 9;          // the length says 9 bytes: 4 are left
+    s_refused (&t, buf, len, "longer than the bytes left", 5);
+    s_refused (&t, buf, good + 5, "cut short in its time", 6);
+    s_refused (&t, buf, good + 8 + 4 + 2, "process without its NUL", 7);
+    //  A name running past 64 bytes finds no NUL in reach.
+    len = good;
+    char long_name [80];
+    memset (long_name, 'a', 70);
+    long_name [70] = 0;
+    s_raw (buf, &len, UT_TS_MS * 1000, "app", long_name, "x", 1, true);
+    s_refused (&t, buf, len, "over 64 bytes", 8);
+    //  No line at all; a `lines` that is not bytes.
+    s_refused (&t, buf, 0, "holds no line", 9);
+    s_feed (&t, MSG_TYPE_LOG_BATCH, json_pack ("{s:s, s:[]}", "app", "app-one", "lines"));
+    CHECK_EQ (t.count, 0);
+    //  Only the first good line was kept.
     json_t *lines = s_get (&t, "app-one", -1);
     CHECK_EQ (json_array_size (lines), 1);
     CHECK_STR_EQ (json_string_value (json_array_get (lines, 0)),
@@ -151,7 +277,9 @@ test_lpx_plex_malformed_lines (void)
     json_t *detail = json_object ();
     lpx_actor_def ()->status (ut_offline_state (&t), detail);
     CHECK_EQ (json_integer_value (json_object_get (detail, "lines_in")), 1);
-    CHECK_EQ (json_integer_value (json_object_get (detail, "lines_bad")), 6);
+    CHECK_EQ (json_integer_value (json_object_get (detail, "batches_bad")), 10);
+    CHECK_STR_EQ (json_string_value (json_object_get (detail, "bad_reason")),
+                  "the lines field is not bytes");
     CHECK_EQ (json_integer_value (json_object_get (detail, "lines_refused")), 1);
     CHECK_EQ (json_integer_value (json_object_get (detail, "apps")), 1);
     CHECK_EQ (json_integer_value (json_object_get (detail, "tails")), 0);
@@ -269,7 +397,8 @@ test_lpx_plex_reply_fits (void)
 static const unit_test_t s_tests [] = {
     UNIT_TEST (test_lpx_plex_store_and_get),
     UNIT_TEST (test_lpx_plex_bounds),
-    UNIT_TEST (test_lpx_plex_malformed_lines),
+    UNIT_TEST (test_lpx_plex_packed),
+    UNIT_TEST (test_lpx_plex_malformed_batches),
     UNIT_TEST (test_lpx_plex_reply_fits),
     UNIT_TEST (test_lpx_plex_filters_and_split),
     UNIT_TEST (test_lpx_plex_token),

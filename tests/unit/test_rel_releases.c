@@ -13,6 +13,7 @@
 #include "unit.h"
 #include "offline.h"
 #include "../../actors/release-keeper/release-keeper.h"
+#include "../../messages/msg_logbatch.h"
 
 #define UT_CLI      "cli@t1"
 #define UT_CK       "config-keeper@h1"
@@ -32,9 +33,10 @@ s_log_line (ut_offline_t *t, int nth)
     msg_t *batch = ut_offline_out_nth (t, MSG_TYPE_LOG_BATCH, nth);
     CHECK_NOT_NULL (batch);
     CHECK_STR_EQ (batch->to, "log-plex");
-    json_t *line = json_array_get (json_object_get (batch->body, "lines"), 0);
-    CHECK_STR_EQ (json_string_value (json_object_get (line, "process")), "api");
-    return json_string_value (json_object_get (line, "text"));
+    msg_logline_t line;
+    CHECK (msg_logbatch_get (batch->body, 0, &line));
+    CHECK_STR_EQ (line.process, "api");
+    return line.text;           // borrowed from the batch, NUL-terminated
 }
 
 static void

@@ -3,6 +3,7 @@
 //  See test_sch_support.h.
 
 #include "test_sch_support.h"
+#include "../../messages/msg_logbatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,8 +192,8 @@ ts_logged (ut_offline_t *t, const char *text)
 {
     for (int i = 0; ut_offline_out_nth (t, MSG_TYPE_LOG_BATCH, i); i++) {
         msg_t *m = ut_offline_out_nth (t, MSG_TYPE_LOG_BATCH, i);
-        json_t *line = json_array_get (json_object_get (m->body, "lines"), 0);
-        if (strcmp (json_string_value (json_object_get (line, "text")), text) == 0)
+        msg_logline_t line;
+        if (msg_logbatch_get (m->body, 0, &line) && strcmp (line.text, text) == 0)
             return true;
     }
     return false;
