@@ -39,6 +39,9 @@
 #define BLG_APP_TAIL        "bench-tail"
 
 //  The measured system and what every phase needs to reach it.
+#define BLG_RSS_EVERY_S 10          // VmRSS sampled this often while the tails run
+#define BLG_RSS_TRACE   16          // samples kept (a 150 s window at most)
+
 typedef struct {
     const char *dynod;              // path of the dynod binary
     char tmp [256];                 // mkdtemp'd; removed at the end
@@ -75,6 +78,8 @@ typedef struct {
     double cpu_s;                   // CPU seconds of the server in the window
     double per_tail_kb;             // (VmRSS with the tails open, idle - without) / tails
     long rss_start_kb, rss_end_kb;  // the server's VmRSS at the window's edges
+    long rss_trace_kb [BLG_RSS_TRACE];  // VmRSS every BLG_RSS_EVERY_S in the window
+    int rss_traced;                 // entries of rss_trace_kb filled
 } blg_tails_t;
 
 //  How the generator hands lines to a server: log.batch to log-plex, or

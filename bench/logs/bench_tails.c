@@ -532,6 +532,15 @@ blg_tails_run (blg_t *self, blg_sink_t *sink, pid_t server, blg_tails_t *out, ch
             bcm_sleep_ms (1);
         out->rss_start_kb = bcm_rss_kb (server);
         cpu0 = bcm_cpu_s (server);
+        //  VmRSS along the window, to tell a climb from a step.
+        double next = bcm_now () + BLG_RSS_EVERY_S;
+        while (!atomic_load (&gen.done)) {
+            bcm_sleep_ms (20);
+            if (bcm_now () >= next && out->rss_traced < BLG_RSS_TRACE) {
+                out->rss_trace_kb [out->rss_traced++] = bcm_rss_kb (server);
+                next += BLG_RSS_EVERY_S;
+            }
+        }
         pthread_join (gen_id, NULL);
         out->rss_end_kb = bcm_rss_kb (server);
         out->cpu_s = bcm_cpu_s (server) - cpu0;
