@@ -92,14 +92,16 @@ $(BUILD)/tests/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o
 
 # Decoders outside LIB_SRC that fuzz targets link (the Procfile parser, the
 # archive checker and what it uses, log-plex's line, filter and drain URL
-# code).
+# code, the ps:scale grammar and the supervisor's dyno.assign planner).
 ARCHIVE_SRC    := actors/release-keeper/procfile.c actors/release-keeper/archive.c \
                   actors/release-keeper/blobs.c
 LOGLINE_SRC    := actors/log-plex/line.c actors/log-plex/filter.c actors/log-plex/drain_url.c
-FUZZ_EXTRA_SRC := $(ARCHIVE_SRC) $(LOGLINE_SRC)
+DYNOS_FUZZ_SRC := cli/scale_grammar.c actors/dyno-supervisor/assign.c
+FUZZ_EXTRA_SRC := $(ARCHIVE_SRC) $(LOGLINE_SRC) $(DYNOS_FUZZ_SRC)
 $(BUILD)/tests/fuzz-procfile: $(call obj,actors/release-keeper/procfile.c)
 $(BUILD)/tests/fuzz-archive: $(call obj,$(ARCHIVE_SRC))
 $(BUILD)/tests/fuzz-logline: $(call obj,$(LOGLINE_SRC))
+$(BUILD)/tests/fuzz-dynos: $(call obj,$(DYNOS_FUZZ_SRC))
 
 $(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay_main.c
 	@mkdir -p $(dir $@)

@@ -14,12 +14,29 @@
 #define CLI_SCALE_RE  "^([A-Za-z0-9_-]+)([=+-])([0-9]{1,9})(:([A-Za-z0-9_-]+))?$"
 #define CLI_SIZE_RE   "^([A-Za-z0-9_-]+)=([A-Za-z][A-Za-z0-9_-]*)$"
 #define CLI_SCALE_GROUPS 6
+#define CLI_SCALE_QUOTE_MAX 300     // an argument quoted in an error line, with NUL
 
 //  Group `i` of a match of `arg` as a new string (caller owns result).
 static json_t *
 s_group (const char *arg, const regmatch_t *m, int i)
 {
     return json_stringn (arg + m [i].rm_so, (size_t) (m [i].rm_eo - m [i].rm_so));
+}
+
+//  `arg` for an error line: control bytes as \xNN, cut at 64 bytes, so a
+//  refusal stays one line whatever was typed.
+static void
+s_quote (const char *arg, char out [CLI_SCALE_QUOTE_MAX])
+{
+    size_t o = 0;
+    for (size_t i = 0; arg [i] && i < 64 && o + 5 < CLI_SCALE_QUOTE_MAX; i++) {
+        unsigned char c = (unsigned char) arg [i];
+        if (c < 0x20 || c == 0x7f)
+            o += (size_t) snprintf (out + o, CLI_SCALE_QUOTE_MAX - o, "\\x%02x", c);
+        else
+            out [o++] = (char) c;
+    }
+    out [o] = 0;
 }
 
 int
@@ -38,7 +55,9 @@ cli_scale_parse (const char *arg, json_t **change_p, char *why, size_t len)
     if (regexec (&scale, arg, CLI_SCALE_GROUPS, m, 0) == 0) {
         long quantity = strtol (arg + m [3].rm_so, NULL, 10);
         if (quantity > CLI_SCALE_MAX) {
-            snprintf (why, len, "'%s': at most %d dynos", arg, CLI_SCALE_MAX);
+            char quoted [CLI_SCALE_QUOTE_MAX];
+            s_quote (arg, quoted);
+            snprintf (why, len, "'%s': at most %d dynos", quoted, CLI_SCALE_MAX);
             rc = -1;
         }
         else {
@@ -53,7 +72,9 @@ cli_scale_parse (const char *arg, json_t **change_p, char *why, size_t len)
         *change_p = json_pack ("{s:o, s:o}", "type", s_group (arg, m, 1), "size",
                                s_group (arg, m, 2));
     else {
-        snprintf (why, len, "'%s' is not TYPE=N, TYPE+N, TYPE-N, TYPE=N:SIZE or TYPE=SIZE", arg);
+        char quoted [CLI_SCALE_QUOTE_MAX];
+        s_quote (arg, quoted);
+        snprintf (why, len, "'%s' is not TYPE=N, TYPE+N, TYPE-N, TYPE=N:SIZE or TYPE=SIZE", quoted);
         rc = -1;
     }
     regfree (&scale);

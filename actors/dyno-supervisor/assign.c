@@ -85,10 +85,22 @@ s_int_ok (const json_t *entry, const char *key, bool required, int64_t min, int6
     return json_is_integer (v) && json_integer_value (v) >= min && json_integer_value (v) <= max;
 }
 
+//  A refusal naming `what` (from the message: control bytes as \xNN, cut
+//  at 64 bytes, so the line stays one line).
 static bool
 s_fail (char why [SUP_WHY_MAX], const char *fmt, const char *what)
 {
-    snprintf (why, SUP_WHY_MAX, fmt, what);
+    char quoted [SUP_WHY_MAX];
+    size_t o = 0;
+    for (size_t i = 0; what && what [i] && i < 64 && o + 5 < sizeof quoted; i++) {
+        unsigned char c = (unsigned char) what [i];
+        if (c < 0x20 || c == 0x7f)
+            o += (size_t) snprintf (quoted + o, sizeof quoted - o, "\\x%02x", c);
+        else
+            quoted [o++] = (char) c;
+    }
+    quoted [o] = 0;
+    snprintf (why, SUP_WHY_MAX, fmt, quoted);
     return false;
 }
 
