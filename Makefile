@@ -21,7 +21,8 @@ ifneq ($(filter 1,$(DEVELOPER) $(CI_WERROR)),)
 CFLAGS_BASE += -Werror
 endif
 CFLAGS   += $(CFLAGS_BASE) $(SANITIZE_FLAGS) $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpthread
+# libhttp-parser (the router) ships no .pc file.
+LDLIBS   += $(PKG_LIBS) -lhttp_parser -lpthread
 LDFLAGS  += $(SANITIZE_FLAGS)
 
 # Libraries every program links: the wire format and the actor runtime.

@@ -1,16 +1,119 @@
 //  router - the HTTP(S) front door (one instance per host)
 //
-//  Accepts: status, ping, stop (answered by the runtime).
-//  Emits:   status.reply, pong.
-//  State:   none yet; routing arrives with the router issue.
+//  Accepts: dyno.state (topic `dyno.state`); status, ping, stop (answered
+//           by the runtime).
+//  Emits:   log.batch to log-plex (one `dynod[router]` line per request,
+//           batched by logq.c); status.reply, pong.
+//  State:   the routing table (table.c), shared with the HTTP thread
+//           (http.c, proxy.c) that serves 127.0.0.1:DYNOD_HTTP_PORT
+//           (default 8080). Nothing is durable: the table is learned again
+//           from dyno.state events.
 
 #include "router.h"
+#include "http.h"
+#include "logq.h"
+#include "table.h"
+
+#include <stdlib.h>
+
+#define RTR_HTTP_PORT   8080
+
+typedef struct {
+    rtr_table_t *table;         // owned
+    rtr_logq_t *logq;           // owned
+    rtr_http_t *http;           // owned; NULL when the port could not be bound
+    int port;
+    uint64_t states;            // dyno.state events applied
+} rtr_state_t;
+
+static void
+s_on_logq (void *state, act_t *act, int fd, void *arg)
+{
+    (void) fd;
+    (void) arg;
+    rtr_state_t *self = state;
+    rtr_logq_send (self->logq, act);
+}
+
+static void *
+s_create (act_t *act)
+{
+    rtr_state_t *self = act_calloc (1, sizeof *self);
+    self->table = rtr_table_new ();
+    self->logq = rtr_logq_new ();
+    if (!self->logq) {
+        act_log_error ("cannot make the log queue's pipe");
+        rtr_table_destroy (&self->table);
+        free (self);
+        return NULL;
+    }
+    const char *port = getenv ("DYNOD_HTTP_PORT");
+    self->port = port && atoi (port) > 0 && atoi (port) < 65536 ? atoi (port) : RTR_HTTP_PORT;
+    int err = 0;
+    self->http = rtr_http_new (self->table, self->logq, self->port, &err);
+    if (!self->http)
+        act_log_error ("cannot listen on '127.0.0.1:%d': %s", self->port, act_strerror (err));
+    act_watch_fd (act, rtr_logq_fd (self->logq), s_on_logq, NULL);
+    return self;
+}
+
+static void
+s_destroy (void **state_p)
+{
+    rtr_state_t *self = *state_p;
+    if (!self)
+        return;
+    rtr_http_destroy (&self->http);     // first: it writes the queue, reads the table
+    rtr_logq_destroy (&self->logq);
+    rtr_table_destroy (&self->table);
+    free (self);
+    *state_p = NULL;
+}
+
+static int
+s_on_dyno_state (void *state, act_t *act, msg_t *msg)
+{
+    (void) act;
+    rtr_state_t *self = state;
+    const char *app = msg_str (msg, "app", NULL), *id = msg_str (msg, "id", NULL);
+    const char *name = msg_str (msg, "name", NULL), *type = msg_str (msg, "type", NULL);
+    const char *st = msg_str (msg, "state", NULL), *host = msg_str (msg, "host", NULL);
+    if (!app || !id || !name || !type || !st || !host)
+        return 0;               // the message table checked the schema already
+    rtr_table_apply (self->table, app, id, name, type, st, host, (int) msg_int (msg, "port", 0));
+    self->states++;
+    return 0;
+}
+
+static void
+s_status (void *state, json_t *detail)
+{
+    rtr_state_t *self = state;
+    json_object_set_new (detail, "http_port", json_integer (self->port));
+    json_object_set_new (detail, "listening", json_boolean (self->http != NULL));
+    json_object_set_new (detail, "web_dynos_up",
+                         json_integer ((json_int_t) rtr_table_up_count (self->table)));
+    json_object_set_new (detail, "dyno_states", json_integer ((json_int_t) self->states));
+    json_object_set_new (detail, "requests",
+                         json_integer ((json_int_t) (self->http ? rtr_http_requests (self->http) : 0)));
+    json_object_set_new (detail, "log_lines_dropped",
+                         json_integer ((json_int_t) rtr_logq_dropped (self->logq)));
+}
+
+static const act_route_t s_routes [] = {
+    { MSG_TYPE_DYNO_STATE, s_on_dyno_state },
+};
+static const char *const s_topics [] = { "dyno.state", NULL };
 
 static const act_def_t s_def = {
     .name = "router",
     .singleton = false,
-    .routes = NULL,
-    .route_count = 0,
+    .routes = s_routes,
+    .route_count = sizeof s_routes / sizeof s_routes [0],
+    .topics = s_topics,
+    .create = s_create,
+    .destroy = s_destroy,
+    .status = s_status,
 };
 
 const act_def_t *

@@ -14,7 +14,7 @@ packages=(
     build-essential pkg-config
     libzmq3-dev libczmq-dev libmsgpack-dev libleveldb-dev libssl-dev
     libwebsockets-dev libjansson-dev libarchive-dev libyaml-dev git
-    python3 procps iproute2 ca-certificates libcurl4-openssl-dev
+    python3 procps iproute2 ca-certificates libcurl4-openssl-dev libhttp-parser-dev
 )
 case "${1:-}" in
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;

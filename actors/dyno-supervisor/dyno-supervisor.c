@@ -4,9 +4,10 @@
 //           dynos to run here), run.input (from an attached one-off's
 //           client), blob.chunk / config.vars / error (answers to its own
 //           blob.get and config.get), actor.up (topic: a scheduler that
-//           comes up is sent a dyno.report); plus status, ping, stop
-//           (answered by the runtime).
-//  Emits:   dyno.state (topic dyno.state, every state change), dyno.report
+//           comes up is sent a dyno.report, a router the state of every
+//           dyno); plus status, ping, stop (answered by the runtime).
+//  Emits:   dyno.state (topic dyno.state, every state change; to a router
+//           that comes up, one per dyno), dyno.report
 //           (to the scheduler: at start, when it comes up, every
 //           DYNOD_REPORT_MS), log.batch (to log-plex: the dynos' output as
 //           `app[NAME]`, the supervisor's lines as `dynod[NAME]`), blob.get
@@ -303,10 +304,22 @@ s_on_reply (void *state, act_t *act, msg_t *msg)
 static int
 s_on_actor_up (void *state, act_t *act, msg_t *msg)
 {
-    (void) act;
     sup_t *self = state;
-    if (strcmp (msg_str (msg, "name", ""), "scheduler") == 0)
+    const char *name = msg_str (msg, "name", "");
+    if (strcmp (name, "scheduler") == 0)
         self->report_at = 0;
+    //  A router that (re)starts knows no dyno: tell it the state of each
+    //  one here, as it would have heard them on topic dyno.state.
+    else if (strcmp (name, "router") == 0) {
+        char *to = act_sprintf ("router@%s", msg_str (msg, "instance", ""));
+        for (size_t i = 0; i < self->dyno_count; i++) {
+            msg_t *event = act_msg_new (act, MSG_TYPE_DYNO_STATE, to);
+            json_decref (event->body);
+            event->body = sup_dyno_state_body (self->dynos [i]);
+            act_send (act, &event);
+        }
+        free (to);
+    }
     return 0;
 }
 

@@ -44,6 +44,7 @@ extern const unit_suite_t unit_suite_lpx_filter;
 extern const unit_suite_t unit_suite_lpx_tail;
 extern const unit_suite_t unit_suite_lpx_request;
 extern const unit_suite_t unit_suite_lpx_store;
+extern const unit_suite_t unit_suite_rtr_parts;
 extern const unit_suite_t unit_suite_lpx_drain;
 extern const unit_suite_t unit_suite_cfg_vars;
 extern const unit_suite_t unit_suite_cfg_keeper;
@@ -70,6 +71,7 @@ static const unit_suite_t *const s_suites [] = {
     &unit_suite_cli_logs,
     &unit_suite_sbx,
     &unit_suite_sup_assign, &unit_suite_sup_backoff, &unit_suite_sup_lines,
+    &unit_suite_rtr_parts,
 };
 
 //  Set in the forked child before the test runs; the child is one test.

@@ -1,0 +1,117 @@
+//  test_rtr_parts - unit tests for the router's pure parts
+//
+//  Covers router/table.h (up web dynos only, down removes, random choice
+//  over all, skip list, H10/H14/no-app answers), router/headers.h (Host →
+//  app, hop-by-hop names including those Connection lists, X-Request-Id
+//  rule, UUID shape) and router/logline.h (Heroku's info and error lines).
+
+#include "unit.h"
+#include "../../router/headers.h"
+#include "../../router/logline.h"
+#include "../../router/table.h"
+
+#include <regex.h>
+
+static void
+test_rtr_table (void)
+{
+    rtr_table_t *table = rtr_table_new ();
+    rtr_backend_t be;
+    CHECK_EQ (rtr_table_pick (table, "a", 1, NULL, 0, &be), RTR_PICK_NO_APP);
+    rtr_table_apply (table, "a", "id1", "web.1", "web", "starting", "127.0.0.1", 0);
+    rtr_table_apply (table, "a", "w1", "worker.1", "worker", "up", "127.0.0.1", 0);
+    CHECK_EQ (rtr_table_pick (table, "a", 1, NULL, 0, &be), RTR_PICK_NO_WEB);
+    rtr_table_apply (table, "a", "id1", "web.1", "web", "up", "127.0.0.1", 5001);
+    rtr_table_apply (table, "a", "id2", "web.2", "web", "up", "127.0.0.1", 5002);
+    CHECK_EQ (rtr_table_up_count (table), 2);
+    int seen [2] = { 0, 0 };
+    for (uint64_t r = 0; r < 10; r++) {
+        CHECK_EQ (rtr_table_pick (table, "a", r, NULL, 0, &be), RTR_PICK_OK);
+        seen [be.port - 5001]++;
+    }
+    CHECK (seen [0] == 5 && seen [1] == 5);
+    const char skip [1][RTR_ID_MAX] = { "id1" };
+    CHECK_EQ (rtr_table_pick (table, "a", 0, skip, 1, &be), RTR_PICK_OK);
+    CHECK_STR_EQ (be.name, "web.2");
+    rtr_table_apply (table, "a", "id2", "web.2", "web", "down", "127.0.0.1", 5002);
+    rtr_table_apply (table, "a", "id1", "web.1", "web", "crashed", "127.0.0.1", 5001);
+    CHECK_EQ (rtr_table_pick (table, "a", 0, NULL, 0, &be), RTR_PICK_CRASHED);
+    rtr_table_apply (table, "a", "id1", "web.1", "web", "down", "127.0.0.1", 5001);
+    CHECK_EQ (rtr_table_pick (table, "a", 0, NULL, 0, &be), RTR_PICK_NO_WEB);
+    rtr_table_destroy (&table);
+    CHECK_NULL (table);
+}
+
+static void
+test_rtr_headers (void)
+{
+    char app [64];
+    CHECK (rtr_headers_app ("My-App.localhost:8080", 21, app, sizeof app));
+    CHECK_STR_EQ (app, "my-app");
+    CHECK (rtr_headers_app ("a.LOCALHOST", 11, app, sizeof app));
+    CHECK (!rtr_headers_app ("localhost", 9, app, sizeof app));
+    CHECK (!rtr_headers_app (".localhost", 10, app, sizeof app));
+    CHECK (!rtr_headers_app ("a.b.localhost", 13, app, sizeof app));
+    CHECK (!rtr_headers_app ("a.localhost:80x", 15, app, sizeof app));
+    CHECK (!rtr_headers_app ("example.com", 11, app, sizeof app));
+    CHECK (rtr_headers_hop ("Keep-Alive", 10, NULL));
+    CHECK (rtr_headers_hop ("transfer-encoding", 17, NULL));
+    CHECK (rtr_headers_hop ("X-Secret", 8, "close, x-secret"));
+    CHECK (!rtr_headers_hop ("X-Secret", 8, "close"));
+    CHECK (!rtr_headers_hop ("Host", 4, "close"));
+    CHECK (rtr_headers_request_id_ok ("abc-123/+=", 10));
+    CHECK (!rtr_headers_request_id_ok ("", 0));
+    CHECK (!rtr_headers_request_id_ok ("a b", 3));
+    char long_id [202];
+    memset (long_id, 'a', sizeof long_id);
+    CHECK (rtr_headers_request_id_ok (long_id, 200));
+    CHECK (!rtr_headers_request_id_ok (long_id, 201));
+    char uuid [37], other [37];
+    rtr_headers_uuid (uuid);
+    rtr_headers_uuid (other);
+    regex_t re;
+    CHECK_OK (regcomp (&re, "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+                       REG_EXTENDED | REG_NOSUB));
+    CHECK_OK (regexec (&re, uuid, 0, NULL, 0));
+    regfree (&re);
+    CHECK (strcmp (uuid, other) != 0);
+}
+
+static void
+test_rtr_logline (void)
+{
+    char out [1024];
+    rtr_logline_t info = {
+        .method = "GET", .path = "/", .host = "app.localhost", .request_id = "r1",
+        .fwd = "127.0.0.1", .dyno = "web.1", .connect_ms = 1, .service_ms = 18,
+        .status = 200, .bytes = 13, .protocol = "http",
+    };
+    rtr_logline_format (&info, out, sizeof out);
+    CHECK_STR_EQ (out, "at=info method=GET path=\"/\" host=app.localhost request_id=r1 "
+                  "fwd=\"127.0.0.1\" dyno=web.1 connect=1ms service=18ms status=200 bytes=13 "
+                  "protocol=http");
+    rtr_logline_t err = {
+        .code = "H14", .method = "GET", .path = "/", .host = "app.localhost",
+        .request_id = "r1", .fwd = "127.0.0.1", .connect_ms = -1, .service_ms = -1,
+        .status = 503, .bytes = -1,
+    };
+    rtr_logline_format (&err, out, sizeof out);
+    CHECK_STR_EQ (out, "at=error code=H14 desc=\"No web processes running\" method=GET path=\"/\" "
+                  "host=app.localhost request_id=r1 fwd=\"127.0.0.1\" dyno= connect= service= "
+                  "status=503 bytes= protocol=http");
+    err.code = "H18";
+    err.sock = "backend";
+    rtr_logline_format (&err, out, sizeof out);
+    CHECK (strncmp (out, "at=error code=H18 desc=\"Server Request Interrupted\" sock=backend method=",
+                    72) == 0);
+    rtr_logline_format (&info, out, 20);
+    CHECK_EQ (strlen (out), 19);
+}
+
+static const unit_test_t s_tests [] = {
+    UNIT_TEST (test_rtr_table),
+    UNIT_TEST (test_rtr_headers),
+    UNIT_TEST (test_rtr_logline),
+};
+
+UNIT_SUITE (unit_suite_rtr_parts, s_tests);
