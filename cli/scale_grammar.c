@@ -5,6 +5,7 @@
 //  followed by digits.
 
 #include "scale_grammar.h"
+#include "../actors/common/act_base.h"
 
 #include <regex.h>
 #include <stdio.h>
@@ -21,22 +22,6 @@ static json_t *
 s_group (const char *arg, const regmatch_t *m, int i)
 {
     return json_stringn (arg + m [i].rm_so, (size_t) (m [i].rm_eo - m [i].rm_so));
-}
-
-//  `arg` for an error line: control bytes as \xNN, cut at 64 bytes, so a
-//  refusal stays one line whatever was typed.
-static void
-s_quote (const char *arg, char out [CLI_SCALE_QUOTE_MAX])
-{
-    size_t o = 0;
-    for (size_t i = 0; arg [i] && i < 64 && o + 5 < CLI_SCALE_QUOTE_MAX; i++) {
-        unsigned char c = (unsigned char) arg [i];
-        if (c < 0x20 || c == 0x7f)
-            o += (size_t) snprintf (out + o, CLI_SCALE_QUOTE_MAX - o, "\\x%02x", c);
-        else
-            out [o++] = (char) c;
-    }
-    out [o] = 0;
 }
 
 int
@@ -56,8 +41,8 @@ cli_scale_parse (const char *arg, json_t **change_p, char *why, size_t len)
         long quantity = strtol (arg + m [3].rm_so, NULL, 10);
         if (quantity > CLI_SCALE_MAX) {
             char quoted [CLI_SCALE_QUOTE_MAX];
-            s_quote (arg, quoted);
-            snprintf (why, len, "'%s': at most %d dynos", quoted, CLI_SCALE_MAX);
+            snprintf (why, len, "'%s': at most %d dynos",
+                      act_quote_line (arg, 64, quoted, sizeof quoted), CLI_SCALE_MAX);
             rc = -1;
         }
         else {
@@ -73,8 +58,8 @@ cli_scale_parse (const char *arg, json_t **change_p, char *why, size_t len)
                                s_group (arg, m, 2));
     else {
         char quoted [CLI_SCALE_QUOTE_MAX];
-        s_quote (arg, quoted);
-        snprintf (why, len, "'%s' is not TYPE=N, TYPE+N, TYPE-N, TYPE=N:SIZE or TYPE=SIZE", quoted);
+        snprintf (why, len, "'%s' is not TYPE=N, TYPE+N, TYPE-N, TYPE=N:SIZE or TYPE=SIZE",
+                  act_quote_line (arg, 64, quoted, sizeof quoted));
         rc = -1;
     }
     regfree (&scale);

@@ -93,6 +93,22 @@ act_sprintf (const char *fmt, ...)
 #pragma GCC diagnostic pop
 #endif
 
+char *
+act_quote_line (const char *text, size_t max_in, char *out, size_t out_len)
+{
+    size_t o = 0;
+    for (size_t i = 0; text && text [i] && i < max_in && o + 5 < out_len; i++) {
+        unsigned char c = (unsigned char) text [i];
+        if (c < 0x20 || c == 0x7f)
+            o += (size_t) snprintf (out + o, out_len - o, "\\x%02x", c);
+        else
+            out [o++] = (char) c;
+    }
+    if (out_len)
+        out [o] = 0;
+    return out;
+}
+
 const char *
 act_strerror (int rc)
 {

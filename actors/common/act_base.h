@@ -41,6 +41,9 @@ char *act_sprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)))
 //  Text for any code returned by our functions (negative errno, ACT_E*,
 //  MSG_E*). Borrowed, static storage.
 const char *act_strerror (int rc);
+//  `text` made fit for a one-line message: control bytes as \xNN, cut at
+//  `max_in` input bytes and to `out_len` (NUL included). Returns `out`.
+char *act_quote_line (const char *text, size_t max_in, char *out, size_t out_len);
 
 //  Logging: one line per call on stderr, `ts level actor msg`.
 typedef enum { ACT_LOG_DEBUG, ACT_LOG_INFO, ACT_LOG_WARN, ACT_LOG_ERROR } act_level_t;

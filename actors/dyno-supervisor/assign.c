@@ -4,6 +4,7 @@
 
 #include "assign.h"
 #include "../../messages/msg.h"
+#include "../common/act_base.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -85,22 +86,12 @@ s_int_ok (const json_t *entry, const char *key, bool required, int64_t min, int6
     return json_is_integer (v) && json_integer_value (v) >= min && json_integer_value (v) <= max;
 }
 
-//  A refusal naming `what` (from the message: control bytes as \xNN, cut
-//  at 64 bytes, so the line stays one line).
+//  A refusal naming `what` (from the message, quoted to stay one line).
 static bool
 s_fail (char why [SUP_WHY_MAX], const char *fmt, const char *what)
 {
     char quoted [SUP_WHY_MAX];
-    size_t o = 0;
-    for (size_t i = 0; what && what [i] && i < 64 && o + 5 < sizeof quoted; i++) {
-        unsigned char c = (unsigned char) what [i];
-        if (c < 0x20 || c == 0x7f)
-            o += (size_t) snprintf (quoted + o, sizeof quoted - o, "\\x%02x", c);
-        else
-            quoted [o++] = (char) c;
-    }
-    quoted [o] = 0;
-    snprintf (why, SUP_WHY_MAX, fmt, quoted);
+    snprintf (why, SUP_WHY_MAX, fmt, act_quote_line (what, 64, quoted, sizeof quoted));
     return false;
 }
 
