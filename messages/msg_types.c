@@ -113,6 +113,8 @@ static const msg_field_t s_app_info [] = {
     { "by",         MSG_FIELD_STR, true, "who created it (empty when not said)" },
     { "releases",   MSG_FIELD_INT, true, "number of releases" },
     { "buildpacks", MSG_FIELD_ARRAY, false, "maps of `blob` and `name`: the buildpacks builds run (empty: the built-in one)" },
+    { "maintenance", MSG_FIELD_BOOL, false, "maintenance mode is on: the router answers 503 (H80)" },
+    { "acm",        MSG_FIELD_BOOL,  false, "automated certificate management is enabled" },
 };
 static const msg_field_t s_app_list_reply [] = {
     { "apps", MSG_FIELD_ARRAY, true, "maps with the fields of `app.info`, sorted by name" },
@@ -404,6 +406,82 @@ static const msg_field_t s_release_status [] = {
     { "reason",  MSG_FIELD_STR, false, "why it failed (`release command exited with status 1`, `new dynos did not come up`)" },
 };
 
+static const msg_field_t s_domain_change [] = {
+    { "app",      MSG_FIELD_STR, true,  "app name" },
+    { "hostname", MSG_FIELD_STR, true,  "the custom domain (`www.example.com`), lower case; a domain belongs to one app" },
+    { "by",       MSG_FIELD_STR, false, "who asked" },
+};
+static const msg_field_t s_domain_info [] = {
+    { "app",        MSG_FIELD_STR, true,  "app name" },
+    { "hostname",   MSG_FIELD_STR, true,  "the domain" },
+    { "kind",       MSG_FIELD_STR, true,  "`default` (`APP.localhost`, `APP.<base domain>`) or `custom`" },
+    { "dns_target", MSG_FIELD_STR, false, "custom domains: the name to point a CNAME at, unique per domain" },
+    { "created_ms", MSG_FIELD_INT, false, "custom domains: when it was added" },
+    { "acm_status", MSG_FIELD_STR, false, "custom domains with ACM on: `pending`, `issued`, `failed`" },
+};
+static const msg_field_t s_domain_list_reply [] = {
+    { "app",     MSG_FIELD_STR,   true, "app name" },
+    { "domains", MSG_FIELD_ARRAY, true, "maps with the fields of `domain.info`, default domains first" },
+};
+static const msg_field_t s_maintenance_set [] = {
+    { "app", MSG_FIELD_STR,  true,  "app name" },
+    { "on",  MSG_FIELD_BOOL, true,  "maintenance mode on or off" },
+    { "by",  MSG_FIELD_STR,  false, "who asked" },
+};
+static const msg_field_t s_cert_add [] = {
+    { "app",  MSG_FIELD_STR, true,  "app name" },
+    { "cert", MSG_FIELD_STR, true,  "PEM certificate chain, leaf first" },
+    { "key",  MSG_FIELD_STR, true,  "PEM private key of the leaf; never journaled or logged" },
+    { "by",   MSG_FIELD_STR, false, "who asked" },
+};
+static const msg_field_t s_cert_stored [] = {
+    { "app",        MSG_FIELD_STR,   true,  "app name" },
+    { "name",       MSG_FIELD_STR,   true,  "certificate name, unique per app" },
+    { "cert",       MSG_FIELD_STR,   true,  "PEM certificate chain, leaf first" },
+    { "key_sealed", MSG_FIELD_BIN,   true,  "the private key, encrypted with release-keeper's key (AES-256-GCM)" },
+    { "domains",    MSG_FIELD_ARRAY, true,  "names the certificate covers (strings)" },
+    { "expires_ms", MSG_FIELD_INT,   true,  "its notAfter, ms since epoch" },
+    { "issuer",     MSG_FIELD_STR,   false, "issuer's common name" },
+    { "auto",       MSG_FIELD_BOOL,  false, "issued by ACM" },
+    { "by",         MSG_FIELD_STR,   false, "who asked" },
+};
+static const msg_field_t s_cert_remove [] = {
+    { "app",  MSG_FIELD_STR, true,  "app name" },
+    { "name", MSG_FIELD_STR, true,  "certificate name" },
+    { "by",   MSG_FIELD_STR, false, "who asked" },
+};
+static const msg_field_t s_cert_info [] = {
+    { "app",        MSG_FIELD_STR,   true,  "app name" },
+    { "name",       MSG_FIELD_STR,   true,  "certificate name" },
+    { "domains",    MSG_FIELD_ARRAY, true,  "names it covers (strings)" },
+    { "expires_ms", MSG_FIELD_INT,   true,  "its notAfter, ms since epoch" },
+    { "issuer",     MSG_FIELD_STR,   false, "issuer's common name" },
+    { "type",       MSG_FIELD_STR,   false, "`SNI`" },
+    { "auto",       MSG_FIELD_BOOL,  false, "issued by ACM" },
+};
+static const msg_field_t s_cert_list_reply [] = {
+    { "app",   MSG_FIELD_STR,   true, "app name" },
+    { "certs", MSG_FIELD_ARRAY, true, "maps with the fields of `cert.info`" },
+};
+static const msg_field_t s_acm_set [] = {
+    { "app",     MSG_FIELD_STR,  true,  "app name" },
+    { "enabled", MSG_FIELD_BOOL, true,  "ACM on or off" },
+    { "by",      MSG_FIELD_STR,  false, "who asked" },
+};
+static const msg_field_t s_route_app [] = {
+    { "app",         MSG_FIELD_STR,   true,  "app name" },
+    { "destroyed",   MSG_FIELD_BOOL,  false, "the app is gone: forget it" },
+    { "released",    MSG_FIELD_BOOL,  false, "it has a release (without one the router answers H81)" },
+    { "maintenance", MSG_FIELD_BOOL,  false, "maintenance mode (H80)" },
+    { "domains",     MSG_FIELD_ARRAY, false, "its custom domains (strings)" },
+    { "certs",       MSG_FIELD_ARRAY, false, "maps of `name`, `domains`, `cert` (PEM chain), `key` (PEM, clear: this event is never journaled), `expires_ms`" },
+};
+static const msg_field_t s_acme_challenge [] = {
+    { "token",      MSG_FIELD_STR,  true,  "the HTTP-01 token" },
+    { "key_auth",   MSG_FIELD_STR,  true,  "the key authorization to answer with" },
+    { "remove",     MSG_FIELD_BOOL, false, "the challenge is over: stop answering it" },
+};
+
 static const msg_type_t s_types [] = {
     { MSG_TYPE_HELLO, "hello", MSG_KIND_CONTROL, false,
       "First message of every peer: registers it in the broker's directory. "
@@ -627,6 +705,46 @@ static const msg_type_t s_types [] = {
       "(`failed`: its release phase command failed, or with preboot its new dynos never came up); "
       "`dyno releases` shows it. The scheduler first sends it to itself, so the journal holds "
       "the verdict it acts on.", FIELDS (s_release_status) },
+    { MSG_TYPE_DOMAIN_ADD, "domain.add", MSG_KIND_COMMAND, true,
+      "Asks release-keeper to add a custom domain to an app; answered by `domain.info`, or `error` "
+      "(not a valid host name, taken by another app, a default domain, over 1000).", FIELDS (s_domain_change) },
+    { MSG_TYPE_DOMAIN_REMOVE, "domain.remove", MSG_KIND_COMMAND, true,
+      "Asks release-keeper to remove a custom domain; answered by `domain.info` (the removed one), "
+      "or `error`.", FIELDS (s_domain_change) },
+    { MSG_TYPE_DOMAIN_LIST, "domain.list", MSG_KIND_COMMAND, false,
+      "Asks release-keeper for an app's domains; answered by `domain.list.reply`.", FIELDS (s_app_only) },
+    { MSG_TYPE_DOMAIN_INFO, "domain.info", MSG_KIND_REPLY, false,
+      "One domain of an app.", FIELDS (s_domain_info) },
+    { MSG_TYPE_DOMAIN_LIST_REPLY, "domain.list.reply", MSG_KIND_REPLY, false,
+      "An app's domains.", FIELDS (s_domain_list_reply) },
+    { MSG_TYPE_MAINTENANCE_SET, "maintenance.set", MSG_KIND_COMMAND, true,
+      "Turns an app's maintenance mode on or off; answered by `app.info`.", FIELDS (s_maintenance_set) },
+    { MSG_TYPE_CERT_ADD, "cert.add", MSG_KIND_COMMAND, false,
+      "Uploads a certificate and key for an app's domains; never journaled (it carries the key "
+      "in clear). Release-keeper checks the pair, encrypts the key and sends itself `cert.stored`; "
+      "answered by `cert.info`, or `error`.", FIELDS (s_cert_add) },
+    { MSG_TYPE_CERT_STORED, "cert.stored", MSG_KIND_EVENT, true,
+      "From release-keeper to itself (after `cert.add` or an ACM issuance): a certificate to keep, "
+      "its key encrypted. Replaces one of the same name.", FIELDS (s_cert_stored) },
+    { MSG_TYPE_CERT_REMOVE, "cert.remove", MSG_KIND_COMMAND, true,
+      "Removes a certificate; answered by `cert.info` (the removed one), or `error`.", FIELDS (s_cert_remove) },
+    { MSG_TYPE_CERT_LIST, "cert.list", MSG_KIND_COMMAND, false,
+      "Asks release-keeper for an app's certificates; answered by `cert.list.reply`.", FIELDS (s_app_only) },
+    { MSG_TYPE_CERT_INFO, "cert.info", MSG_KIND_REPLY, false,
+      "One certificate (never its key).", FIELDS (s_cert_info) },
+    { MSG_TYPE_CERT_LIST_REPLY, "cert.list.reply", MSG_KIND_REPLY, false,
+      "An app's certificates.", FIELDS (s_cert_list_reply) },
+    { MSG_TYPE_ACM_SET, "acm.set", MSG_KIND_COMMAND, true,
+      "Turns automated certificate management on or off for an app (`certs:auto:enable`); "
+      "answered by `app.info`.", FIELDS (s_acm_set) },
+    { MSG_TYPE_ROUTE_APP, "route.app", MSG_KIND_EVENT, false,
+      "What routers need to know of one app: published by release-keeper on topic `route.app` "
+      "whenever it changes, and sent to a router directly for every app when it comes up.",
+      FIELDS (s_route_app) },
+    { MSG_TYPE_ACME_CHALLENGE, "acme.challenge", MSG_KIND_EVENT, false,
+      "An HTTP-01 challenge every router answers at `/.well-known/acme-challenge/TOKEN` on its "
+      "HTTP listener; published by release-keeper's ACME client on topic `acme.challenge`.",
+      FIELDS (s_acme_challenge) },
 };
 
 _Static_assert (sizeof (s_types) / sizeof (s_types [0]) == MSG_TYPE_COUNT,
