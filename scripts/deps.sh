@@ -4,7 +4,10 @@
 #   scripts/deps.sh          build, run and test dependencies
 #   scripts/deps.sh --fuzz   also clang and its runtime, for `make fuzz`
 #   scripts/deps.sh --test   also what the tests drive: Chromium (headless,
-#                            for the log page's browser test; ~350 MB)
+#                            for the log page's browser test; ~350 MB), socat,
+#                            pebble (the ACME test CA)
+#   scripts/deps.sh --bench  also the peers benchmarks measure against:
+#                            haproxy, nginx, wrk, rsyslog
 set -euo pipefail
 
 # libczmq-dev is on the design brief's list of required packages; nothing
@@ -18,7 +21,8 @@ packages=(
 )
 case "${1:-}" in
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
-    --test) packages+=(chromium socat) ;;
+    --test) packages+=(chromium socat pebble) ;;
+    --bench) packages+=(haproxy nginx wrk rsyslog) ;;
 esac
 
 missing=()

@@ -10,7 +10,14 @@
 //        "buildpacks": [ { "blob": SHA256, "name": STR } ... ],
 //        "releases": [ RELEASE ... ],          oldest first; v = index + 1
 //        "config_seen": INT,                   newest config version released
-//        "rollbacks": INT }                    rollbacks asked for (numbers config.rollback)
+//        "rollbacks": INT,                     rollbacks asked for (numbers config.rollback)
+//        "domains": [ { "hostname": STR, "dns_target": STR, "created_ms": INT } ... ],
+//        "maintenance": BOOL,
+//        "acm": BOOL,
+//        "certs": [ { "name": STR, "cert": PEM, "key_sealed": BYTES (seal.h),
+//                     "domains": [STR...], "expires_ms": INT, "issuer": STR,
+//                     "auto": BOOL, "by": STR, "added_ms": INT } ... ] }
+//  (the last four absent until first set)
 //  where RELEASE holds the fields of `release.info` but `app` and `current`.
 //
 //  `deploys` is not durable: uploads and builds in progress die with the
