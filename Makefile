@@ -36,6 +36,8 @@ BENCH_SRC  := $(wildcard bench/broker/*.c)
 BENCH_REL_SRC := $(wildcard bench/releases/*.c)
 BENCH_LOGS_SRC := $(wildcard bench/logs/*.c)
 BENCH_DYNOS_SRC := $(wildcard bench/dynos/*.c)
+# bench/router/tiny.c is the benchmark's web dyno, a program of its own.
+BENCH_ROUTER_SRC := $(filter-out bench/router/tiny.c,$(wildcard bench/router/*.c))
 BENCH_COMMON_SRC := $(wildcard bench/common/*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -53,7 +55,7 @@ else
 OUTBIN     := $(BUILD)/bin
 endif
 
-.PHONY: all up test check deps-test run-tests fuzz format clean bench-broker bench-releases bench-logs bench-dynos help deps
+.PHONY: all up test check deps-test run-tests fuzz format clean bench-broker bench-releases bench-logs bench-dynos bench-router help deps
 all: $(OUTBIN)/dynod $(OUTBIN)/dyno
 
 $(BUILD)/%.o: %.c
@@ -127,6 +129,14 @@ $(OUTBIN)/bench-dynos: $(call obj,$(BENCH_DYNOS_SRC) $(BENCH_COMMON_SRC)) $(LIB_
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(OUTBIN)/bench-router: $(call obj,$(BENCH_ROUTER_SRC) $(BENCH_COMMON_SRC)) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTBIN)/bench-router-tiny: $(call obj,bench/router/tiny.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -lpthread -o $@
+
 deps:
 	@scripts/deps.sh
 
@@ -187,6 +197,14 @@ bench-logs: all $(OUTBIN)/bench-logs
 bench-dynos: all $(OUTBIN)/bench-dynos
 	@$(OUTBIN)/bench-dynos --dynod $(OUTBIN)/dynod --dyno $(OUTBIN)/dyno $(BENCH_DYNOS_ARGS)
 
+# BENCH_SECONDS: each measured run (default 10); BENCH_ROUTER_ARGS: e.g.
+# --workers N, --keep (bench-router --help). Needs haproxy, nginx and wrk
+# (scripts/deps.sh --bench) and root (the dyno sandbox).
+bench-router: all $(OUTBIN)/bench-router $(OUTBIN)/bench-router-tiny
+	@scripts/deps.sh --bench
+	@$(OUTBIN)/bench-router --dynod $(OUTBIN)/dynod --dyno $(OUTBIN)/dyno \
+	  --tiny $(OUTBIN)/bench-router-tiny $(if $(BENCH_SECONDS),--seconds $(BENCH_SECONDS)) $(BENCH_ROUTER_ARGS)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -194,7 +212,7 @@ clean:
 	rm -rf build build-check build-fuzz bin
 
 help:
-	@echo "make | make up | make test | make check | make fuzz | make bench-broker | make bench-releases | make bench-logs | make bench-dynos | make format | make clean"
+	@echo "make | make up | make test | make check | make fuzz | make bench-broker | make bench-releases | make bench-logs | make bench-dynos | make bench-router | make format | make clean"
 
 # Keep intermediate objects (the fuzz replay objects) between runs.
 .SECONDARY:
