@@ -164,5 +164,23 @@ int cli_cmd_features_enable (cli_t *cli, int argc, char **argv);
 int cli_cmd_features_disable (cli_t *cli, int argc, char **argv);
 int cli_cmd_healthcheck_set (cli_t *cli, int argc, char **argv);
 int cli_cmd_healthcheck_clear (cli_t *cli, int argc, char **argv);
+//  certs.c: an app's SSL certificates (release-keeper).
+int cli_cmd_certs (cli_t *cli, int argc, char **argv);
+int cli_cmd_certs_add (cli_t *cli, int argc, char **argv);
+int cli_cmd_certs_remove (cli_t *cli, int argc, char **argv);
+int cli_cmd_certs_info (cli_t *cli, int argc, char **argv);
+//  domains.c: an app's default and custom domains (release-keeper).
+int cli_cmd_domains (cli_t *cli, int argc, char **argv);
+int cli_cmd_domains_add (cli_t *cli, int argc, char **argv);
+int cli_cmd_domains_remove (cli_t *cli, int argc, char **argv);
+int cli_cmd_domains_clear (cli_t *cli, int argc, char **argv);
+//  maintenance.c: an app's maintenance mode (release-keeper).
+int cli_cmd_maintenance (cli_t *cli, int argc, char **argv);
+int cli_cmd_maintenance_on (cli_t *cli, int argc, char **argv);
+int cli_cmd_maintenance_off (cli_t *cli, int argc, char **argv);
+//  acm.c: automated certificate management (release-keeper).
+int cli_cmd_certs_auto (cli_t *cli, int argc, char **argv);
+int cli_cmd_certs_auto_enable (cli_t *cli, int argc, char **argv);
+int cli_cmd_certs_auto_disable (cli_t *cli, int argc, char **argv);
 
 #endif

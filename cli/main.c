@@ -54,6 +54,20 @@ static const cli_command_t s_commands [] = {
     { "features:disable",  cli_cmd_features_disable,  "turn an app feature off" },
     { "healthcheck:set",   cli_cmd_healthcheck_set,   "make web dynos pass GET PATH before they are up" },
     { "healthcheck:clear", cli_cmd_healthcheck_clear, "remove the web health check" },
+    { "certs",             cli_cmd_certs,             "list an app's SSL certificates" },
+    { "certs:add",         cli_cmd_certs_add,         "add an SSL certificate and key (PEM files) to an app" },
+    { "certs:remove",      cli_cmd_certs_remove,      "remove an app's SSL certificate" },
+    { "certs:info",        cli_cmd_certs_info,        "show one of an app's SSL certificates" },
+    { "domains",           cli_cmd_domains,           "list an app's domains and their DNS targets" },
+    { "domains:add",       cli_cmd_domains_add,       "add a custom domain (www.example.com) to an app" },
+    { "domains:remove",    cli_cmd_domains_remove,    "remove a custom domain from an app" },
+    { "domains:clear",     cli_cmd_domains_clear,     "remove every custom domain of an app" },
+    { "maintenance",       cli_cmd_maintenance,       "show whether an app is in maintenance mode" },
+    { "maintenance:on",    cli_cmd_maintenance_on,    "serve a 503 maintenance page (H80) for an app" },
+    { "maintenance:off",   cli_cmd_maintenance_off,   "take an app out of maintenance mode" },
+    { "certs:auto",        cli_cmd_certs_auto,        "show Automatic Certificate Management: status per domain" },
+    { "certs:auto:enable", cli_cmd_certs_auto_enable, "order and renew certificates for custom domains (ACME)" },
+    { "certs:auto:disable", cli_cmd_certs_auto_disable, "stop ordering certificates automatically" },
 };
 
 static void

@@ -45,6 +45,12 @@ size_t dnd_actor_count (void);
 char *dnd_default_data_dir (void);
 //  ${XDG_CONFIG_HOME:-$HOME/.config}/dynod/credentials. Caller owns result.
 char *dnd_credentials_path (void);
+//  The local CA of data directory `data`: creates DATA/ca/root.pem and
+//  root.key (router/localca.h) unless they exist, and copies root.pem to
+//  ${XDG_CONFIG_HOME:-$HOME/.config}/dynod/ca.pem, next to the credentials,
+//  for `curl --cacert`. Returns 0 with the CA directory in *dir_p (caller
+//  owns it), or a negative code with a reason in `err`.
+int dnd_local_ca (const char *data, char **dir_p, char *err, size_t err_len);
 //  The broker endpoint: DYNOD_BROKER, else the credentials file's, else
 //  tcp://127.0.0.1:7700. Caller owns result.
 char *dnd_broker_endpoint (void);

@@ -1,8 +1,9 @@
-//  dnd paths - data directory, credentials file and API token
+//  dnd paths - data directory, credentials file, API token and local CA
 //
 //  Owns no state.
 
 #include "dynod.h"
+#include "../router/localca.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,41 @@ char *
 dnd_credentials_path (void)
 {
     return s_xdg ("XDG_CONFIG_HOME", ".config", "dynod/credentials");
+}
+
+int
+dnd_local_ca (const char *data, char **dir_p, char *err, size_t err_len)
+{
+    char *dir = act_sprintf ("%s/ca", data);
+    bool created = false;
+    int rc = rtr_localca_ensure (dir, &created, err, err_len);
+    char *root = act_sprintf ("%s/root.pem", dir);
+    char *copy = s_xdg ("XDG_CONFIG_HOME", ".config", "dynod/ca.pem");
+    char *pem = NULL, *old = NULL;
+    size_t len = 0, old_len = 0;
+    if (rc == 0 && (rc = act_read_file (root, &pem, &len)) != 0)
+        snprintf (err, err_len, "cannot read '%s': %s", root, act_strerror (rc));
+    //  Written again only when it differs (a new data directory, a lost copy).
+    if (rc == 0 && (act_read_file (copy, &old, &old_len) != 0 || old_len != len
+                    || memcmp (old, pem, len) != 0)) {
+        char *config = act_strdup (copy);
+        *strrchr (config, '/') = 0;
+        rc = act_mkdir_p (config, 0700);
+        if (rc == 0)
+            rc = act_write_file (copy, pem, len, 0644);
+        if (rc)
+            snprintf (err, err_len, "cannot write '%s': %s", copy, act_strerror (rc));
+        free (config);
+    }
+    free (old);
+    free (pem);
+    free (copy);
+    free (root);
+    if (rc)
+        free (dir);
+    else
+        *dir_p = dir;
+    return rc;
 }
 
 char *

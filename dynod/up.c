@@ -497,6 +497,14 @@ static int
 s_run (up_t *self)
 {
     setenv ("DYNOD_API_TOKEN", self->token, 1);
+    //  The router mints certificates for APP.localhost from it. Without
+    //  one HTTPS serves only uploaded and ACM certificates.
+    char *ca_dir = NULL, ca_err [512];
+    if (dnd_local_ca (self->data, &ca_dir, ca_err, sizeof ca_err) == 0)
+        setenv ("DYNOD_CA_DIR", ca_dir, 1);
+    else
+        act_log_warn ("no local CA: %s", ca_err);
+    free (ca_dir);
     self->sigfd = act_signal_fd ();
     act_signal_watch (SIGCHLD);
     for (size_t i = 0; i < self->child_count; i++)

@@ -418,6 +418,8 @@ static const msg_field_t s_domain_info [] = {
     { "dns_target", MSG_FIELD_STR, false, "custom domains: the name to point a CNAME at, unique per domain" },
     { "created_ms", MSG_FIELD_INT, false, "custom domains: when it was added" },
     { "acm_status", MSG_FIELD_STR, false, "custom domains with ACM on: `pending`, `issued`, `failed`" },
+    { "acm_reason", MSG_FIELD_STR, false, "custom domains with ACM on whose last order failed: the CA's reason" },
+    { "acm_updated_ms", MSG_FIELD_INT, false, "custom domains with ACM on: when the last order started or ended" },
 };
 static const msg_field_t s_domain_list_reply [] = {
     { "app",     MSG_FIELD_STR,   true, "app name" },
@@ -442,6 +444,7 @@ static const msg_field_t s_cert_stored [] = {
     { "domains",    MSG_FIELD_ARRAY, true,  "names the certificate covers (strings)" },
     { "expires_ms", MSG_FIELD_INT,   true,  "its notAfter, ms since epoch" },
     { "issuer",     MSG_FIELD_STR,   false, "issuer's common name" },
+    { "trusted",    MSG_FIELD_BOOL,  false, "the chain verified against the system's trusted roots when it was added" },
     { "auto",       MSG_FIELD_BOOL,  false, "issued by ACM" },
     { "by",         MSG_FIELD_STR,   false, "who asked" },
 };
@@ -457,6 +460,7 @@ static const msg_field_t s_cert_info [] = {
     { "expires_ms", MSG_FIELD_INT,   true,  "its notAfter, ms since epoch" },
     { "issuer",     MSG_FIELD_STR,   false, "issuer's common name" },
     { "type",       MSG_FIELD_STR,   false, "`SNI`" },
+    { "trusted",    MSG_FIELD_BOOL,  false, "the chain verified against the system's trusted roots when it was added" },
     { "auto",       MSG_FIELD_BOOL,  false, "issued by ACM" },
 };
 static const msg_field_t s_cert_list_reply [] = {

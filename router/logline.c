@@ -7,14 +7,34 @@
 
 static const struct { const char *code, *desc; } s_descs [] = {
     { "H10", "App crashed" },
+    { "H12", "Request timeout" },
     { "H13", "Connection closed without response" },
     { "H14", "No web processes running" },
+    { "H15", "Idle connection" },
     { "H17", "Poorly formatted HTTP response" },
     { "H18", "Server Request Interrupted" },
     { "H19", "Backend connection timeout" },
+    { "H20", "App boot timeout" },
     { "H21", "Backend connection refused" },
+    { "H25", "HTTP Restriction" },
     { "H26", "Request Error" },
+    { "H27", "Client Request Interrupted" },
+    { "H28", "Client Connection Idle" },
+    { "H80", "Maintenance mode" },
+    { "H81", "Blank app" },
 };
+
+//  Heroku's level for a code: the client's own doing is a warning, the
+//  app's chosen states (maintenance, nothing deployed) are info.
+static const char *
+s_level (const char *code)
+{
+    if (strcmp (code, "H27") == 0 || strcmp (code, "H28") == 0)
+        return "warning";
+    if (strcmp (code, "H80") == 0 || strcmp (code, "H81") == 0)
+        return "info";
+    return "error";
+}
 
 const char *
 rtr_logline_desc (const char *code)
@@ -46,7 +66,8 @@ rtr_logline_format (const rtr_logline_t *line, char *out, size_t cap)
     char head [160] = "at=info";
     if (line->code) {
         const char *desc = rtr_logline_desc (line->code);
-        snprintf (head, sizeof head, "at=error code=%.8s desc=\"%s\"", line->code, s_or (desc));
+        snprintf (head, sizeof head, "at=%s code=%.8s desc=\"%s\"", s_level (line->code),
+                  line->code, s_or (desc));
     }
     char sock [32] = "";
     if (line->sock)

@@ -2,8 +2,9 @@
 //
 //  `at=info method=GET path="/" host=APP.localhost request_id=… fwd="127.0.0.1"
 //  dyno=web.1 connect=1ms service=18ms status=200 bytes=13 protocol=http`;
-//  errors start `at=error code=H14 desc="No web processes running"` and
-//  leave the fields that do not apply empty (`dyno= connect= service=`).
+//  errors start `at=error code=H14 desc="No web processes running"` (H27
+//  and H28 `at=warning`, H80 and H81 `at=info`) and leave the fields that
+//  do not apply empty (`dyno= connect= service=`).
 //  Pure formatting: no state.
 
 #ifndef RTR_LOGLINE_H

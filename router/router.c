@@ -1,6 +1,10 @@
 //  router - the HTTP(S) front door (one instance per host)
 //
-//  Accepts: dyno.state (topic `dyno.state`); status, ping, stop (answered
+//  Accepts: dyno.state (topic `dyno.state`), route.app (topic `route.app`,
+//           from release-keeper: an app's domains and flags, applied to
+//           hosts.c, and its certificates, to tls.c), acme.challenge (topic `acme.challenge`, from
+//           release-keeper: HTTP-01 answers, challenges.c); status, ping,
+//           stop (answered
 //           by the runtime).
 //  Emits:   log.batch to log-plex (one `dynod[router]` line per request,
 //           batched by logq.c); status.reply, pong.
@@ -10,17 +14,26 @@
 //           from dyno.state events.
 
 #include "router.h"
+#include "challenges.h"
+#include "hosts.h"
 #include "http.h"
 #include "logq.h"
 #include "table.h"
+#include "tls.h"
 
 #include <stdlib.h>
 
 #define RTR_HTTP_PORT   8080
+#define RTR_HTTPS_PORT  8443
 
 typedef struct {
     rtr_table_t *table;         // owned
+    rtr_hosts_t *hosts;         // owned; Host -> app, from route.app
+    rtr_challenges_t *challenges;   // owned; ACME HTTP-01 answers, from acme.challenge
     rtr_logq_t *logq;           // owned
+    rtr_tls_t *tls;             // owned; certificates by SNI, from route.app;
+                                // NULL: no HTTPS listener
+    int https_port;
     rtr_http_t *http;           // owned; NULL when the port could not be bound
     int port;
     uint64_t states;            // dyno.state events applied
@@ -40,6 +53,7 @@ s_create (act_t *act)
 {
     rtr_state_t *self = act_calloc (1, sizeof *self);
     self->table = rtr_table_new ();
+    self->hosts = rtr_hosts_new (getenv ("DYNOD_BASE_DOMAIN"));
     self->logq = rtr_logq_new ();
     if (!self->logq) {
         act_log_error ("cannot make the log queue's pipe");
@@ -47,10 +61,22 @@ s_create (act_t *act)
         free (self);
         return NULL;
     }
-    const char *port = getenv ("DYNOD_HTTP_PORT");
+    self->challenges = rtr_challenges_new ();
+    const char *port = getenv ("DYNOD_HTTPS_PORT");
+    self->https_port = port && atoi (port) > 0 && atoi (port) < 65536 ? atoi (port) : RTR_HTTPS_PORT;
+    char tls_err [256];
+    self->tls = rtr_tls_new (getenv ("DYNOD_CA_DIR"), tls_err, sizeof tls_err);
+    if (!self->tls)
+        act_log_error ("no HTTPS: %s", tls_err);
+    port = getenv ("DYNOD_HTTP_PORT");
     self->port = port && atoi (port) > 0 && atoi (port) < 65536 ? atoi (port) : RTR_HTTP_PORT;
     int err = 0;
-    self->http = rtr_http_new (self->table, self->logq, self->port, &err);
+    rtr_http_config_t http = {
+        .table = self->table, .logq = self->logq, .hosts = self->hosts,
+        .challenges = self->challenges, .http_port = self->port,
+        .tls = self->tls, .https_port = self->https_port,
+    };
+    self->http = rtr_http_new (&http, &err);
     if (!self->http)
         act_log_error ("cannot listen on '127.0.0.1:%d': %s", self->port, act_strerror (err));
     act_watch_fd (act, rtr_logq_fd (self->logq), s_on_logq, NULL);
@@ -66,6 +92,9 @@ s_destroy (void **state_p)
     rtr_http_destroy (&self->http);     // first: it writes the queue, reads the table
     rtr_logq_destroy (&self->logq);
     rtr_table_destroy (&self->table);
+    rtr_hosts_destroy (&self->hosts);
+    rtr_challenges_destroy (&self->challenges);
+    rtr_tls_destroy (&self->tls);
     free (self);
     *state_p = NULL;
 }
@@ -85,6 +114,33 @@ s_on_dyno_state (void *state, act_t *act, msg_t *msg)
     return 0;
 }
 
+//  An app's routing picture from release-keeper: its domains and flags.
+static int
+s_on_route_app (void *state, act_t *act, msg_t *msg)
+{
+    (void) act;
+    rtr_state_t *self = state;
+    if (!act_msg_from_actor (msg, "release-keeper"))
+        return 0;               // only the owner of apps may say where they are
+    rtr_hosts_apply (self->hosts, msg->body);
+    if (self->tls)
+        rtr_tls_apply (self->tls, msg->body);
+    return 0;
+}
+
+//  An HTTP-01 challenge to answer (or stop answering) for release-keeper's
+//  ACME client.
+static int
+s_on_acme_challenge (void *state, act_t *act, msg_t *msg)
+{
+    (void) act;
+    rtr_state_t *self = state;
+    if (!act_msg_from_actor (msg, "release-keeper"))
+        return 0;               // only the owner of certificates may ask
+    rtr_challenges_apply (self->challenges, msg->body);
+    return 0;
+}
+
 static void
 s_status (void *state, json_t *detail)
 {
@@ -96,14 +152,36 @@ s_status (void *state, json_t *detail)
     json_object_set_new (detail, "dyno_states", json_integer ((json_int_t) self->states));
     json_object_set_new (detail, "requests",
                          json_integer ((json_int_t) (self->http ? rtr_http_requests (self->http) : 0)));
+    if (self->http) {
+        json_object_set_new (detail, "workers", json_integer (rtr_http_workers (self->http)));
+        json_object_set_new (detail, "clients",
+                             json_integer ((json_int_t) rtr_http_clients (self->http)));
+        json_object_set_new (detail, "pooled",
+                             json_integer ((json_int_t) rtr_http_pooled (self->http)));
+    }
+    json_object_set_new (detail, "sidelined",
+                         json_integer ((json_int_t) rtr_table_sidelined (self->table)));
+    if (self->tls) {
+        json_object_set_new (detail, "https_port", json_integer (self->https_port));
+        json_object_set_new (detail, "tls_handshakes",
+                             json_integer ((json_int_t) rtr_tls_handshakes (self->tls)));
+        json_object_set_new (detail, "tls_resumed",
+                             json_integer ((json_int_t) rtr_tls_resumed (self->tls)));
+        json_object_set_new (detail, "tls_cert_names",
+                             json_integer ((json_int_t) rtr_tls_cert_names (self->tls)));
+        json_object_set_new (detail, "tls_minted",
+                             json_integer ((json_int_t) rtr_tls_minted (self->tls)));
+    }
     json_object_set_new (detail, "log_lines_dropped",
                          json_integer ((json_int_t) rtr_logq_dropped (self->logq)));
 }
 
 static const act_route_t s_routes [] = {
     { MSG_TYPE_DYNO_STATE, s_on_dyno_state },
+    { MSG_TYPE_ROUTE_APP,  s_on_route_app },
+    { MSG_TYPE_ACME_CHALLENGE, s_on_acme_challenge },
 };
-static const char *const s_topics [] = { "dyno.state", NULL };
+static const char *const s_topics [] = { "dyno.state", "route.app", "acme.challenge", NULL };
 
 static const act_def_t s_def = {
     .name = "router",

@@ -6,15 +6,20 @@
 #include "../actors/common/act_base.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-typedef enum { S_STARTING, S_UP, S_CRASHED } rtr_state_t;
+//  `stopping` and any other state is S_OTHER: neither routable nor a
+//  reason to wait.
+typedef enum { S_STARTING, S_UP, S_CRASHED, S_OTHER } rtr_state_t;
 
 typedef struct {
     rtr_backend_t be;
     rtr_state_t state;
+    int64_t sidelined_until;    // monotonic ms
 } rtr_dyno_t;
 
 typedef struct {
@@ -104,6 +109,7 @@ rtr_table_apply (rtr_table_t *self, const char *app_name, const char *id, const 
             app->dynos = act_realloc (app->dynos, app->cap * sizeof *app->dynos);
         }
         app->count++;
+        app->dynos [at].sidelined_until = 0;
     }
     rtr_dyno_t *dyno = &app->dynos [at];
     s_copy (dyno->be.id, sizeof dyno->be.id, id);
@@ -111,7 +117,8 @@ rtr_table_apply (rtr_table_t *self, const char *app_name, const char *id, const 
     s_copy (dyno->be.host, sizeof dyno->be.host, host);
     dyno->be.port = port;
     dyno->state = strcmp (state, "up") == 0 ? S_UP
-                : strcmp (state, "crashed") == 0 ? S_CRASHED : S_STARTING;
+                : strcmp (state, "crashed") == 0 ? S_CRASHED
+                : strcmp (state, "starting") == 0 ? S_STARTING : S_OTHER;
     if (dyno->state == S_UP && port <= 0)
         dyno->state = S_STARTING;       // nowhere to send requests
     pthread_mutex_unlock (&self->lock);
@@ -126,41 +133,112 @@ s_skipped (const char *id, const char (*skip) [RTR_ID_MAX], size_t skip_count)
     return false;
 }
 
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  The `nth` dyno that can take a request (up, not skipped, and not
+//  sidelined unless `sidelined_too`), or NULL; counts them in *count.
+static rtr_dyno_t *
+s_candidate (rtr_app_t *app, const char (*skip) [RTR_ID_MAX], size_t skip_count,
+             bool sidelined_too, int64_t now, size_t nth, size_t *count)
+{
+    rtr_dyno_t *found = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < app->count; i++) {
+        rtr_dyno_t *dyno = &app->dynos [i];
+        if (dyno->state != S_UP || s_skipped (dyno->be.id, skip, skip_count)
+        ||  (!sidelined_too && dyno->sidelined_until > now))
+            continue;
+        if (n++ == nth)
+            found = dyno;
+    }
+    *count = n;
+    return found;
+}
+
 rtr_pick_t
 rtr_table_pick (rtr_table_t *self, const char *app_name, uint64_t rnd,
                 const char (*skip) [RTR_ID_MAX], size_t skip_count, rtr_backend_t *out)
 {
+    int64_t now = s_now_ms ();
     pthread_mutex_lock (&self->lock);
     rtr_app_t *app = s_app (self, app_name, false);
     rtr_pick_t rc = RTR_PICK_NO_APP;
     if (app) {
-        size_t up = 0, crashed = 0;
-        for (size_t i = 0; i < app->count; i++) {
-            if (app->dynos [i].state == S_CRASHED)
-                crashed++;
-            else
-            if (app->dynos [i].state == S_UP
-            &&  !s_skipped (app->dynos [i].be.id, skip, skip_count))
-                up++;
+        size_t up;
+        bool sidelined_too = false;
+        s_candidate (app, skip, skip_count, false, now, SIZE_MAX, &up);
+        if (!up) {              // only sidelined dynos left: better than none
+            sidelined_too = true;
+            s_candidate (app, skip, skip_count, true, now, SIZE_MAX, &up);
         }
         if (up) {
-            size_t nth = (size_t) (rnd % up);
-            for (size_t i = 0; i < app->count; i++) {
-                rtr_dyno_t *dyno = &app->dynos [i];
-                if (dyno->state != S_UP || s_skipped (dyno->be.id, skip, skip_count))
-                    continue;
-                if (nth-- == 0) {
-                    *out = dyno->be;
-                    break;
-                }
-            }
+            *out = s_candidate (app, skip, skip_count, sidelined_too, now,
+                                (size_t) (rnd % up), &up)->be;
             rc = RTR_PICK_OK;
         }
-        else
-            rc = crashed && crashed == app->count ? RTR_PICK_CRASHED : RTR_PICK_NO_WEB;
+        else {
+            size_t crashed = 0, starting = 0;
+            for (size_t i = 0; i < app->count; i++) {
+                crashed += app->dynos [i].state == S_CRASHED;
+                starting += app->dynos [i].state == S_STARTING;
+            }
+            rc = crashed && crashed == app->count ? RTR_PICK_CRASHED
+               : starting && skip_count == 0 ? RTR_PICK_STARTING : RTR_PICK_NO_WEB;
+        }
     }
     pthread_mutex_unlock (&self->lock);
     return rc;
+}
+
+//  Under the lock.
+static rtr_dyno_t *
+s_dyno (rtr_table_t *self, const char *id)
+{
+    for (size_t i = 0; i < self->count; i++)
+        for (size_t j = 0; j < self->apps [i].count; j++)
+            if (strcmp (self->apps [i].dynos [j].be.id, id) == 0)
+                return &self->apps [i].dynos [j];
+    return NULL;
+}
+
+void
+rtr_table_sideline (rtr_table_t *self, const char *id, int ms)
+{
+    int64_t until = s_now_ms () + ms;
+    pthread_mutex_lock (&self->lock);
+    rtr_dyno_t *dyno = s_dyno (self, id);
+    if (dyno)
+        dyno->sidelined_until = until;
+    pthread_mutex_unlock (&self->lock);
+}
+
+bool
+rtr_table_is_up (rtr_table_t *self, const char *id)
+{
+    pthread_mutex_lock (&self->lock);
+    rtr_dyno_t *dyno = s_dyno (self, id);
+    bool up = dyno && dyno->state == S_UP;
+    pthread_mutex_unlock (&self->lock);
+    return up;
+}
+
+size_t
+rtr_table_sidelined (rtr_table_t *self)
+{
+    int64_t now = s_now_ms ();
+    size_t n = 0;
+    pthread_mutex_lock (&self->lock);
+    for (size_t i = 0; i < self->count; i++)
+        for (size_t j = 0; j < self->apps [i].count; j++)
+            n += self->apps [i].dynos [j].sidelined_until > now;
+    pthread_mutex_unlock (&self->lock);
+    return n;
 }
 
 size_t

@@ -1,8 +1,10 @@
 //  table - the routing table: which web dynos of which app are `up`, where
 //
 //  Written by the actor thread (from `dyno.state` events), read by the
-//  HTTP thread; every call takes the table's mutex for a short copy, so a
-//  request never waits on the actor's work. An app is known from the
+//  HTTP worker threads; every call takes the table's mutex for a short
+//  copy, so a request never waits on the actor's work. Workers also
+//  sideline a dyno that failed a connect (refused or timed out): for a few
+//  seconds every worker prefers the app's other dynos. An app is known from the
 //  first `dyno.state` of any of its dynos and stays known (so an app
 //  scaled to zero answers H14, not "no such app"). Only `web` dynos are
 //  kept; a dyno leaves when it reports `down`.
@@ -32,6 +34,7 @@ typedef enum {
     RTR_PICK_NO_APP,                    // the app was never seen
     RTR_PICK_NO_WEB,                    // no web dyno running (H14)
     RTR_PICK_CRASHED,                   // web dynos exist, all crashed (H10)
+    RTR_PICK_STARTING,                  // none up, some starting (wait: H20)
 } rtr_pick_t;
 
 //  Caller owns result.
@@ -43,10 +46,20 @@ void rtr_table_apply (rtr_table_t *self, const char *app, const char *id, const 
                       const char *type, const char *state, const char *host, int port);
 
 //  Picks a web dyno of `app` that is `up`, at random (`rnd` any random
-//  number), skipping the ids in `skip` (`skip_count` of them).
+//  number), skipping the ids in `skip` (`skip_count` of them) and, while
+//  others are left, the dynos sidelined.
 rtr_pick_t rtr_table_pick (rtr_table_t *self, const char *app, uint64_t rnd,
                            const char (*skip) [RTR_ID_MAX], size_t skip_count,
                            rtr_backend_t *out);
+
+//  Sidelines dyno `id` for `ms` milliseconds from now.
+void rtr_table_sideline (rtr_table_t *self, const char *id, int ms);
+
+//  True while dyno `id` is an `up` web dyno.
+bool rtr_table_is_up (rtr_table_t *self, const char *id);
+
+//  Web dynos sidelined now (for status).
+size_t rtr_table_sidelined (rtr_table_t *self);
 
 //  Web dynos up, over all apps (for status).
 size_t rtr_table_up_count (rtr_table_t *self);

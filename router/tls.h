@@ -58,5 +58,9 @@ const char *rtr_tls_error (rtr_tls_conn_t *conn);
 //  Handshakes completed, and how many resumed a session (for status).
 uint64_t rtr_tls_handshakes (rtr_tls_t *self);
 uint64_t rtr_tls_resumed (rtr_tls_t *self);
+//  Names with an uploaded or ACM certificate, and leaves minted from the
+//  local CA so far (for status).
+size_t rtr_tls_cert_names (rtr_tls_t *self);
+size_t rtr_tls_minted (rtr_tls_t *self);
 
 #endif

@@ -4,13 +4,21 @@
 //           buildpacks.set (durable), release.create (durable), release.list,
 //           release.get, release.rollback (durable), upload.start,
 //           upload.chunk, upload.finish, deploy.start, blob.get
-//           (blob_get.c), plus status, ping, stop (answered by the runtime).
+//           (blob_get.c), domain.add, domain.remove, domain.list,
+//           maintenance.set (domains.c), acm.set (acm.c), cert.add,
+//           cert.stored (from itself), cert.remove, cert.list (certs.c), actor.up
+//           (topic: a router came up), plus status, ping, stop (answered
+//           by the runtime).
 //  Emits:   app.info (answering app.create, app.get, buildpacks.set),
 //           app.list.reply, app.destroyed; app.created and app.destroyed
 //           (durable, to config-keeper; app.destroyed also to log-plex and,
 //           with app_created_ms, the scheduler); release.* (releases.c); upload.*,
 //           deploy.output, release.create to itself (deploy.c); log.batch
-//           API lines to log-plex; error, status.reply, pong.
+//           API lines to log-plex; route.app (route.c: on topic `route.app`
+//           when an app's routing picture changes, to a router that came
+//           up for every app); acme.challenge and a durable cert.stored
+//           to itself (acm.c: ACME orders run on threads); error,
+//           status.reply, pong.
 //  State:   rel_state_t (rel_state.h): the apps with their buildpacks and
 //           releases, in one JSON object that is also the snapshot
 //           (`{"apps": {...}}`), restored from it plus the journal after a
@@ -38,6 +46,11 @@ s_create (act_t *act)
     rel_state_t *self = act_calloc (1, sizeof *self);
     self->apps = json_object ();
     self->deploys = rel_deploys_new (act);
+    self->acm = rel_acm_new (act);
+    self->certs = rel_certs_new (act);
+    self->route_stale = json_object ();
+    self->route_all = true;     // routers that came up before us were never told
+    act_rng_init (&self->route_ids, act_seed_from_os ());
     return self;
 }
 
@@ -45,7 +58,10 @@ static void
 s_destroy (void **state_p)
 {
     rel_state_t *self = *state_p;
+    rel_acm_destroy (&self->acm);      // first: its threads end
     rel_deploys_destroy (&self->deploys);
+    rel_certs_destroy (&self->certs);
+    json_decref (self->route_stale);
     json_decref (self->apps);
     free (self);
     *state_p = NULL;
@@ -62,11 +78,13 @@ static json_t *
 s_app_view (const char *name, const json_t *app)
 {
     json_t *buildpacks = json_object_get (app, "buildpacks");
-    return json_pack ("{s:s, s:O, s:O, s:I, s:o}", "name", name,
+    return json_pack ("{s:s, s:O, s:O, s:I, s:o, s:b, s:b}", "name", name,
                       "created_ms", json_object_get (app, "created_ms"),
                       "by", json_object_get (app, "by"),
                       "releases", (json_int_t) json_array_size (json_object_get (app, "releases")),
-                      "buildpacks", buildpacks ? json_deep_copy (buildpacks) : json_array ());
+                      "buildpacks", buildpacks ? json_deep_copy (buildpacks) : json_array (),
+                      "maintenance", json_is_true (json_object_get (app, "maintenance")),
+                      "acm", json_is_true (json_object_get (app, "acm")));
 }
 
 //  Tells actor `to` an app came or went (durable, so it is told even when
@@ -136,6 +154,7 @@ s_on_app_create (void *state, act_t *act, msg_t *msg)
     act_log_info ("created app '%s'", name);
     s_tell (act, msg, MSG_TYPE_APP_CREATED, "config-keeper", name, msg_str (msg, "by", ""));
     act_emit_log (act, name, "api", "Create app by %s", msg_str (msg, "by", "unknown"));
+    rel_route_publish (self, act, name);
     return s_reply_info (act, msg, name, app);
 }
 
@@ -201,9 +220,22 @@ s_on_app_destroy (void *state, act_t *act, msg_t *msg)
     msg_set_int (gone, "app_created_ms", born);
     act_send (act, &gone);
     rel_deploys_forget_app (self, act, name);
+    rel_route_publish (self, act, name);        // destroyed: frees its domains
     msg_t *reply = act_msg_new (act, MSG_TYPE_APP_DESTROYED, NULL);
     msg_set_str (reply, "name", name);
     return act_reply (act, msg, &reply);
+}
+
+//  A router that (re)starts knows no app: tell it each one's picture.
+static int
+s_on_actor_up (void *state, act_t *act, msg_t *msg)
+{
+    if (strcmp (msg_str (msg, "name", ""), "router") != 0)
+        return 0;
+    char *to = act_sprintf ("router@%s", msg_str (msg, "instance", ""));
+    rel_route_send_all (state, act, to);
+    free (to);
+    return 0;
 }
 
 static void
@@ -237,6 +269,8 @@ static void
 s_tick (void *state, act_t *act)
 {
     rel_deploys_tick (state, act);
+    rel_acm_tick (state, act);
+    rel_route_tick (state, act);
 }
 
 static const act_route_t s_routes [] = {
@@ -255,13 +289,25 @@ static const act_route_t s_routes [] = {
     { MSG_TYPE_UPLOAD_FINISH,    rel_on_upload_finish },
     { MSG_TYPE_DEPLOY_START,     rel_on_deploy_start },
     { MSG_TYPE_BLOB_GET,         rel_on_blob_get },
+    { MSG_TYPE_DOMAIN_ADD,       rel_on_domain_add },
+    { MSG_TYPE_DOMAIN_REMOVE,    rel_on_domain_remove },
+    { MSG_TYPE_DOMAIN_LIST,      rel_on_domain_list },
+    { MSG_TYPE_MAINTENANCE_SET,  rel_on_maintenance_set },
+    { MSG_TYPE_ACM_SET,          rel_on_acm_set },
+    { MSG_TYPE_CERT_ADD,         rel_on_cert_add },
+    { MSG_TYPE_CERT_STORED,      rel_on_cert_stored },
+    { MSG_TYPE_CERT_REMOVE,      rel_on_cert_remove },
+    { MSG_TYPE_CERT_LIST,        rel_on_cert_list },
+    { MSG_TYPE_ACTOR_UP,         s_on_actor_up },
 };
+static const char *const s_topics [] = { "actor.up", NULL };
 
 static const act_def_t s_def = {
     .name = "release-keeper",
     .singleton = true,
     .routes = s_routes,
     .route_count = sizeof s_routes / sizeof s_routes [0],
+    .topics = s_topics,
     .create = s_create,
     .destroy = s_destroy,
     .status = s_status,

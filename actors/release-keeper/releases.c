@@ -319,6 +319,7 @@ rel_on_release_create (void *state, act_t *act, msg_t *msg)
     if (deploy || rollback)
         act_emit_log (act, name, "api", "%s by %s", msg_str (msg, "description", ""), by);
     act_emit_log (act, name, "api", "Release v%lld created by %s", version, by);
+    rel_route_publish (self, act, name);        // released: true
     msg_t *info = s_info_msg (act, name, app, rel);
     s_send_reply_to (act, msg, &info);
     return 0;

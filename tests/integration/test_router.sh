@@ -95,7 +95,8 @@ check spread_over_two wait_for 40 both_seen
 # ---- errors ------------------------------------------------------------------
 check unknown_app_404 [ "$(curl -s -o "$T/404.html" -w '%{http_code}' -H 'Host: nope.localhost' "http://127.0.0.1:$HTTP_PORT/")" = 404 ]
 check other_host_404 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: example.com' "http://127.0.0.1:$HTTP_PORT/")" = 404 ]
-status_of() { printf '%b' "$1" | timeout 5 socat - "TCP:127.0.0.1:$HTTP_PORT" | head -n 1 | tr -d '\r'; }
+RAW="python3 $(dirname "$0")/rtr_client.py raw $HTTP_PORT"
+status_of() { printf '%b' "$1" | timeout 10 $RAW | head -n 1 | tr -d '\r'; }
 check dup_content_length_400 [ "$(status_of "GET / HTTP/1.1\r\nHost: $APP.localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")" = "HTTP/1.1 400 Bad Request" ]
 check cl_and_chunked_400 [ "$(status_of "POST / HTTP/1.1\r\nHost: $APP.localhost\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")" = "HTTP/1.1 400 Bad Request" ]
 check no_host_400 [ "$(status_of "GET / HTTP/1.1\r\n\r\n")" = "HTTP/1.1 400 Bad Request" ]
@@ -103,7 +104,7 @@ check two_hosts_400 [ "$(status_of "GET / HTTP/1.1\r\nHost: $APP.localhost\r\nHo
 check bad_chunk_400 [ "$(status_of "POST / HTTP/1.1\r\nHost: $APP.localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")" = "HTTP/1.1 400 Bad Request" ]
 # Pipelined: the second request waits for the first answer, both answered.
 two=$(printf 'GET /p1 HTTP/1.1\r\nHost: %s.localhost\r\n\r\nGET /p2 HTTP/1.1\r\nHost: %s.localhost\r\nConnection: close\r\n\r\n' "$APP" "$APP" |
-      timeout 10 socat - "TCP:127.0.0.1:$HTTP_PORT" | grep -c '^HTTP/1.1 200')
+      timeout 10 $RAW | grep -c '^HTTP/1.1 200')
 check pipelined_two_answers [ "$two" = 2 ]
 
 # A dyno that misbehaves: the H code, status 503, a log line.
@@ -118,7 +119,9 @@ check h17_log_line wait_for 10 code_logged H17 "Poorly formatted HTTP response" 
 check h18_log_line wait_for 10 code_logged H18 "Server Request Interrupted" /cut
 
 dyno ps:scale web=0 -a "$APP" >/dev/null 2>"$T/scale.err" || fail scale_web_0 "$(cat "$T/scale.err")"
-is_503() { [ "$(get "$T/503.html")" = 503 ]; }
+# While the dyno stops, a request may still meet it (H13, H21): wait for
+# the table to say none is running, then H14.
+is_503() { [ "$(get "$T/503.html")" = 503 ] && grep -q H14 "$T/503.html"; }
 check no_web_503 wait_for 40 is_503
 check error_page grep -q 'Application Error' "$T/503.html"
 h14_logged() {

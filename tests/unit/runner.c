@@ -32,6 +32,7 @@ extern const unit_suite_t unit_suite_rel_apps;
 extern const unit_suite_t unit_suite_procfile;
 extern const unit_suite_t unit_suite_rel_deploy;
 extern const unit_suite_t unit_suite_rel_releases;
+extern const unit_suite_t unit_suite_rel_acme;
 extern const unit_suite_t unit_suite_sch_releases;
 extern const unit_suite_t unit_suite_sch_formation;
 extern const unit_suite_t unit_suite_sch_placement;
@@ -45,6 +46,10 @@ extern const unit_suite_t unit_suite_lpx_tail;
 extern const unit_suite_t unit_suite_lpx_request;
 extern const unit_suite_t unit_suite_lpx_store;
 extern const unit_suite_t unit_suite_rtr_parts;
+extern const unit_suite_t unit_suite_rtr_hosts;
+extern const unit_suite_t unit_suite_rel_domains;
+extern const unit_suite_t unit_suite_rtr_tls;
+extern const unit_suite_t unit_suite_rel_seal;
 extern const unit_suite_t unit_suite_lpx_drain;
 extern const unit_suite_t unit_suite_cfg_vars;
 extern const unit_suite_t unit_suite_cfg_keeper;
@@ -62,6 +67,7 @@ static const unit_suite_t *const s_suites [] = {
     &unit_suite_act,     &unit_suite_act_fake,
     &unit_suite_rel_apps, &unit_suite_replay,
     &unit_suite_procfile, &unit_suite_rel_deploy,
+    &unit_suite_rel_acme,
     &unit_suite_rel_releases, &unit_suite_sch_releases, &unit_suite_sch_formation,
     &unit_suite_sch_placement, &unit_suite_sch_rollout, &unit_suite_sch_grammar,
     &unit_suite_lpx_ring, &unit_suite_lpx_line, &unit_suite_lpx_plex,
@@ -71,7 +77,8 @@ static const unit_suite_t *const s_suites [] = {
     &unit_suite_cli_logs,
     &unit_suite_sbx,
     &unit_suite_sup_assign, &unit_suite_sup_backoff, &unit_suite_sup_lines,
-    &unit_suite_rtr_parts,
+    &unit_suite_rtr_hosts, &unit_suite_rel_domains,
+    &unit_suite_rtr_parts, &unit_suite_rtr_tls, &unit_suite_rel_seal,
 };
 
 //  Set in the forked child before the test runs; the child is one test.

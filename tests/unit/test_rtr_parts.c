@@ -1,7 +1,7 @@
 //  test_rtr_parts - unit tests for the router's pure parts
 //
 //  Covers router/table.h (up web dynos only, down removes, random choice
-//  over all, skip list, H10/H14/no-app answers), router/headers.h (Host →
+//  over all, skip list, sidelining, H10/H14/H20 (starting)/no-app answers), router/headers.h (Host →
 //  app, hop-by-hop names including those Connection lists, X-Request-Id
 //  rule, UUID shape) and router/logline.h (Heroku's info and error lines).
 
@@ -20,6 +20,8 @@ test_rtr_table (void)
     CHECK_EQ (rtr_table_pick (table, "a", 1, NULL, 0, &be), RTR_PICK_NO_APP);
     rtr_table_apply (table, "a", "id1", "web.1", "web", "starting", "127.0.0.1", 0);
     rtr_table_apply (table, "a", "w1", "worker.1", "worker", "up", "127.0.0.1", 0);
+    CHECK_EQ (rtr_table_pick (table, "a", 1, NULL, 0, &be), RTR_PICK_STARTING);
+    rtr_table_apply (table, "a", "id1", "web.1", "web", "stopping", "127.0.0.1", 0);
     CHECK_EQ (rtr_table_pick (table, "a", 1, NULL, 0, &be), RTR_PICK_NO_WEB);
     rtr_table_apply (table, "a", "id1", "web.1", "web", "up", "127.0.0.1", 5001);
     rtr_table_apply (table, "a", "id2", "web.2", "web", "up", "127.0.0.1", 5002);
@@ -33,6 +35,20 @@ test_rtr_table (void)
     const char skip [1][RTR_ID_MAX] = { "id1" };
     CHECK_EQ (rtr_table_pick (table, "a", 0, skip, 1, &be), RTR_PICK_OK);
     CHECK_STR_EQ (be.name, "web.2");
+    //  A sidelined dyno is skipped while another is up, picked when alone.
+    CHECK (rtr_table_is_up (table, "id1"));
+    CHECK (!rtr_table_is_up (table, "w1"));
+    rtr_table_sideline (table, "id1", 60000);
+    CHECK_EQ (rtr_table_sidelined (table), 1);
+    for (uint64_t r = 0; r < 10; r++) {
+        CHECK_EQ (rtr_table_pick (table, "a", r, NULL, 0, &be), RTR_PICK_OK);
+        CHECK_STR_EQ (be.name, "web.2");
+    }
+    const char skip2 [1][RTR_ID_MAX] = { "id2" };
+    CHECK_EQ (rtr_table_pick (table, "a", 0, skip2, 1, &be), RTR_PICK_OK);
+    CHECK_STR_EQ (be.name, "web.1");
+    rtr_table_sideline (table, "id1", -1);
+    CHECK_EQ (rtr_table_sidelined (table), 0);
     rtr_table_apply (table, "a", "id2", "web.2", "web", "down", "127.0.0.1", 5002);
     rtr_table_apply (table, "a", "id1", "web.1", "web", "crashed", "127.0.0.1", 5001);
     CHECK_EQ (rtr_table_pick (table, "a", 0, NULL, 0, &be), RTR_PICK_CRASHED);
@@ -104,6 +120,17 @@ test_rtr_logline (void)
     rtr_logline_format (&err, out, sizeof out);
     CHECK (strncmp (out, "at=error code=H18 desc=\"Server Request Interrupted\" sock=backend method=",
                     72) == 0);
+    err.code = "H27";
+    err.sock = "client";
+    err.status = 499;
+    rtr_logline_format (&err, out, sizeof out);
+    const char *h27 = "at=warning code=H27 desc=\"Client Request Interrupted\" sock=client ";
+    CHECK (strncmp (out, h27, strlen (h27)) == 0);
+    err.code = "H80";
+    err.sock = NULL;
+    rtr_logline_format (&err, out, sizeof out);
+    const char *h80 = "at=info code=H80 desc=\"Maintenance mode\" method=";
+    CHECK (strncmp (out, h80, strlen (h80)) == 0);
     rtr_logline_format (&info, out, 20);
     CHECK_EQ (strlen (out), 19);
 }
