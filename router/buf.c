@@ -34,6 +34,15 @@ rtr_buf_add (rtr_buf_t *self, const void *data, size_t len)
 }
 
 void
+rtr_buf_header (rtr_buf_t *self, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    rtr_buf_add (self, name, nlen);
+    rtr_buf_add (self, ": ", 2);
+    rtr_buf_add (self, value, vlen);
+    rtr_buf_add (self, "\r\n", 2);
+}
+
+void
 rtr_buf_printf (rtr_buf_t *self, const char *fmt, ...)
 {
     char small [512];

@@ -39,6 +39,8 @@ typedef struct {
 
 void rtr_buf_add (rtr_buf_t *self, const void *data, size_t len);
 void rtr_buf_printf (rtr_buf_t *self, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+//  Appends `NAME: VALUE\r\n` (no printf: the per-header hot path).
+void rtr_buf_header (rtr_buf_t *self, const char *name, size_t nlen, const char *value, size_t vlen);
 size_t rtr_buf_pending (const rtr_buf_t *self);
 void rtr_buf_reset (rtr_buf_t *self);
 void rtr_buf_release (rtr_buf_t *self);
@@ -113,6 +115,7 @@ struct rtr_conn {
     rtr_end_t cend, bend;
     int cfd, bfd;               // -1 when closed
     uint32_t cev, bev;          // events registered
+    uint32_t cign, bign;        // registered events that fired unwanted (worker.c)
     bool dead;                  // close at the end of this event
     char fwd [INET6_ADDRSTRLEN];
     rtr_buf_t cin;              // client bytes not parsed yet

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 
 static const char *const s_hop [] = {
     "connection", "keep-alive", "proxy-connection", "proxy-authorization", "te",
@@ -62,17 +61,34 @@ rtr_headers_request_id_ok (const char *id, size_t len)
     return true;
 }
 
-void
-rtr_headers_uuid (char *out)
+//  splitmix64: one step of the worker's generator.
+static uint64_t
+s_next (uint64_t *rng)
 {
+    uint64_t z = (*rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void
+rtr_headers_uuid (char *out, uint64_t *rng)
+{
+    static const char hex [] = "0123456789abcdef";
     uint8_t b [16];
-    if (getrandom (b, sizeof b, 0) != (ssize_t) sizeof b)
-        memset (b, 0, sizeof b);        // cannot happen for 16 bytes
+    uint64_t hi = s_next (rng), lo = s_next (rng);
+    memcpy (b, &hi, 8);
+    memcpy (b + 8, &lo, 8);
     b [6] = (b [6] & 0x0f) | 0x40;
     b [8] = (b [8] & 0x3f) | 0x80;
-    snprintf (out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-              b [0], b [1], b [2], b [3], b [4], b [5], b [6], b [7], b [8], b [9],
-              b [10], b [11], b [12], b [13], b [14], b [15]);
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex [b [i] >> 4];
+        *p++ = hex [b [i] & 15];
+    }
+    *p = 0;
 }
 
 bool

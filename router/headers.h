@@ -11,6 +11,7 @@
 #define RTR_HEADERS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #define RTR_REQUEST_ID_MAX  200         // chars of a client's X-Request-Id
@@ -27,8 +28,10 @@ bool rtr_headers_replaced (const char *name, size_t len);
 //  True for a usable client X-Request-Id: 1 to 200 of [A-Za-z0-9+=/-].
 bool rtr_headers_request_id_ok (const char *id, size_t len);
 
-//  Writes a new random UUID (v4) into `out` (at least 37 bytes).
-void rtr_headers_uuid (char *out);
+//  Writes a new random UUID (v4) into `out` (at least 37 bytes), drawing
+//  from `rng` (a worker's state, seeded from getrandom): request ids must
+//  be unique, not secret, and a system call per request is not free.
+void rtr_headers_uuid (char *out, uint64_t *rng);
 
 //  The app a Host header names: `APP.localhost` or `APP.localhost:PORT`
 //  (any case) → APP in `out` (`cap` bytes, lower case). False otherwise.

@@ -80,7 +80,7 @@ s_app_early (rtr_conn_t *conn)
     if (conn->app [0] && !conn->method [0])
         snprintf (conn->method, sizeof conn->method, "%s", http_method_str (conn->req.method));
     if (conn->app [0] && !conn->request_id [0])
-        rtr_headers_uuid (conn->request_id);
+        rtr_headers_uuid (conn->request_id, conn->rng);
 }
 
 void
@@ -325,9 +325,11 @@ s_build_head (rtr_conn_t *conn)
         else
         if (rtr_hdrs_is (&conn->rh, i, "via"))
             rtr_buf_printf (&via, "%.*s, ", (int) vlen, value);
-        if (rtr_headers_hop (name, nlen, conn_hdr) || rtr_headers_replaced (name, nlen))
+        //  Host is end-to-end: a Connection header naming it removes nothing.
+        if ((rtr_headers_hop (name, nlen, conn_hdr) && !rtr_hdrs_is (&conn->rh, i, "host"))
+        ||  rtr_headers_replaced (name, nlen))
             continue;
-        rtr_buf_printf (&head, "%.*s: %.*s\r\n", (int) nlen, name, (int) vlen, value);
+        rtr_buf_header (&head, name, nlen, value, vlen);
     }
     rtr_buf_printf (&head, "X-Forwarded-For: %.*s%s\r\n", (int) xff.len, xff.data ? xff.data : "",
                     conn->fwd);
@@ -387,7 +389,7 @@ s_route (rtr_conn_t *conn)
         snprintf (conn->request_id, sizeof conn->request_id, "%.*s",
                   (int) conn->rh.list [rid].val_len, rtr_hdrs_val (&conn->rh, (size_t) rid));
     else
-        rtr_headers_uuid (conn->request_id);
+        rtr_headers_uuid (conn->request_id, conn->rng);
     if (found == RTR_HOST_MAINTENANCE || found == RTR_HOST_NO_RELEASE) {
         rtr_reply_fail (conn, 503, found == RTR_HOST_MAINTENANCE ? "H80" : "H81", false);
         return;

@@ -253,8 +253,7 @@ s_relay_head (rtr_conn_t *conn, int status)
         size_t nlen = h->list [i].name_len;
         if (rtr_headers_hop (name, nlen, conn_hdr))
             continue;
-        rtr_buf_printf (&conn->cout, "%.*s: %.*s\r\n", (int) nlen, name,
-                        (int) h->list [i].val_len, rtr_hdrs_val (h, i));
+        rtr_buf_header (&conn->cout, name, nlen, rtr_hdrs_val (h, i), h->list [i].val_len);
     }
     if (status == 101 && rtr_hdrs_get (h, "upgrade", upgrade, sizeof upgrade))
         rtr_buf_printf (&conn->cout, "Connection: Upgrade\r\nUpgrade: %s\r\n", upgrade);
@@ -298,6 +297,8 @@ static int
 s_res_body (http_parser *p, const char *at, size_t len)
 {
     rtr_conn_t *conn = p->data;
+    if (s_interim (p))
+        return 0;               // a 1xx has no content: its head was dropped too
     size_t before = rtr_buf_pending (&conn->cout);
     if (conn->res_chunked)
         rtr_buf_printf (&conn->cout, "%zx\r\n", len);

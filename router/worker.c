@@ -124,11 +124,20 @@ s_backend_flush (rtr_conn_t *conn)
 }
 
 //  --- events wanted
+//
+//  Interest changes lazily: a wanted event missing from the set is added
+//  at once, but an unwanted one stays registered until it fires (it is
+//  then noted in *ignored and removed). A keep-alive request cycle thus
+//  costs no epoll_ctl on the client's socket: reads pause while the
+//  answer is awaited, yet a well-behaved client sends nothing meanwhile.
 
 static void
-s_events (rtr_worker_t *self, int fd, uint32_t *have, uint32_t want, rtr_end_t *end)
+s_events (rtr_worker_t *self, int fd, uint32_t *have, uint32_t want, uint32_t *ignored,
+          rtr_end_t *end)
 {
-    if (fd < 0 || *have == want)
+    uint32_t missing = want & ~*have, stale = *have & ~want & *ignored;
+    *ignored = 0;
+    if (fd < 0 || (!missing && !stale))
         return;
     struct epoll_event ev = { .events = want, .data.ptr = end };
     epoll_ctl (self->epfd, EPOLL_CTL_MOD, fd, &ev);
@@ -157,7 +166,7 @@ s_update (rtr_worker_t *self, rtr_conn_t *conn)
         want |= EPOLLIN;
     if (rtr_buf_pending (&conn->cout) || conn->tls_want_write)
         want |= EPOLLOUT;
-    s_events (self, conn->cfd, &conn->cev, want, &conn->cend);
+    s_events (self, conn->cfd, &conn->cev, want, &conn->cign, &conn->cend);
     if (conn->bfd >= 0) {
         want = 0;
         if (conn->connecting)
@@ -168,7 +177,7 @@ s_update (rtr_worker_t *self, rtr_conn_t *conn)
             if (rtr_buf_pending (&conn->bout))
                 want |= EPOLLOUT;
         }
-        s_events (self, conn->bfd, &conn->bev, want, &conn->bend);
+        s_events (self, conn->bfd, &conn->bev, want, &conn->bign, &conn->bend);
     }
 }
 
@@ -186,7 +195,8 @@ rtr_worker_backend_open (rtr_conn_t *conn)
         conn->reused = true;
         conn->connecting = false;
         conn->connected = true;
-        conn->bev = EPOLLIN | EPOLLOUT;
+        conn->bev = EPOLLIN;        // s_settle writes the request at once
+        conn->bign = 0;
         struct epoll_event ev = { .events = conn->bev, .data.ptr = &conn->bend };
         epoll_ctl (self->epfd, EPOLL_CTL_MOD, fd, &ev);
         return 0;
@@ -208,6 +218,7 @@ rtr_worker_backend_open (rtr_conn_t *conn)
     conn->connecting = true;
     conn->connected = false;
     conn->bev = EPOLLOUT;
+    conn->bign = 0;
     struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &conn->bend };
     epoll_ctl (self->epfd, EPOLL_CTL_ADD, fd, &ev);
     return 0;
@@ -344,11 +355,19 @@ s_client_event (rtr_conn_t *conn, uint32_t events)
     }
     if (s_reading (conn) && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
         s_client_read_all (conn);
-    else
-    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-        rtr_proxy_client_gone (conn);
-    if (!conn->dead && (events & EPOLLOUT) && s_client_flush (conn))
-        rtr_proxy_client_gone (conn);
+    else {
+        if (events & EPOLLIN)
+            conn->cign |= EPOLLIN;
+        if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            rtr_proxy_client_gone (conn);
+    }
+    if (!conn->dead && (events & EPOLLOUT)) {
+        if (!rtr_buf_pending (&conn->cout) && !conn->tls_want_write)
+            conn->cign |= EPOLLOUT;
+        else
+        if (s_client_flush (conn))
+            rtr_proxy_client_gone (conn);
+    }
 }
 
 static void
@@ -366,9 +385,17 @@ s_backend_event (rtr_conn_t *conn, uint32_t events)
         if (conn->dead || !conn->connected)
             return;
     }
+    if ((events & EPOLLOUT) && !rtr_buf_pending (&conn->bout))
+        conn->bign |= EPOLLOUT;
+    else
     if ((events & EPOLLOUT) && s_backend_flush (conn)) {
         if (!(conn->reused && !conn->res_started && rtr_proxy_replay (conn)))
             rtr_buf_reset (&conn->bout);    // the dyno stopped reading: its answer decides
+        return;
+    }
+    if ((events & EPOLLIN) && rtr_buf_pending (&conn->cout) >= RTR_BUF_HIGH
+    &&  !(events & (EPOLLHUP | EPOLLERR))) {
+        conn->bign |= EPOLLIN;  // the client is slow: the dyno waits
         return;
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {

@@ -83,8 +83,9 @@ test_rtr_headers (void)
     CHECK (rtr_headers_request_id_ok (long_id, 200));
     CHECK (!rtr_headers_request_id_ok (long_id, 201));
     char uuid [37], other [37];
-    rtr_headers_uuid (uuid);
-    rtr_headers_uuid (other);
+    uint64_t rng = 42;
+    rtr_headers_uuid (uuid, &rng);
+    rtr_headers_uuid (other, &rng);
     regex_t re;
     CHECK_OK (regcomp (&re, "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
                        REG_EXTENDED | REG_NOSUB));
