@@ -81,6 +81,7 @@ const char *rtr_hdrs_get (const rtr_hdrs_t *self, const char *name, char *out, s
 //  What an epoll event's data points at.
 typedef enum {
     RTR_END_CLIENT, RTR_END_BACKEND, RTR_END_POOLED, RTR_END_LISTEN, RTR_END_WAKE,
+    RTR_END_DEAD,               // a pool entry gone: events still queued for it are stale
 } rtr_end_kind_t;
 
 typedef struct rtr_conn rtr_conn_t;

@@ -31,6 +31,10 @@ struct rtr_pool {
     int epfd;
     rtr_idle_t *head, *tail;    // newest first
     size_t count;
+    //  Entries taken or closed during this round of events: freed by
+    //  rtr_pool_reap once the round is over, since an event still queued
+    //  in the same epoll_wait batch may point at one (it reads DEAD).
+    rtr_idle_t *gone;
 };
 
 rtr_pool_t *
@@ -55,13 +59,33 @@ s_unlink (rtr_pool_t *self, rtr_idle_t *idle)
     self->count--;
 }
 
-//  Closes (the fd leaves the epoll set with it) and frees.
+//  Unlinks and marks dead; freed by rtr_pool_reap.
+static void
+s_bury (rtr_pool_t *self, rtr_idle_t *idle)
+{
+    s_unlink (self, idle);
+    idle->end.kind = RTR_END_DEAD;
+    idle->end.fd = -1;
+    idle->next = self->gone;
+    self->gone = idle;
+}
+
+//  Closes (the fd leaves the epoll set with it).
 static void
 s_close (rtr_pool_t *self, rtr_idle_t *idle)
 {
-    s_unlink (self, idle);
     close (idle->end.fd);
-    free (idle);
+    s_bury (self, idle);
+}
+
+void
+rtr_pool_reap (rtr_pool_t *self)
+{
+    while (self->gone) {
+        rtr_idle_t *next = self->gone->next;
+        free (self->gone);
+        self->gone = next;
+    }
 }
 
 void
@@ -72,6 +96,7 @@ rtr_pool_destroy (rtr_pool_t **self_p)
     rtr_pool_t *self = *self_p;
     while (self->head)
         s_close (self, self->head);
+    rtr_pool_reap (self);
     free (self);
     *self_p = NULL;
 }
@@ -97,8 +122,7 @@ rtr_pool_take (rtr_pool_t *self, const char *id)
             continue;
         }
         int fd = idle->end.fd;
-        s_unlink (self, idle);
-        free (idle);
+        s_bury (self, idle);
         return fd;
     }
     return -1;
@@ -141,7 +165,9 @@ rtr_pool_put (rtr_pool_t *self, const char *id, int fd, int64_t now)
 void
 rtr_pool_drop (rtr_pool_t *self, void *end)
 {
-    s_close (self, (rtr_idle_t *) end);
+    rtr_idle_t *idle = end;
+    if (idle->end.kind == RTR_END_POOLED)
+        s_close (self, idle);
 }
 
 void

@@ -39,6 +39,9 @@ void rtr_pool_drop (rtr_pool_t *self, void *end);
 //  Closes connections idle longer than `idle_ms`, and those to dynos no
 //  longer `up` in `table`.
 void rtr_pool_sweep (rtr_pool_t *self, int64_t now, int idle_ms, rtr_table_t *table);
+//  Frees the entries taken or closed since the last call; the worker calls
+//  it once every event of an epoll_wait batch was handled.
+void rtr_pool_reap (rtr_pool_t *self);
 //  Idle connections held.
 size_t rtr_pool_size (rtr_pool_t *self);
 

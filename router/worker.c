@@ -479,6 +479,8 @@ s_loop (rtr_worker_t *self)
             }
             if (end->kind == RTR_END_WAKE)
                 continue;       // woken to stop
+            if (end->kind == RTR_END_DEAD)
+                continue;       // a pool entry taken or closed earlier in this batch
             if (end->kind == RTR_END_POOLED) {
                 rtr_pool_drop (self->pool, end);
                 continue;
@@ -499,6 +501,7 @@ s_loop (rtr_worker_t *self)
             s_tick (self, now);
             next_tick = now + RTR_TICK_MS;
         }
+        rtr_pool_reap (self->pool);
         for (size_t i = 0; i < self->conn_count; )
             if (self->conns [i]->dead)
                 s_conn_destroy (self, i);
