@@ -53,6 +53,7 @@ static const char *s_reject_names [] = {
     [BRK_REJ_BAD_CONTROL]    = "bad_control",
     [BRK_REJ_STORE]          = "store",
     [BRK_REJ_DURABLE_STREAM] = "durable_stream",
+    [BRK_REJ_DURABLE_SECRET] = "durable_secret",
     [BRK_REJ_REPEAT] = "repeat",
 };
 
@@ -296,6 +297,12 @@ s_journalable (brk_t *self, brk_peer_t *from, msg_t *msg, zmq_msg_t *stamped)
     if (msg->type->kind == MSG_KIND_STREAM) {
         brk_reject (self, from->rid, from->rid_len, BRK_REJ_DURABLE_STREAM, msg->id, ACT_EPROTO,
                     "stream messages are never journaled: send them without dur",
+                    msg->type->name);
+        return false;
+    }
+    if (msg_type_secret (msg->type)) {
+        brk_reject (self, from->rid, from->rid_len, BRK_REJ_DURABLE_SECRET, msg->id, ACT_EPROTO,
+                    "this message carries a secret and is never journaled: send it without dur",
                     msg->type->name);
         return false;
     }

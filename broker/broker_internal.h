@@ -30,6 +30,7 @@ typedef enum {
     BRK_REJ_BAD_CONTROL,
     BRK_REJ_STORE,                      // the journal could not be written
     BRK_REJ_DURABLE_STREAM,             // `dur` on a stream type
+    BRK_REJ_DURABLE_SECRET,             // `dur` on a type that carries a secret
     BRK_REJ_REPEAT,                     // a durable message journaled already
     BRK_REJ_COUNT
 } brk_reject_t;

@@ -25,12 +25,24 @@ s_token_ok (const char *want, const char *got)
     return diff == 0;
 }
 
+//  Topics whose events carry secrets, and the one actor name that may
+//  hear them: `route.app` holds certificates' private keys for routers.
+static const struct {
+    const char *topic, *actor;
+} s_guarded [] = {
+    { "route.app", "router" },
+};
+
 static bool
-s_topic_ok (const char *topic)
+s_topic_ok (const brk_peer_t *peer, const char *topic)
 {
     char name [MSG_ADDR_MAX], instance [MSG_ADDR_MAX], addr [MSG_ADDR_MAX];
     if (strlen (topic) >= BRK_TOPIC_LEN)
         return false;
+    for (size_t i = 0; i < sizeof s_guarded / sizeof s_guarded [0]; i++)
+        if (strcmp (topic, s_guarded [i].topic) == 0
+        &&  (!peer->actor || strcmp (peer->name, s_guarded [i].actor) != 0))
+            return false;
     snprintf (addr, sizeof addr, "topic:%s", topic);
     return msg_addr_split (addr, name, instance) == 0;
 }
@@ -104,7 +116,7 @@ s_peer_fill (brk_peer_t *peer, const void *rid, size_t rid_len, const char *addr
     json_t *topic;
     json_array_foreach (json_object_get (msg->body, "topics"), k, topic) {
         if (json_is_string (topic) && peer->topic_count < BRK_TOPICS_MAX
-        &&  s_topic_ok (json_string_value (topic)))
+        &&  s_topic_ok (peer, json_string_value (topic)))
             snprintf (peer->topics [peer->topic_count++], BRK_TOPIC_LEN, "%s", json_string_value (topic));
     }
 }
@@ -182,9 +194,10 @@ static void
 s_on_subscribe (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg)
 {
     const char *topic = msg_str (msg, "topic", "");
-    if (!s_topic_ok (topic) || peer->topic_count >= BRK_TOPICS_MAX) {
+    if (!s_topic_ok (peer, topic) || peer->topic_count >= BRK_TOPICS_MAX) {
         brk_reject (self, rid, rid_len, BRK_REJ_BAD_CONTROL, msg->id, MSG_EBODY,
-                    "bad topic or too many subscriptions", "subscribe");
+                    "bad topic, a topic this peer may not hear, or too many subscriptions",
+                    "subscribe");
         return;
     }
     if (!brk_peer_subscribed (peer, topic))

@@ -754,6 +754,12 @@ static const msg_type_t s_types [] = {
 _Static_assert (sizeof (s_types) / sizeof (s_types [0]) == MSG_TYPE_COUNT,
                 "every msg_type_id_t needs a row in s_types");
 
+bool
+msg_type_secret (const msg_type_t *type)
+{
+    return type && type->id == MSG_TYPE_CERT_ADD;
+}
+
 const msg_type_t *
 msg_type_by_id (msg_type_id_t id)
 {
@@ -823,8 +829,9 @@ msg_types_markdown (void)
     out [0] = 0;
     for (size_t i = 0; i < MSG_TYPE_COUNT; i++) {
         const msg_type_t *t = &s_types [i];
-        s_append (&out, &len, &cap, "### `%s`\n\nKind: %s. Durable by default: %s.\n\n%s\n\n",
-                  t->name, msg_kind_name (t->kind), t->durable ? "yes" : "no", t->doc);
+        s_append (&out, &len, &cap, "### `%s`\n\nKind: %s. Durable by default: %s.%s\n\n%s\n\n",
+                  t->name, msg_kind_name (t->kind), t->durable ? "yes" : "no",
+                  msg_type_secret (t) ? " Never journaled: the broker refuses it sent durable." : "", t->doc);
         if (t->field_count == 0) {
             s_append (&out, &len, &cap, "Body: empty map.\n\n");
             continue;

@@ -144,6 +144,10 @@ typedef struct {
     size_t field_count;
 } msg_type_t;
 
+//  True for a type that carries a secret in clear (`cert.add`'s key): the
+//  broker refuses it sent durable, so it never reaches the journal.
+bool msg_type_secret (const msg_type_t *type);
+
 //  Borrowed, static storage; NULL when unknown.
 const msg_type_t *msg_type_by_id (msg_type_id_t id);
 const msg_type_t *msg_type_by_name (const char *name, size_t len);

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 struct rtr_cert {
@@ -150,26 +151,48 @@ s_push (certs_table_t *table, size_t *cap, const char *name, const char *app, rt
     };
 }
 
-//  Pushes an entry for every DNS name of the leaf's subjectAltName.
-static void
-s_push_sans (certs_table_t *table, size_t *cap, const char *app, rtr_cert_t *cert)
+//  True when the leaf covers `name`: a host name by the usual rules (a
+//  wildcard covers one label), a wildcard name only by that same wildcard
+//  among its DNS names.
+static bool
+s_covers (rtr_cert_t *cert, const char *name)
 {
+    if (strncmp (name, "*.", 2) != 0)
+        return X509_check_host (cert->leaf, name, strlen (name),
+                                X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+    bool found = false;
     GENERAL_NAMES *sans = X509_get_ext_d2i (cert->leaf, NID_subject_alt_name, NULL, NULL);
-    for (int i = 0; i < sk_GENERAL_NAME_num (sans); i++) {
+    for (int i = 0; !found && i < sk_GENERAL_NAME_num (sans); i++) {
         GENERAL_NAME *gn = sk_GENERAL_NAME_value (sans, i);
         if (gn->type != GEN_DNS)
             continue;
         const unsigned char *data = ASN1_STRING_get0_data (gn->d.dNSName);
         int len = ASN1_STRING_length (gn->d.dNSName);
-        if (len <= 0 || memchr (data, 0, (size_t) len))
-            continue;
-        char *name = act_malloc ((size_t) len + 1);
-        memcpy (name, data, (size_t) len);
-        name [len] = 0;
-        s_push (table, cap, name, app, cert);
-        free (name);
+        found = len > 0 && (size_t) len == strlen (name)
+             && strncasecmp ((const char *) data, name, (size_t) len) == 0;
     }
     GENERAL_NAMES_free (sans);
+    return found;
+}
+
+//  Pushes an entry for each name the app owns that the leaf covers.
+static void
+s_push_owned (certs_table_t *table, size_t *cap, const char *app, rtr_cert_t *cert,
+              const json_t *domains, const char *base_domain)
+{
+    char name [300];
+    snprintf (name, sizeof name, "%s.localhost", app);
+    if (s_covers (cert, name))
+        s_push (table, cap, name, app, cert);
+    if (base_domain && *base_domain
+    &&  snprintf (name, sizeof name, "%s.%s", app, base_domain) < (int) sizeof name
+    &&  s_covers (cert, name))
+        s_push (table, cap, name, app, cert);
+    size_t i;
+    json_t *domain;
+    json_array_foreach (domains, i, domain)
+        if (json_is_string (domain) && s_covers (cert, json_string_value (domain)))
+            s_push (table, cap, json_string_value (domain), app, cert);
 }
 
 static int
@@ -220,7 +243,8 @@ rtr_certs_destroy (rtr_certs_t **self_p)
 }
 
 void
-rtr_certs_set_app (rtr_certs_t *self, const char *app, const json_t *certs, size_t *skipped)
+rtr_certs_set_app (rtr_certs_t *self, const char *app, const json_t *certs,
+                   const json_t *domains, const char *base_domain, size_t *skipped)
 {
     if (skipped)
         *skipped = 0;
@@ -241,14 +265,7 @@ rtr_certs_set_app (rtr_certs_t *self, const char *app, const json_t *certs, size
                 (*skipped)++;
             continue;
         }
-        json_t *domains = json_object_get (entry, "domains");
-        size_t before = fresh->count, d;
-        json_t *domain;
-        json_array_foreach (domains, d, domain)
-            if (json_is_string (domain))
-                s_push (fresh, &cap, json_string_value (domain), app, cert);
-        if (fresh->count == before)
-            s_push_sans (fresh, &cap, app, cert);
+        s_push_owned (fresh, &cap, app, cert, domains, base_domain);
         rtr_cert_release (&cert);       // the entries hold theirs
     }
     if (fresh->count)

@@ -29,11 +29,15 @@ void rtr_certs_destroy (rtr_certs_t **self_p);
 
 //  Replaces app `app`'s certificates with `certs` (borrowed; the array of
 //  `route.app`: maps of `name`, `domains`, `cert`, `key`; NULL or empty
-//  drops them). Entries whose PEM does not parse or whose key does not
-//  match are skipped and counted in *skipped (may be NULL). Actor thread
-//  only.
+//  drops them). A certificate is served only for names the app owns: its
+//  custom `domains` (borrowed array of strings, may be NULL) and its
+//  default names `APP.localhost` and `APP.<base_domain>` (`base_domain`
+//  NULL or "" for none) — whatever else the certificate names, so one app
+//  cannot take over another's name by uploading a certificate for it.
+//  Entries whose PEM does not parse or whose key does not match are
+//  skipped and counted in *skipped (may be NULL). Actor thread only.
 void rtr_certs_set_app (rtr_certs_t *self, const char *app, const json_t *certs,
-                        size_t *skipped);
+                        const json_t *domains, const char *base_domain, size_t *skipped);
 
 //  The certificate for `name` (lower case, no trailing dot): exact, then
 //  `*.` + its parent. Returns a reference the caller gives back with

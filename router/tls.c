@@ -48,6 +48,7 @@ struct rtr_tls {
     SSL_CTX *ctx;               // owned
     rtr_certs_t *certs;         // owned
     rtr_localca_t *ca;          // owned; NULL: no minted certificates
+    char *base_domain;          // owned: DYNOD_BASE_DOMAIN, or NULL
     atomic_uint_fast64_t handshakes;
     atomic_uint_fast64_t resumed;
 };
@@ -180,6 +181,8 @@ rtr_tls_new (const char *ca_dir, char *err, size_t err_len)
         return NULL;
     }
     self->certs = rtr_certs_new ();
+    const char *base = getenv ("DYNOD_BASE_DOMAIN");
+    self->base_domain = base && *base ? act_strdup (base) : NULL;
     if (ca_dir && *ca_dir) {
         char *root = act_sprintf ("%s/root.pem", ca_dir);
         struct stat st;
@@ -203,6 +206,7 @@ rtr_tls_destroy (rtr_tls_t **self_p)
     SSL_CTX_free (self->ctx);
     rtr_certs_destroy (&self->certs);
     rtr_localca_destroy (&self->ca);
+    free (self->base_domain);
     free (self);
     *self_p = NULL;
 }
@@ -215,7 +219,7 @@ rtr_tls_apply (rtr_tls_t *self, const json_t *route_app)
         return;
     bool destroyed = json_is_true (json_object_get (route_app, "destroyed"));
     rtr_certs_set_app (self->certs, app, destroyed ? NULL : json_object_get (route_app, "certs"),
-                       NULL);
+                       json_object_get (route_app, "domains"), self->base_domain, NULL);
 }
 
 rtr_tls_conn_t *

@@ -143,9 +143,82 @@ test_durable_too_big (void)
     ut_broker_stop (&b);
 }
 
+//  cert.add carries a private key in clear: sent durable it is refused,
+//  so the key never reaches the journal; sent plain it is delivered.
+static void
+test_durable_secret_refused (void)
+{
+    ut_broker_t b;
+    ut_broker_init (&b, 0);
+    ut_raw_t *sink = ut_raw_actor (&b, "release-keeper", "s", false, NULL);
+    ut_raw_t *feeder = ut_raw_actor (&b, "feeder", "f", false, NULL);
+    for (int durable = 1; durable >= 0; durable--) {
+        msg_t *add = ut_raw_msg_new (feeder, MSG_TYPE_CERT_ADD, "release-keeper");
+        add->durable = durable;
+        msg_set_str (add, "app", "a");
+        msg_set_str (add, "cert", "-----BEGIN CERTIFICATE-----");
+        msg_set_str (add, "key", "-----BEGIN PRIVATE KEY-----");
+        ut_raw_send (feeder, &add);
+    }
+    msg_t *err = ut_raw_expect (feeder, MSG_TYPE_ERROR);
+    CHECK_STR_EQ (msg_str (err, "reason", ""),
+                  "this message carries a secret and is never journaled: send it without dur");
+    msg_destroy (&err);
+    msg_t *got = ut_raw_expect (sink, MSG_TYPE_CERT_ADD);
+    CHECK (!got->durable);
+    CHECK_EQ (got->seq, 0);
+    msg_destroy (&got);
+    msg_t *status = ut_raw_status (feeder);
+    CHECK_EQ (ut_rejected (status, "durable_secret"), 1);
+    CHECK_EQ (msg_int (status, "journal_head", -1), 0);
+    msg_destroy (&status);
+    ut_raw_destroy (&sink);
+    ut_raw_destroy (&feeder);
+    ut_broker_stop (&b);
+}
+
+//  route.app carries certificates' private keys: only actors named router
+//  hear it. A client, or an actor of another name, subscribing is refused
+//  and gets nothing published there.
+static void
+test_guarded_topic (void)
+{
+    ut_broker_t b;
+    ut_broker_init (&b, 0);
+    ut_raw_t *router = ut_raw_actor (&b, "router", "r", false, "route.app");
+    ut_raw_t *spy = ut_raw_actor (&b, "spy", "s", false, "route.app");
+    ut_raw_t *client = ut_raw_new (&b);
+    msg_t *welcome = ut_raw_hello (client, "cli", "c", "client", false, "route.app");
+    CHECK_EQ (welcome->type->id, MSG_TYPE_WELCOME);
+    msg_destroy (&welcome);
+    msg_t *sub = ut_raw_msg_new (spy, MSG_TYPE_SUBSCRIBE, "broker");
+    msg_set_str (sub, "topic", "route.app");
+    ut_raw_send (spy, &sub);
+    ut_raw_expect_error (spy, MSG_EBODY);
+    ut_raw_t *rk = ut_raw_actor (&b, "release-keeper", "k", false, NULL);
+    msg_t *route = ut_raw_msg_new (rk, MSG_TYPE_ROUTE_APP, "topic:route.app");
+    msg_set_str (route, "app", "a");
+    ut_raw_send (rk, &route);
+    msg_t *got = ut_raw_expect (router, MSG_TYPE_ROUTE_APP);
+    msg_destroy (&got);
+    got = ut_raw_recv (spy, 300);
+    CHECK (got == NULL);
+    msg_destroy (&got);
+    got = ut_raw_recv (client, 300);
+    CHECK (got == NULL);
+    msg_destroy (&got);
+    ut_raw_destroy (&rk);
+    ut_raw_destroy (&client);
+    ut_raw_destroy (&spy);
+    ut_raw_destroy (&router);
+    ut_broker_stop (&b);
+}
+
 static const unit_test_t s_tests [] = {
+    UNIT_TEST (test_guarded_topic),
     UNIT_TEST (test_redeliver_bounded),
     UNIT_TEST (test_durable_too_big),
+    UNIT_TEST (test_durable_secret_refused),
 };
 
 UNIT_SUITE (unit_suite_broker_limits, s_tests);

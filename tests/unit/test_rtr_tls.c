@@ -257,12 +257,13 @@ test_rtr_tls_no_sni_localhost (void)
     rtr_tls_destroy (&tls);
 }
 
-//  A route.app body giving `app` one certificate for `domains`.
+//  A route.app body giving `app` the custom `domains` (the reference is
+//  stolen) and one certificate.
 static json_t *
 s_route_app (const char *app, const char *cert, const char *key, json_t *domains)
 {
-    return json_pack ("{s:s, s:[{s:s, s:o, s:s, s:s, s:I}]}", "app", app, "certs", "name",
-                      "c1", "domains", domains, "cert", cert, "key", key, "expires_ms",
+    return json_pack ("{s:s, s:o, s:[{s:s, s:[], s:s, s:s, s:I}]}", "app", app, "domains", domains,
+                      "certs", "name", "c1", "domains", "cert", cert, "key", key, "expires_ms",
                       (json_int_t) 0);
 }
 
@@ -274,9 +275,9 @@ test_rtr_tls_sni_uploaded (void)
     char *cert_a, *key_a, *cert_b, *key_b;
     s_self_signed ("DNS:www.example.com", true, 30, &cert_a, &key_a);
     s_self_signed ("DNS:*.example.org", false, 30, &cert_b, &key_b);
-    json_t *ra = s_route_app ("app-a", cert_a, key_a, json_pack ("[s]", "WWW.example.com."));
-    //  No domains listed: the certificate's own names count.
-    json_t *rb = s_route_app ("app-b", cert_b, key_b, json_array ());
+    json_t *ra = s_route_app ("app-a", cert_a, key_a, json_pack ("[s]", "www.example.com"));
+    //  A wildcard domain: served by the certificate's same wildcard.
+    json_t *rb = s_route_app ("app-b", cert_b, key_b, json_pack ("[s]", "*.example.org"));
     rtr_tls_apply (tls, ra);
     rtr_tls_apply (tls, rb);
     CHECK_EQ (rtr_tls_cert_names (tls), 2);
@@ -284,6 +285,12 @@ test_rtr_tls_sni_uploaded (void)
     json_t *bad = s_route_app ("app-c", cert_a, key_b, json_pack ("[s]", "c.example.com"));
     rtr_tls_apply (tls, bad);
     CHECK_EQ (rtr_tls_cert_names (tls), 2);
+    //  A good pair for a name app-d does not own is not served for it:
+    //  one app cannot take over another's name.
+    json_t *thief = s_route_app ("app-d", cert_a, key_a, json_pack ("[s]", "d.example.net"));
+    rtr_tls_apply (tls, thief);
+    CHECK_EQ (rtr_tls_cert_names (tls), 2);
+    json_decref (thief);
 
     SSL_CTX *cctx = s_client_ctx (NULL, 0, 0);
     struct { const char *sni, *served_name; int version; } cases [] = {
