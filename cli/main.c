@@ -74,8 +74,13 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out, "usage: dyno [--broker EP] [--token T] [--json] COMMAND [ARGS]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands [0]; i++)
-        fprintf (out, "  %-17s %s\n", s_commands [i].name, s_commands [i].summary);
+    //  The command column as wide as the longest name, so every row lines up.
+    size_t count = sizeof s_commands / sizeof s_commands [0], width = 0;
+    for (size_t i = 0; i < count; i++)
+        if (strlen (s_commands [i].name) > width)
+            width = strlen (s_commands [i].name);
+    for (size_t i = 0; i < count; i++)
+        fprintf (out, "  %-*s %s\n", (int) width, s_commands [i].name, s_commands [i].summary);
     fprintf (out, "\nEvery command takes --help and --json. Exit codes: 0 ok, 1 failure, 2 usage\n"
                   "error, 3 cannot reach the broker.\n");
 }

@@ -105,8 +105,7 @@ struct rel_acm {
     char *directory, *ca_file, *email;
     int64_t renew_before_ms, retry_ms;
     int http_port;
-    rel_seal_t *seal;                   // NULL until first needed
-    bool seal_failed;                   // it could not be opened: said once
+    bool seal_failed;                   // certs.c has no seal key: said once
     EVP_PKEY *account;                  // NULL until first needed
     int64_t account_failed_mono;        // when it last could not be had
     char *data;                         // DATA/release-keeper, or NULL
@@ -208,7 +207,6 @@ rel_acm_destroy (rel_acm_t **self_p)
         close (self->pipe [1]);
     }
     EVP_PKEY_free (self->account);
-    rel_seal_destroy (&self->seal);
     free (self->data);
     free (self->directory);
     free (self->ca_file);
@@ -247,38 +245,38 @@ s_entry_drop (rel_acm_t *self, acm_app_t *entry)
     free (entry);
 }
 
-//  The seal, opened on first use. NULL after logging why not. It must be
-//  the key file certs.c opens too (certs.c opens what ACM seals), so
-//  without a data directory (a key in memory only, one per rel_seal_new)
-//  ACM does nothing.
+//  The seal: certs.c's (borrowed), the one key holder, since certs.c opens
+//  what ACM seals; without a data directory that is a key in memory only,
+//  which works the same while the process lives. NULL after logging why
+//  not (once).
 static rel_seal_t *
-s_seal (rel_acm_t *self, act_t *act)
+s_seal (rel_state_t *state)
 {
-    if (self->seal || self->seal_failed)
-        return self->seal;
-    char err [256] = "no data directory";
-    if (act_data_dir (act))
-        self->seal = rel_seal_new (act_data_dir (act), err, sizeof err);
-    if (!self->seal) {
-        act_log_error ("acm: cannot seal keys, no certificates will be ordered: %s", err);
+    rel_acm_t *self = state->acm;
+    const char *err = NULL;
+    rel_seal_t *seal = state->certs ? rel_certs_seal (state->certs, &err) : NULL;
+    if (!seal && !self->seal_failed) {
+        act_log_error ("acm: cannot seal keys, no certificates will be ordered: %s",
+                       err && *err ? err : "no seal key");
         self->seal_failed = true;
     }
-    return self->seal;
+    return seal;
 }
 
 //  The ACME account key: DATA/release-keeper/acme-account.key (sealed,
 //  0600), made on first use; in memory only without a data directory.
 //  NULL after logging why not.
 static EVP_PKEY *
-s_account (rel_acm_t *self, act_t *act)
+s_account (rel_state_t *state)
 {
+    rel_acm_t *self = state->acm;
     if (self->account)
         return self->account;
     //  Said once per back-off, not on every turn of the policy.
     if (self->account_failed_mono && act_mono_ms () - self->account_failed_mono < self->retry_ms)
         return NULL;
     self->account_failed_mono = act_mono_ms ();
-    rel_seal_t *seal = s_seal (self, act);
+    rel_seal_t *seal = s_seal (state);
     if (!seal)
         return NULL;
     char *path = self->data ? act_sprintf ("%s/%s", self->data, ACM_ACCOUNT_FILE) : NULL;
@@ -366,9 +364,9 @@ s_publish (act_t *act, const acm_event_t *event)
 //  An order's certificate: its key sealed for the app, sent durably to
 //  release-keeper itself as cert.stored. Returns 0 or a negative code.
 static int
-s_store (rel_acm_t *self, act_t *act, acm_event_t *event)
+s_store (rel_state_t *state, act_t *act, acm_event_t *event)
 {
-    rel_seal_t *seal = s_seal (self, act);
+    rel_seal_t *seal = s_seal (state);
     char *pem = rel_acme_key_pem (event->result.key);
     char *sealed = NULL;
     size_t sealed_len = 0;
@@ -417,7 +415,7 @@ s_on_done (rel_state_t *state, act_t *act, acm_event_t *event)
     entry->done_mono = act_mono_ms ();
     entry->updated_ms = act_wall_ms ();
     int rc = event->rc;
-    if (rc == 0 && (rc = s_store (self, act, event)) != 0)
+    if (rc == 0 && (rc = s_store (state, act, event)) != 0)
         snprintf (event->result.error, sizeof event->result.error,
                   "cannot seal the certificate's key: %s", act_strerror (rc));
     if (rc == 0) {
@@ -473,10 +471,11 @@ s_pipe_ready (rel_acm_t *self, act_t *act)
 
 //  Starts an order for `domains` (borrowed strings) of `entry`'s app.
 static void
-s_start (rel_acm_t *self, act_t *act, acm_app_t *entry, const char **domains, size_t n,
+s_start (rel_state_t *state, act_t *act, acm_app_t *entry, const char **domains, size_t n,
          const char *names)
 {
-    EVP_PKEY *account = s_account (self, act);
+    rel_acm_t *self = state->acm;
+    EVP_PKEY *account = s_account (state);
     if (!account || !s_pipe_ready (self, act)) {
         //  Shown by certs:auto, and retried after the back-off.
         entry->phase = ACM_FAILED;
@@ -589,9 +588,10 @@ s_acm_cert_names (const json_t *app, int64_t *expires_ms)
 
 //  Decides for one app with ACM on, and starts its order when one is due.
 static void
-s_policy_app (rel_acm_t *self, act_t *act, const char *name, const json_t *app, int64_t now,
+s_policy_app (rel_state_t *state, act_t *act, const char *name, const json_t *app, int64_t now,
               int64_t mono)
 {
+    rel_acm_t *self = state->acm;
     acm_app_t *entry = s_entry (self, name, true);
     if (entry->phase == ACM_RUNNING)
         return;
@@ -625,7 +625,7 @@ s_policy_app (rel_acm_t *self, act_t *act, const char *name, const json_t *app, 
     bool waiting = entry->done_mono && same && mono - entry->done_mono < self->retry_ms;
     if (n > 0 && (uncovered || changed) && entry->phase != ACM_STORING && !waiting
         && self->running < ACM_ORDERS_MAX)
-        s_start (self, act, entry, list, n, names);
+        s_start (state, act, entry, list, n, names);
     free (acm_names);
     free (names);
     free (list);
@@ -659,7 +659,7 @@ rel_acm_tick (rel_state_t *state, act_t *act)
     json_t *app;
     json_object_foreach (state->apps, name, app)
         if (json_is_true (json_object_get (app, "acm")))
-            s_policy_app (self, act, name, app, now, mono);
+            s_policy_app (state, act, name, app, now, mono);
 }
 
 int

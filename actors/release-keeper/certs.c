@@ -11,8 +11,9 @@
 //  State:   each app's `certs` in rel_state_t's apps (rel_state.h), with
 //           the key sealed (seal.h) and base64-encoded there (the snapshot
 //           is JSON text, which cannot hold raw bytes); rel_certs_t holds
-//           the seal key and the cert.add requests waiting for their
-//           cert.stored, neither durable.
+//           the seal key (release-keeper's only one: acm.c borrows it
+//           through rel_certs_seal) and the cert.add requests waiting for
+//           their cert.stored, neither durable.
 //
 //  cert.add checks the pair (PEM parses, the key matches the leaf, the
 //  leaf is not expired, the app exists), seals the key and sends the
@@ -61,6 +62,14 @@ rel_certs_new (act_t *act)
     if (!self->seal)
         act_log_error ("cannot open the seal key: %s", self->seal_err);
     return self;
+}
+
+rel_seal_t *
+rel_certs_seal (rel_certs_t *self, const char **err)
+{
+    if (err)
+        *err = self->seal_err;
+    return self->seal;
 }
 
 void

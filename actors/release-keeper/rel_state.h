@@ -31,6 +31,7 @@
 typedef struct rel_deploys rel_deploys_t;
 typedef struct rel_acm rel_acm_t;
 typedef struct rel_certs rel_certs_t;
+typedef struct rel_seal rel_seal_t;     // seal.h
 
 typedef struct {
     json_t *apps;               // owned; see above
@@ -68,6 +69,11 @@ act_handler_fn rel_on_maintenance_set;
 //  itself a durable cert.stored; the CLI is answered once it is applied).
 rel_certs_t *rel_certs_new (act_t *act);
 void rel_certs_destroy (rel_certs_t **self_p);
+//  The seal key (seal.h) release-keeper keeps secrets at rest with, the
+//  one key holder (acm.c seals with it too); NULL when it could not be
+//  opened, with the reason in `err` (borrowed, may be NULL). Borrowed:
+//  valid until rel_certs_destroy.
+rel_seal_t *rel_certs_seal (rel_certs_t *self, const char **err);
 act_handler_fn rel_on_cert_add;
 act_handler_fn rel_on_cert_stored;
 act_handler_fn rel_on_cert_remove;

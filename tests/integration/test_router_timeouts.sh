@@ -5,8 +5,11 @@
 # sending its body), H27 (a client leaves before its answer), the header
 # timeout (408) with 200 slow clients that do not delay a fast one, the
 # keep-alive timeout, no fd leaked afterwards, a dyno refusing connects
-# sidelined while the other answers (then H21 when none is left), and H20
-# while the app's only web dyno is still starting.
+# sidelined while the other answers (then H21 when none is left), H20
+# while the app's only web dyno is still starting, and the connect timeout
+# (tests/apps/hang-web: a dyno whose accept queue is full, so the kernel
+# drops its SYNs): the hung dyno sidelined while the other answers, then
+# H19 when none is left.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -18,6 +21,7 @@ export DYNOD_ROUTER_HEADER_TIMEOUT_MS=1500
 export DYNOD_ROUTER_KEEPALIVE_TIMEOUT_MS=1500
 export DYNOD_ROUTER_POOL_IDLE_MS=1000
 export DYNOD_ROUTER_BOOT_TIMEOUT_MS=1000
+export DYNOD_ROUTER_CONNECT_TIMEOUT_MS=500
 HTTP_PORT=$(free_port)
 start_up --http-port "$HTTP_PORT" || bail "dynod up did not get ready"
 APP=rtr-times
@@ -124,4 +128,52 @@ dyno ps:scale web=1 -a "$APP" >/dev/null 2>"$T/scale.err" || fail scale_web_1 "$
 is_h20() { [ "$(get /boot)" = 503 ] && logged error H20 "App boot timeout" /boot 503; }
 check h20_while_starting wait_for 20 is_h20
 check answers_once_up wait_for 40 answers
+
+# The connect timeout: a dyno that accepts nothing and whose accept queue is
+# full (connects neither complete nor are refused) is sidelined after 500 ms
+# and the request goes to the other dyno; with both hung, H19.
+HANG=rtr-hang
+dyno apps:create "$HANG" >/dev/null 2>"$T/create.err" || bail "apps:create: $(cat "$T/create.err")"
+dyno deploy "$APPS/hang-web" -a "$HANG" >"$T/deploy.out" 2>&1 || bail "deploy: $(tail -n 1 "$T/deploy.out")"
+dyno ps:scale web=2 -a "$HANG" >/dev/null 2>"$T/scale.err" || fail scale_hang_web_2 "$(cat "$T/scale.err")"
+hget() {    # hget PATH: the body into $T/hbody, prints the status
+    curl -s -o "$T/hbody" -w '%{http_code}' --max-time 10 -H "Host: $HANG.localhost" "http://127.0.0.1:$HTTP_PORT$1"
+}
+dynos_seen() {  # both web dynos answered
+    local seen="" i
+    for i in $(seq 20); do
+        [ "$(hget /)" = 200 ] && seen="$seen $(cut -d' ' -f1 "$T/hbody")"
+    done
+    [ "$(echo "$seen" | tr ' ' '\n' | sort -u | grep -c .)" = 2 ]
+}
+check hang_app_two_answer wait_for 40 dynos_seen
+hung() { [ "$(dyno logs -a "$HANG" -n 300 | grep -c 'hang-web stopped accepting')" -ge "$1" ]; }
+[ "$(hget /hang)" = 200 ] || fail hang_first "no answer to /hang"
+HUNG=$(cut -d' ' -f1 "$T/hbody")
+check hang_first wait_for 10 hung 1
+# 20 requests all answered by the other dyno; the one that tried the hung
+# dyno first waited for the connect timeout (500 ms), not more.
+t_max=0 other_only=1
+for i in $(seq 20); do
+    t0=$(now_ms)
+    [ "$(hget /)" = 200 ] && ! grep -q "^$HUNG " "$T/hbody" || other_only=0
+    t=$(($(now_ms) - t0))
+    [ "$t" -gt "$t_max" ] && t_max=$t
+done
+check connect_timeout_other_answers [ "$other_only" = 1 ]
+check connect_timeout_hung_sidelined [ "$(router_detail sidelined)" -ge 1 ]
+between() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
+check connect_timeout_retry_in_time between "$t_max" 450 2000
+check no_h19_while_one_answers bash -c "! dyno logs -a $HANG -n 300 | grep -q 'code=H19'"
+# The other one too: every connect hangs now.
+[ "$(hget /hang)" = 200 ] || fail hang_second "no answer to /hang"
+check hang_second wait_for 10 hung 2
+t0=$(now_ms)
+check h19_503 [ "$(hget /)" = 503 ]
+check h19_in_time [ $(($(now_ms) - t0)) -lt 2500 ]
+check h19_page grep -q H19 "$T/hbody"
+h19_logged() {
+    dyno logs -a "$HANG" -n 300 | grep -qE "dynod\[router\]: at=error code=H19 desc=\"Backend connection timeout\" method=GET path=\"/\" host=$HANG\.localhost .* status=503 "
+}
+check h19_log_line wait_for 10 h19_logged
 finish
