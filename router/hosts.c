@@ -166,17 +166,25 @@ rtr_hosts_lookup (rtr_hosts_t *self, const char *host, size_t host_len, char app
     //  literal names no app.
     char name [RTR_HOST_MAX + 3];       // `*.` replaces the first label at worst
     size_t len = 0;
+    app [0] = 0;                        // also when the name is refused below
     for (; len < host_len && host [len] != ':'; len++) {
         if (len > RTR_HOST_MAX || host [len] == '[' || host [len] == 0)
             return RTR_HOST_UNKNOWN;
         name [len] = (char) tolower ((unsigned char) host [len]);
+    }
+    if (len < host_len) {               // `:PORT`: 1 to 5 digits, nothing else
+        size_t digits = host_len - len - 1;
+        if (digits == 0 || digits > 5)
+            return RTR_HOST_UNKNOWN;
+        for (size_t i = len + 1; i < host_len; i++)
+            if (!isdigit ((unsigned char) host [i]))
+                return RTR_HOST_UNKNOWN;
     }
     if (len > 0 && name [len - 1] == '.')
         len--;
     if (len == 0 || len > RTR_HOST_MAX)
         return RTR_HOST_UNKNOWN;
     name [len] = 0;
-    app [0] = 0;
     pthread_rwlock_rdlock (&self->lock);
     bool found = s_custom (self, name, app)
               || s_default_name (name, len, RTR_LOCAL_DOMAIN, app)

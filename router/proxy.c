@@ -297,6 +297,10 @@ s_head_check (rtr_conn_t *conn, char *expect_continue)
     if (hosts != 1)
         return 400;
     char value [64];
+    size_t encodings;
+    rtr_hdrs_find (&conn->rh, "transfer-encoding", &encodings);
+    if (encodings > 1)
+        return 400;             // only the first would be checked below
     if (rtr_hdrs_get (&conn->rh, "transfer-encoding", value, sizeof value)
     &&  strcasecmp (value, "chunked") != 0)
         return 400;
@@ -305,6 +309,47 @@ s_head_check (rtr_conn_t *conn, char *expect_continue)
             return 417;
         *expect_continue = 1;
     }
+    return 0;
+}
+
+//  An absolute-form target (`GET http://HOST/path`) must name the host the
+//  Host header names (RFC 9112 3.2.2 lets a server pick either; routing
+//  by one while the dyno reads the other would let a request reach an app
+//  claiming to be another); it is forwarded in origin-form (`/path?q`).
+//  Returns 0, or -1 to refuse.
+static int
+s_origin_form (rtr_conn_t *conn)
+{
+    const char *url = conn->url.data;
+    size_t len = conn->url.len;
+    if (!url || len == 0 || url [0] == '/' || (len == 1 && url [0] == '*'))
+        return 0;
+    struct http_parser_url u;
+    http_parser_url_init (&u);
+    if (http_parser_parse_url (url, len, 0, &u) || !(u.field_set & (1 << UF_HOST)))
+        return -1;
+    int host = rtr_hdrs_find (&conn->rh, "host", NULL);
+    const char *hval = rtr_hdrs_val (&conn->rh, (size_t) host);
+    size_t hlen = conn->rh.list [host].val_len;
+    const char *colon = memchr (hval, ':', hlen);
+    if (colon)
+        hlen = (size_t) (colon - hval);
+    if (u.field_data [UF_HOST].len != hlen
+    ||  strncasecmp (url + u.field_data [UF_HOST].off, hval, hlen) != 0)
+        return -1;
+    size_t from = (u.field_set & (1 << UF_PATH)) ? u.field_data [UF_PATH].off
+                : (u.field_set & (1 << UF_QUERY)) ? (size_t) u.field_data [UF_QUERY].off - 1 : len;
+    size_t to = (u.field_set & (1 << UF_QUERY))
+              ? (size_t) u.field_data [UF_QUERY].off + u.field_data [UF_QUERY].len : len;
+    if (u.field_set & (1 << UF_PATH) && !(u.field_set & (1 << UF_QUERY)))
+        to = (size_t) u.field_data [UF_PATH].off + u.field_data [UF_PATH].len;
+    rtr_buf_t origin = { 0 };
+    if (from >= to || url [from] != '/')
+        rtr_buf_add (&origin, "/", 1);
+    if (from < to)
+        rtr_buf_add (&origin, url + from, to - from);
+    rtr_buf_release (&conn->url);
+    conn->url = origin;
     return 0;
 }
 
@@ -372,6 +417,10 @@ s_route (rtr_conn_t *conn)
         rtr_proxy_refuse (conn, refused, NULL);
         return;
     }
+    if (s_origin_form (conn)) {
+        rtr_proxy_refuse (conn, 400, NULL);
+        return;
+    }
     if (s_challenge (conn))
         return;
     int host = rtr_hdrs_find (&conn->rh, "host", NULL);
@@ -429,8 +478,12 @@ rtr_proxy_client_data (rtr_conn_t *conn)
     rtr_buf_t *in = &conn->cin;
     while (!conn->req_done && !conn->close_after && !conn->dead && rtr_buf_pending (in)) {
         bool in_head = !conn->in_request || !conn->headers_done;
-        if (!conn->in_request)
+        if (!conn->in_request) {
             conn->head_prev = '\n';     // a new head: the line before it ended
+            //  Set by s_route; a refusal before that is not answering the
+            //  last request (were it a HEAD, the page would lose its body).
+            conn->head_method = conn->chunked_req = conn->upgrade_req = false;
+        }
         const char *start = in->data + in->off;
         size_t n = http_parser_execute (&conn->req, &s_req_settings, start, in->len - in->off);
         bool head_ok = !in_head || s_head_bytes_ok (conn, start, n);

@@ -57,6 +57,12 @@ refused expect_417 "417 Expectation Failed" "POST / HTTP/1.1\r\n$H\r\nExpect: ma
 refused connect_400 "400 Bad Request" "CONNECT $APP.localhost:80 HTTP/1.1\r\n$H\r\n\r\n"
 refused http10_no_host_400 "400 Bad Request" "GET / HTTP/1.0\r\n\r\n"
 refused two_hosts_400 "400 Bad Request" "GET / HTTP/1.1\r\n$H\r\n$H\r\n\r\n"
+refused two_te_400 "400 Bad Request" "POST / HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n"
+refused absolute_other_host_400 "400 Bad Request" "GET http://other.localhost/abs HTTP/1.1\r\n$H\r\n\r\n"
+refused host_port_junk_404 "404 Not Found" "GET / HTTP/1.1\r\n$H:1 status=999\r\n\r\n"
+# An absolute-form target naming the same host reaches the dyno in origin-form.
+printf 'GET http://%s.localhost:%s/abs?q=1 HTTP/1.1\r\n%s\r\n\r\n' "$APP" "$HTTP_PORT" "$H" | timeout 10 $RAW 2 >"$T/abs.out"
+check absolute_same_host_origin_form grep -q '"path": "/abs?q=1"' "$T/abs.out"
 logged() { dyno logs -a "$APP" -n 300 | grep -qE "dynod\[router\]: at=error code=$1 desc=\"$2\" method=[A-Z]+ path=\"[^\"]*\" host=$APP\.localhost .* status=$3 "; }
 check h26_log_line wait_for 10 logged H26 "Request Error" 400
 check h25_log_line wait_for 10 logged H25 "HTTP Restriction" 431
