@@ -30,6 +30,7 @@
 #define RTR_TRIES           3               // dynos tried per request
 #define RTR_REPLAY_MAX      (64 * 1024)     // request bytes kept for a retry
 #define RTR_RES_LINE_MAX    (512 * 1024)    // response header line (H25)
+#define RTR_HEAD_MAX        (1024 * 1024)   // a whole head, either way (431, H25)
 
 //  A byte buffer: data [off, len) is pending.
 typedef struct {

@@ -6,10 +6,12 @@
 //  one worker's sockets and loop.
 
 #include "http.h"
+#include "conn.h"
 #include "worker.h"
 #include "../actors/common/act_base.h"
 
 #include <errno.h>
+#include <http_parser.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -67,6 +69,10 @@ rtr_http_new (const rtr_http_config_t *config, int *err)
         .http_port = config->http_port, .https_port = config->https_port,
     };
     rtr_timeouts_from_env (&self->sh.to);
+    //  libhttp-parser's own cap on a head (80 KB by default, a process
+    //  setting) would cut heads the per-line limits allow, as plain
+    //  errors; ours is larger and answered as 431 / H25.
+    http_parser_set_max_header_size (RTR_HEAD_MAX);
     int want = s_worker_count (config->workers);
     for (int i = 0; i < want; i++) {
         int rc = 0;

@@ -490,7 +490,9 @@ rtr_proxy_client_data (rtr_conn_t *conn)
         in->off += n;
         enum http_errno err = HTTP_PARSER_ERRNO (&conn->req);
         if (!head_ok || (err != HPE_OK && err != HPE_PAUSED)) {
-            rtr_proxy_refuse (conn, head_ok && conn->rh.limit ? conn->rh.limit : 400, NULL);
+            int status = !head_ok ? 400 : conn->rh.limit ? conn->rh.limit
+                       : err == HPE_HEADER_OVERFLOW ? 431 : 400;
+            rtr_proxy_refuse (conn, status, NULL);
             break;
         }
         if (err != HPE_PAUSED)

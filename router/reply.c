@@ -290,7 +290,10 @@ s_res_headers (http_parser *p)
     if (status != 101 && (!conn->keep_alive || to_eof || conn->res_raw || !conn->req_done))
         conn->close_after = true;
     s_relay_head (conn, status);
-    return conn->head_method ? 1 : 0;
+    //  No content, whatever the framing says (libhttp-parser would read a
+    //  204's chunked body, a 304's Content-Length): the client reads none,
+    //  so bytes relayed would start its next response.
+    return no_body && status != 101 ? 1 : 0;
 }
 
 static int
@@ -362,7 +365,7 @@ rtr_reply_backend_data (rtr_conn_t *conn, const char *data, size_t len)
         return;
     //  H25: a response over the limits, or with conflicting lengths.
     bool restricted = conn->resh.limit || err == HPE_UNEXPECTED_CONTENT_LENGTH
-                   || err == HPE_INVALID_CONTENT_LENGTH;
+                   || err == HPE_INVALID_CONTENT_LENGTH || err == HPE_HEADER_OVERFLOW;
     const char *code = len == 0 ? (conn->res_started ? "H18" : "H13")
                      : restricted ? "H25" : "H17";
     if (conn->res_head_sent) {

@@ -63,9 +63,19 @@ refused host_port_junk_404 "404 Not Found" "GET / HTTP/1.1\r\n$H:1 status=999\r\
 # An absolute-form target naming the same host reaches the dyno in origin-form.
 printf 'GET http://%s.localhost:%s/abs?q=1 HTTP/1.1\r\n%s\r\n\r\n' "$APP" "$HTTP_PORT" "$H" | timeout 10 $RAW 2 >"$T/abs.out"
 check absolute_same_host_origin_form grep -q '"path": "/abs?q=1"' "$T/abs.out"
+# Twenty 8,000-byte headers: each within the limits, 160 KB in all (over
+# libhttp-parser's own 80 KB default): forwarded.
+python3 -c 'import sys
+sys.stdout.write("GET /hello HTTP/1.1\r\n%s\r\n" % sys.argv[1]
+                 + "".join("X-Big%d: %s\r\n" % (i, "b" * 8000) for i in range(20)) + "\r\n")' "$H" >"$T/big_head.req"
+timeout 10 $RAW 2 <"$T/big_head.req" >"$T/big_head.out"
+check head_160k_forwarded grep -q '^HTTP/1.1 200' "$T/big_head.out"
+# A dyno answering with a header over 512 KB: 502, H25.
+check big_response_header_502 [ "$(get /bigheader)" = 502 ]
 logged() { dyno logs -a "$APP" -n 300 | grep -qE "dynod\[router\]: at=error code=$1 desc=\"$2\" method=[A-Z]+ path=\"[^\"]*\" host=$APP\.localhost .* status=$3 "; }
 check h26_log_line wait_for 10 logged H26 "Request Error" 400
 check h25_log_line wait_for 10 logged H25 "HTTP Restriction" 431
+check h25_response_log_line wait_for 10 logged H25 "HTTP Restriction" 502
 check still_serving answers
 
 # ---- HTTP/1.0 -----------------------------------------------------------------
