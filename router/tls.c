@@ -158,8 +158,10 @@ s_ctx_new (rtr_tls_t *self, char *err, size_t err_len)
     //  Renegotiation is a CPU sink for attackers and HTTP/1.1 needs none.
     SSL_CTX_set_options (ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
     //  write(2)-like: partial writes, and a retry may pass a moved buffer.
-    SSL_CTX_set_mode (ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
-                           | SSL_MODE_RELEASE_BUFFERS);
+    //  Not SSL_MODE_RELEASE_BUFFERS: it frees and allocates ~34 KB of
+    //  record buffers whenever a keep-alive connection goes quiet, that is
+    //  once per request.
+    SSL_CTX_set_mode (ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_session_cache_mode (ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size (ctx, TLS_SESSION_CACHE);
     SSL_CTX_set_timeout (ctx, TLS_SESSION_TIMEOUT);
