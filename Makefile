@@ -105,6 +105,21 @@ $(BUILD)/tests/fuzz-procfile: $(call obj,actors/release-keeper/procfile.c)
 $(BUILD)/tests/fuzz-archive: $(call obj,$(ARCHIVE_SRC))
 $(BUILD)/tests/fuzz-logline: $(call obj,$(LOGLINE_SRC))
 $(BUILD)/tests/fuzz-dynos: $(call obj,$(DYNOS_FUZZ_SRC))
+# Targets that link more of the daemon, each its own set (FUZZ_ONLY_NAME):
+# the router's HTTP core without worker.c (the target is the worker).
+ROUTER_FUZZ_SRC := router/proxy.c router/reply.c router/buf.c router/headers.c router/table.c \
+                   router/hosts.c router/challenges.c router/logline.c router/logq.c
+FUZZ_ONLY_router := $(ROUTER_FUZZ_SRC)
+FUZZ_ONLY_hosts  := router/hosts.c router/certs.c router/challenges.c
+# release-keeper whole (driven offline), and the router's Host table.
+FUZZ_ONLY_domains := $(wildcard actors/release-keeper/*.c) router/hosts.c
+$(BUILD)/tests/fuzz-router: $(call obj,$(FUZZ_ONLY_router))
+$(BUILD)/tests/fuzz-hosts: $(call obj,$(FUZZ_ONLY_hosts))
+$(BUILD)/tests/fuzz-domains: $(call obj,$(FUZZ_ONLY_domains))
+# The ACME client; the target is its libcurl (answers from the input).
+FUZZ_ONLY_acme := actors/release-keeper/acme_client.c actors/release-keeper/acme_jws.c \
+                  actors/release-keeper/acme_csr.c
+$(BUILD)/tests/fuzz-acme: $(call obj,$(FUZZ_ONLY_acme))
 
 $(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay_main.c
 	@mkdir -p $(dir $@)
@@ -174,12 +189,12 @@ check: deps-test
 # libFuzzer builds with clang: build-fuzz/fuzz-NAME runs a target.
 fuzz:
 	@mkdir -p build-fuzz
-	@for f in $(FUZZ_NAMES); do \
-	  echo "clang fuzz_$$f"; \
+	@set -e; $(foreach f,$(FUZZ_NAMES), \
+	  echo "clang fuzz_$(f)"; \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -MMD -MP -O2,$(CFLAGS_BASE)) \
-	    $$($(PKGCONF) --cflags $(PKGS)) tests/fuzz/fuzz_$$f.c $(LIB_SRC) $(FUZZ_EXTRA_SRC) \
-	    $$($(PKGCONF) --libs $(PKGS)) -lpthread -o build-fuzz/fuzz-$$f || exit 1; \
-	done
+	    $$($(PKGCONF) --cflags $(PKGS)) tests/fuzz/fuzz_$(f).c $(LIB_SRC) \
+	    $(if $(FUZZ_ONLY_$(f)),$(FUZZ_ONLY_$(f)),$(FUZZ_EXTRA_SRC)) \
+	    $$($(PKGCONF) --libs $(PKGS)) -lhttp_parser -lpthread -o build-fuzz/fuzz-$(f);)
 	@echo "run: build-fuzz/fuzz-envelope tests/fuzz/corpus/envelope"
 
 bench-broker: all $(OUTBIN)/bench-broker

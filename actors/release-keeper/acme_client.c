@@ -29,6 +29,7 @@
 #define ACME_REQUEST_TIMEOUT_S  30
 #define ACME_BODY_MAX           (1024 * 1024)   // bytes of any answer
 #define ACME_NONCE_MAX          256
+#define ACME_TOKEN_MAX          256             // bytes of a token routers answer (challenges.c)
 #define ACME_POLL_MS            250             // between polls of an authz or order
 #define ACME_POLL_MAX_MS        60000           // then the order is given up
 #define ACME_CHECK_MAX_MS       5000            // self-check of the local router
@@ -408,8 +409,9 @@ s_fail_authz (acme_t *self, const char *domain, const json_t *authz)
         if (detail)
             return s_fail (self, -EACCES, "authorization for %s failed: %s", domain, detail);
     }
+    const char *status = json_string_value (json_object_get (authz, "status"));
     return s_fail (self, -EACCES, "authorization for %s failed: status %s", domain,
-                   json_string_value (json_object_get (authz, "status")));
+                   status ? status : "missing");
 }
 
 //  Answers one authorization with HTTP-01.
@@ -440,8 +442,9 @@ s_authorize (acme_t *self, const char *url)
     char *key_auth = token ? rel_acme_key_auth (self->order->account, token) : NULL;
     if (!status || strcmp (status, "pending") != 0)
         rc = s_fail_authz (self, domain, authz);
-    else if (!token || !challenge_url || !key_auth || strspn (token, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                 "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen (token))
+    else if (!token || !*token || strlen (token) > ACME_TOKEN_MAX || !challenge_url || !key_auth
+             || strspn (token, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen (token))
         rc = s_fail (self, -EPROTO, "authorization for %s: no usable http-01 challenge", domain);
     if (rc) {
         free (key_auth);
