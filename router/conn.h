@@ -82,7 +82,7 @@ const char *rtr_hdrs_get (const rtr_hdrs_t *self, const char *name, char *out, s
 //  What an epoll event's data points at.
 typedef enum {
     RTR_END_CLIENT, RTR_END_BACKEND, RTR_END_POOLED, RTR_END_LISTEN, RTR_END_WAKE,
-    RTR_END_DEAD,               // a pool entry gone: events still queued for it are stale
+    RTR_END_DEAD,               // a backend socket closed: events still queued for it are stale
 } rtr_end_kind_t;
 
 typedef struct rtr_conn rtr_conn_t;
@@ -90,7 +90,7 @@ typedef struct rtr_worker rtr_worker_t;
 typedef struct {
     rtr_end_kind_t kind;
     rtr_conn_t *conn;           // CLIENT, BACKEND
-    int fd;                     // POOLED, LISTEN
+    int fd;                     // BACKEND, POOLED, LISTEN
     bool https;                 // LISTEN
 } rtr_end_t;
 
@@ -114,7 +114,8 @@ struct rtr_conn {
     rtr_tls_conn_t *tls;        // owned; NULL on plain HTTP
     bool tls_ready;             // the handshake is done
     bool tls_want_write;        // the last TLS call wants EPOLLOUT
-    rtr_end_t cend, bend;
+    rtr_end_t cend;
+    rtr_end_t *bend;            // the backend socket's, from pool.c; NULL with no socket
     int cfd, bfd;               // -1 when closed
     uint32_t cev, bev;          // events registered
     uint32_t cign, bign;        // registered events that fired unwanted (worker.c)

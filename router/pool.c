@@ -24,6 +24,8 @@ struct rtr_idle {
     rtr_end_t end;              // first: the epoll data points here
     char id [RTR_ID_MAX];
     int64_t since;
+    uint32_t events;            // registered while idle
+    bool linked;                // in the idle list
     rtr_idle_t *prev, *next;
 };
 
@@ -31,11 +33,15 @@ struct rtr_pool {
     int epfd;
     rtr_idle_t *head, *tail;    // newest first
     size_t count;
-    //  Entries taken or closed during this round of events: freed by
-    //  rtr_pool_reap once the round is over, since an event still queued
-    //  in the same epoll_wait batch may point at one (it reads DEAD).
+    //  Sockets closed during this round of events: freed by rtr_pool_reap
+    //  once the round is over, since an event still queued in the same
+    //  epoll_wait batch may point at one (it reads DEAD).
     rtr_idle_t *gone;
 };
+
+//  What an idle connection waits for: the dyno closing it, or sending
+//  what it should not.
+#define RTR_IDLE_EVENTS (EPOLLIN | EPOLLRDHUP)
 
 rtr_pool_t *
 rtr_pool_new (int epfd)
@@ -48,6 +54,8 @@ rtr_pool_new (int epfd)
 static void
 s_unlink (rtr_pool_t *self, rtr_idle_t *idle)
 {
+    if (!idle->linked)
+        return;
     if (idle->prev)
         idle->prev->next = idle->next;
     else
@@ -56,26 +64,23 @@ s_unlink (rtr_pool_t *self, rtr_idle_t *idle)
         idle->next->prev = idle->prev;
     else
         self->tail = idle->prev;
+    idle->prev = idle->next = NULL;
+    idle->linked = false;
     self->count--;
 }
 
-//  Unlinks and marks dead; freed by rtr_pool_reap.
-static void
-s_bury (rtr_pool_t *self, rtr_idle_t *idle)
-{
-    s_unlink (self, idle);
-    idle->end.kind = RTR_END_DEAD;
-    idle->end.fd = -1;
-    idle->next = self->gone;
-    self->gone = idle;
-}
-
-//  Closes (the fd leaves the epoll set with it).
+//  Closes the socket (it leaves the epoll set with it) and marks the
+//  entry dead; freed by rtr_pool_reap.
 static void
 s_close (rtr_pool_t *self, rtr_idle_t *idle)
 {
+    s_unlink (self, idle);
     close (idle->end.fd);
-    s_bury (self, idle);
+    idle->end.kind = RTR_END_DEAD;
+    idle->end.fd = -1;
+    idle->end.conn = NULL;
+    idle->next = self->gone;
+    self->gone = idle;
 }
 
 void
@@ -110,8 +115,23 @@ s_quiet (int fd)
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-int
-rtr_pool_take (rtr_pool_t *self, const char *id)
+rtr_end_t *
+rtr_pool_socket (rtr_pool_t *self, int fd)
+{
+    (void) self;
+    rtr_idle_t *idle = act_calloc (1, sizeof *idle);
+    idle->end = (rtr_end_t) { .kind = RTR_END_BACKEND, .fd = fd };
+    return &idle->end;
+}
+
+void
+rtr_pool_discard (rtr_pool_t *self, rtr_end_t *end)
+{
+    s_close (self, (rtr_idle_t *) end);
+}
+
+rtr_end_t *
+rtr_pool_take (rtr_pool_t *self, const char *id, uint32_t *events)
 {
     for (rtr_idle_t *idle = self->head, *next; idle; idle = next) {
         next = idle->next;
@@ -121,37 +141,42 @@ rtr_pool_take (rtr_pool_t *self, const char *id)
             s_close (self, idle);
             continue;
         }
-        int fd = idle->end.fd;
-        s_bury (self, idle);
-        return fd;
+        s_unlink (self, idle);
+        idle->end.kind = RTR_END_BACKEND;
+        *events = idle->events;
+        return &idle->end;
     }
-    return -1;
+    return NULL;
 }
 
 void
-rtr_pool_put (rtr_pool_t *self, const char *id, int fd, int64_t now)
+rtr_pool_put (rtr_pool_t *self, const char *id, rtr_end_t *end, uint32_t events, int64_t now)
 {
+    rtr_idle_t *idle = (rtr_idle_t *) end;
     size_t same = 0;
     rtr_idle_t *oldest_same = NULL;
-    for (rtr_idle_t *idle = self->head; idle; idle = idle->next)
-        if (strcmp (idle->id, id) == 0) {
+    for (rtr_idle_t *it = self->head; it; it = it->next)
+        if (strcmp (it->id, id) == 0) {
             same++;
-            oldest_same = idle;
+            oldest_same = it;
         }
     if (same >= RTR_POOL_PER_DYNO)
         s_close (self, oldest_same);
     else
     if (self->count >= RTR_POOL_MAX)
         s_close (self, self->tail);
-    rtr_idle_t *idle = act_calloc (1, sizeof *idle);
-    idle->end = (rtr_end_t) { .kind = RTR_END_POOLED, .fd = fd };
+    idle->end.kind = RTR_END_POOLED;
+    idle->end.conn = NULL;
     snprintf (idle->id, sizeof idle->id, "%s", id);
     idle->since = now;
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &idle->end };
-    if (epoll_ctl (self->epfd, EPOLL_CTL_MOD, fd, &ev)) {
-        close (fd);
-        free (idle);
-        return;
+    idle->events = events;
+    if (events != RTR_IDLE_EVENTS) {
+        struct epoll_event ev = { .events = RTR_IDLE_EVENTS, .data.ptr = &idle->end };
+        if (epoll_ctl (self->epfd, EPOLL_CTL_MOD, idle->end.fd, &ev)) {
+            s_close (self, idle);
+            return;
+        }
+        idle->events = RTR_IDLE_EVENTS;
     }
     idle->next = self->head;
     if (self->head)
@@ -159,14 +184,18 @@ rtr_pool_put (rtr_pool_t *self, const char *id, int fd, int64_t now)
     else
         self->tail = idle;
     self->head = idle;
+    idle->linked = true;
     self->count++;
 }
 
 void
-rtr_pool_drop (rtr_pool_t *self, void *end)
+rtr_pool_drop (rtr_pool_t *self, rtr_end_t *end, uint32_t events)
 {
-    rtr_idle_t *idle = end;
-    if (idle->end.kind == RTR_END_POOLED)
+    rtr_idle_t *idle = (rtr_idle_t *) end;
+    //  A writable event queued while a request still used the socket is
+    //  stale; the dyno closing it or talking out of turn is not.
+    if (idle->end.kind == RTR_END_POOLED
+    &&  (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
         s_close (self, idle);
 }
 

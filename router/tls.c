@@ -162,6 +162,10 @@ s_ctx_new (rtr_tls_t *self, char *err, size_t err_len)
     //  record buffers whenever a keep-alive connection goes quiet, that is
     //  once per request.
     SSL_CTX_set_mode (ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    //  One read(2) per burst of records, not two per record (header, then
+    //  body); rtr_tls_pending then also counts what is read but not
+    //  decrypted yet.
+    SSL_CTX_set_read_ahead (ctx, 1);
     SSL_CTX_set_session_cache_mode (ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size (ctx, TLS_SESSION_CACHE);
     SSL_CTX_set_timeout (ctx, TLS_SESSION_TIMEOUT);
@@ -341,7 +345,7 @@ rtr_tls_write (rtr_tls_conn_t *conn, const void *buf, size_t len, size_t *put)
 bool
 rtr_tls_pending (rtr_tls_conn_t *conn)
 {
-    return SSL_pending (conn->ssl) > 0;
+    return SSL_has_pending (conn->ssl) == 1;
 }
 
 const char *

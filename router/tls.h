@@ -48,7 +48,8 @@ rtr_tls_io_t rtr_tls_handshake (rtr_tls_conn_t *conn);
 rtr_tls_io_t rtr_tls_read (rtr_tls_conn_t *conn, void *buf, size_t cap, size_t *got);
 //  Writes up to `len` bytes; *put says how many on RTR_TLS_OK.
 rtr_tls_io_t rtr_tls_write (rtr_tls_conn_t *conn, const void *buf, size_t len, size_t *put);
-//  Decrypted bytes are buffered: read again without waiting for epoll.
+//  Bytes are buffered (decrypted, or read ahead and not decrypted yet):
+//  read again without waiting for epoll.
 bool rtr_tls_pending (rtr_tls_conn_t *conn);
 //  The SNI name the client sent, or NULL. Borrowed.
 const char *rtr_tls_sni (rtr_tls_conn_t *conn);

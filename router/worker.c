@@ -172,12 +172,14 @@ s_update (rtr_worker_t *self, rtr_conn_t *conn)
         if (conn->connecting)
             want = EPOLLOUT;
         else {
+            //  EPOLLRDHUP too, as an idle pooled socket waits for: giving
+            //  the socket back to the pool then changes nothing.
             if (rtr_buf_pending (&conn->cout) < RTR_BUF_HIGH)
-                want |= EPOLLIN;
+                want |= EPOLLIN | EPOLLRDHUP;
             if (rtr_buf_pending (&conn->bout))
                 want |= EPOLLOUT;
         }
-        s_events (self, conn->bfd, &conn->bev, want, &conn->bign, &conn->bend);
+        s_events (self, conn->bfd, &conn->bev, want, &conn->bign, conn->bend);
     }
 }
 
@@ -189,22 +191,23 @@ rtr_worker_backend_open (rtr_conn_t *conn)
     rtr_worker_t *self = conn->worker;
     conn->m_connect = rtr_mono_ms ();
     //  A retry after a stale pooled connection takes a new one.
-    int fd = conn->retried ? -1 : rtr_pool_take (self->pool, conn->be.id);
-    if (fd >= 0) {
-        conn->bfd = fd;
+    uint32_t events = 0;
+    rtr_end_t *end = conn->retried ? NULL : rtr_pool_take (self->pool, conn->be.id, &events);
+    if (end) {
+        end->conn = conn;
+        conn->bend = end;
+        conn->bfd = end->fd;
         conn->reused = true;
         conn->connecting = false;
         conn->connected = true;
-        conn->bev = EPOLLIN;        // s_settle writes the request at once
+        conn->bev = events;         // s_settle writes the request at once
         conn->bign = 0;
-        struct epoll_event ev = { .events = conn->bev, .data.ptr = &conn->bend };
-        epoll_ctl (self->epfd, EPOLL_CTL_MOD, fd, &ev);
         return 0;
     }
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) conn->be.port) };
     if (inet_pton (AF_INET, conn->be.host, &addr.sin_addr) != 1)
         return EINVAL;
-    fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return errno;
     if (connect (fd, (struct sockaddr *) &addr, sizeof addr) && errno != EINPROGRESS) {
@@ -213,13 +216,15 @@ rtr_worker_backend_open (rtr_conn_t *conn)
         return err;
     }
     //  Even a connect that finished at once is reported through EPOLLOUT.
+    conn->bend = rtr_pool_socket (self->pool, fd);
+    conn->bend->conn = conn;
     conn->bfd = fd;
     conn->reused = false;
     conn->connecting = true;
     conn->connected = false;
     conn->bev = EPOLLOUT;
     conn->bign = 0;
-    struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &conn->bend };
+    struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = conn->bend };
     epoll_ctl (self->epfd, EPOLL_CTL_ADD, fd, &ev);
     return 0;
 }
@@ -229,10 +234,12 @@ rtr_worker_backend_done (rtr_conn_t *conn, bool reusable)
 {
     if (conn->bfd < 0)
         return;
+    rtr_pool_t *pool = conn->worker->pool;
     if (reusable && conn->connected && !conn->connecting)
-        rtr_pool_put (conn->worker->pool, conn->be.id, conn->bfd, rtr_mono_ms ());
+        rtr_pool_put (pool, conn->be.id, conn->bend, conn->bev, rtr_mono_ms ());
     else
-        close (conn->bfd);      // leaves the epoll set with it
+        rtr_pool_discard (pool, conn->bend);    // the fd leaves the epoll set with it
+    conn->bend = NULL;
     conn->bfd = -1;
     conn->bev = 0;
     conn->connecting = conn->connected = false;
@@ -288,7 +295,6 @@ s_accept (rtr_worker_t *self, rtr_end_t *listener)
         conn->cfd = fd;
         conn->bfd = -1;
         conn->cend = (rtr_end_t) { .kind = RTR_END_CLIENT, .conn = conn };
-        conn->bend = (rtr_end_t) { .kind = RTR_END_BACKEND, .conn = conn };
         conn->m_idle = conn->m_activity = conn->m_client = rtr_mono_ms ();
         if (peer.ss_family == AF_INET)
             inet_ntop (AF_INET, &((struct sockaddr_in *) &peer)->sin_addr, conn->fwd, sizeof conn->fwd);
@@ -480,16 +486,16 @@ s_loop (rtr_worker_t *self)
             if (end->kind == RTR_END_WAKE)
                 continue;       // woken to stop
             if (end->kind == RTR_END_DEAD)
-                continue;       // a pool entry taken or closed earlier in this batch
+                continue;       // a backend socket closed earlier in this batch
             if (end->kind == RTR_END_POOLED) {
-                rtr_pool_drop (self->pool, end);
+                rtr_pool_drop (self->pool, end, events [i].events);
                 continue;
             }
             rtr_conn_t *conn = end->conn;
             if (conn->dead)
                 continue;
             if (end->kind == RTR_END_BACKEND) {
-                if (conn->bfd >= 0)
+                if (end == conn->bend)
                     s_backend_event (conn, events [i].events);
             }
             else
