@@ -7,6 +7,7 @@
 //  readers' binary search.
 
 #include "certs.h"
+#include "../actors/common/act_pem.h"
 #include "../actors/common/act_base.h"
 
 #include <ctype.h>
@@ -43,16 +44,6 @@ struct rtr_certs {
     pthread_mutex_t lock;       // guards `table` (the pointer)
     certs_table_t *table;       // owned; replaced whole, never changed
 };
-
-static int
-s_no_password (char *buf, int size, int rwflag, void *u)
-{
-    (void) buf;
-    (void) size;
-    (void) rwflag;
-    (void) u;
-    return -1;
-}
 
 static rtr_cert_t *
 s_cert_ref (rtr_cert_t *cert)
@@ -94,7 +85,7 @@ s_cert_parse (const json_t *entry)
     cert->chain = sk_X509_new_null ();
     BIO *bio = BIO_new_mem_buf (pem, -1);
     X509 *x;
-    while (bio && (x = PEM_read_bio_X509 (bio, NULL, s_no_password, NULL)) != NULL) {
+    while (bio && (x = PEM_read_bio_X509 (bio, NULL, act_pem_no_password, NULL)) != NULL) {
         if (!cert->leaf)
             cert->leaf = x;
         else if (!sk_X509_push (cert->chain, x))
@@ -102,7 +93,7 @@ s_cert_parse (const json_t *entry)
     }
     BIO_free (bio);
     bio = BIO_new_mem_buf (key_pem, -1);
-    cert->key = bio ? PEM_read_bio_PrivateKey (bio, NULL, s_no_password, NULL) : NULL;
+    cert->key = bio ? PEM_read_bio_PrivateKey (bio, NULL, act_pem_no_password, NULL) : NULL;
     BIO_free (bio);
     bool ok = cert->leaf && cert->key && X509_check_private_key (cert->leaf, cert->key) == 1;
     struct tm tm;

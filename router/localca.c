@@ -5,6 +5,7 @@
 //  handshake that needs a new leaf never stalls others that hit the cache.
 
 #include "localca.h"
+#include "../actors/common/act_pem.h"
 #include "../actors/common/act_base.h"
 
 #include <errno.h>
@@ -54,17 +55,6 @@ s_fail (char *err, size_t err_len, const char *what)
     ERR_clear_error ();
     if (err && err_len)
         snprintf (err, err_len, "%s%s%s", what, *reason ? ": " : "", reason);
-}
-
-//  A PEM password callback that refuses: never prompt on a terminal.
-static int
-s_no_password (char *buf, int size, int rwflag, void *u)
-{
-    (void) buf;
-    (void) size;
-    (void) rwflag;
-    (void) u;
-    return -1;
 }
 
 static EVP_PKEY *
@@ -194,8 +184,8 @@ rtr_localca_new (const char *dir, char *err, size_t err_len)
     char *key_path = act_sprintf ("%s/root.key", dir);
     BIO *pem_bio = BIO_new_file (pem, "r");
     BIO *key_bio = BIO_new_file (key_path, "r");
-    X509 *root = pem_bio ? PEM_read_bio_X509 (pem_bio, NULL, s_no_password, NULL) : NULL;
-    EVP_PKEY *key = key_bio ? PEM_read_bio_PrivateKey (key_bio, NULL, s_no_password, NULL) : NULL;
+    X509 *root = pem_bio ? PEM_read_bio_X509 (pem_bio, NULL, act_pem_no_password, NULL) : NULL;
+    EVP_PKEY *key = key_bio ? PEM_read_bio_PrivateKey (key_bio, NULL, act_pem_no_password, NULL) : NULL;
     BIO_free (pem_bio);
     BIO_free (key_bio);
     rtr_localca_t *self = NULL;

@@ -27,6 +27,7 @@
 //  only their result is.
 
 #include "rel_state.h"
+#include "../common/act_pem.h"
 #include "apps.h"
 #include "seal.h"
 
@@ -83,16 +84,6 @@ rel_certs_destroy (rel_certs_t **self_p)
         msg_destroy (&self->waiting [i]);
     free (self);
     *self_p = NULL;
-}
-
-static int
-s_no_password (char *buf, int size, int rwflag, void *u)
-{
-    (void) buf;
-    (void) size;
-    (void) rwflag;
-    (void) u;
-    return -1;
 }
 
 //  What cert.add learns from a certificate and key.
@@ -193,7 +184,7 @@ s_inspect (const char *cert_pem, const char *key_pem, int64_t now_ms, certs_pair
     X509 *leaf = NULL, *x;
     BIO *in = BIO_new_mem_buf (cert_pem, -1);
     BIO *out = BIO_new (BIO_s_mem ());
-    while ((x = PEM_read_bio_X509 (in, NULL, s_no_password, NULL)) != NULL) {
+    while ((x = PEM_read_bio_X509 (in, NULL, act_pem_no_password, NULL)) != NULL) {
         PEM_write_bio_X509 (out, x);
         if (!leaf)
             leaf = x;
@@ -202,7 +193,7 @@ s_inspect (const char *cert_pem, const char *key_pem, int64_t now_ms, certs_pair
     }
     BIO_free (in);
     in = BIO_new_mem_buf (key_pem, -1);
-    EVP_PKEY *key = PEM_read_bio_PrivateKey (in, NULL, s_no_password, NULL);
+    EVP_PKEY *key = PEM_read_bio_PrivateKey (in, NULL, act_pem_no_password, NULL);
     BIO_free (in);
     ERR_clear_error ();
     int rc = -EINVAL;
