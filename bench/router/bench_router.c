@@ -3,7 +3,7 @@
 //
 //  Usage: bench-router --dynod PATH --dyno PATH --tiny PATH [--seconds S]
 //                      [--warmup S] [--connections N] [--workers N]
-//                      [--hs-parallel N] [--keep]
+//                      [--hs-parallel N] [--rounds N] [--keep]
 //         bench-router --handshakes PORT [--sni NAME] [--seconds S]
 //                      [--hs-parallel N]
 //
@@ -16,7 +16,9 @@
 //  in front of that dyno with as many threads / workers (bench_peers.c
 //  says how they are configured). Then, with wrk (keep-alive, --connections
 //  connections, -t = the online CPUs, a --warmup run discarded before each
-//  measured --seconds run; default 2 s and BENCH_SECONDS or 10 s):
+//  measured --seconds run; default 2 s and BENCH_SECONDS or 10 s; the
+//  whole list --rounds times, interleaved, each figure the median of its
+//  rounds (BENCH_ROUNDS or 3): on 2 CPUs one run moves by ±15%):
 //      direct          the dyno's own port: the ceiling
 //      haproxy, nginx  their HTTP ports
 //      router          the router's HTTP port, Host: bench-router.localhost
@@ -45,9 +47,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#define ROUNDS_MAX  9
+enum { T_DIRECT, T_HAPROXY, T_NGINX, T_ROUTER, T_TLS_HAPROXY, T_TLS_ROUTER, T_COUNT };
+
 typedef struct {
     brt_t bench;
     bool keep;
+    int rounds;                     // --rounds: each target measured this often, interleaved
+    brt_load_t runs [T_COUNT][ROUNDS_MAX];
+    brt_hs_t hs_runs [2][ROUNDS_MAX];
     int hs_only;                    // --handshakes PORT
     const char *sni;                // --sni
     brt_load_t direct, haproxy, nginx, router, tls_haproxy, tls_router;
@@ -63,7 +71,8 @@ static void
 s_usage (FILE *file)
 {
     fprintf (file, "usage: bench-router --dynod PATH --dyno PATH --tiny PATH [--seconds S] [--warmup S]\n"
-                   "                    [--connections N] [--workers N] [--hs-parallel N] [--keep]\n"
+                   "                    [--connections N] [--workers N] [--hs-parallel N] [--rounds N]\n"
+                   "                    [--keep]\n"
                    "       bench-router --handshakes PORT [--sni NAME] [--seconds S] [--hs-parallel N]\n");
 }
 
@@ -78,6 +87,7 @@ s_parse (s_main_t *self, int argc, char **argv)
     b->threads = cpus > 0 ? (int) cpus : 1;
     b->workers = getenv ("DYNOD_ROUTER_WORKERS") ? atoi (getenv ("DYNOD_ROUTER_WORKERS")) : b->threads;
     b->hs_parallel = 16;
+    self->rounds = getenv ("BENCH_ROUNDS") ? atoi (getenv ("BENCH_ROUNDS")) : 3;
     static const struct option opts [] = {
         { "dynod", required_argument, NULL, 'd' },
         { "dyno", required_argument, NULL, 'c' },
@@ -88,13 +98,14 @@ s_parse (s_main_t *self, int argc, char **argv)
         { "workers", required_argument, NULL, 'W' },
         { "hs-parallel", required_argument, NULL, 'p' },
         { "keep", no_argument, NULL, 'K' },
+        { "rounds", required_argument, NULL, 'r' },
         { "handshakes", required_argument, NULL, 'H' },
         { "sni", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long (argc, argv, "d:c:t:s:w:n:W:p:KH:S:h", opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "d:c:t:s:w:n:W:p:r:KH:S:h", opts, NULL)) != -1) {
         switch (c) {
             case 'd': b->dynod = optarg; break;
             case 'c': b->dyno = optarg; break;
@@ -105,6 +116,7 @@ s_parse (s_main_t *self, int argc, char **argv)
             case 'W': b->workers = atoi (optarg); break;
             case 'p': b->hs_parallel = atoi (optarg); break;
             case 'K': self->keep = true; break;
+            case 'r': self->rounds = atoi (optarg); break;
             case 'H': self->hs_only = atoi (optarg); break;
             case 'S': self->sni = optarg; break;
             case 'h':
@@ -114,7 +126,9 @@ s_parse (s_main_t *self, int argc, char **argv)
                         "--seconds: each measured run (default BENCH_SECONDS or 10); --warmup: the\n"
                         "discarded run before it (2); --connections: wrk's (50); --workers: the router's\n"
                         "workers = HAProxy nbthread = nginx worker_processes (DYNOD_ROUTER_WORKERS or the\n"
-                        "CPUs); --hs-parallel: handshakes in flight per client thread (16); --keep: leave\n"
+                        "CPUs); --hs-parallel: handshakes in flight per client thread (16); --rounds: how\n"
+                        "often each target is measured, interleaved, reporting medians (BENCH_ROUNDS or 3,\n"
+                        "at most 9); --keep: leave\n"
                         "the temporary directory. --handshakes PORT: only the TLS handshake client,\n"
                         "against 127.0.0.1:PORT (SNI --sni, default localhost). See docs/performance.md\n"
                         "(\"Router\").\n");
@@ -131,6 +145,7 @@ s_parse (s_main_t *self, int argc, char **argv)
     if (self->hs_only)
         return 0;
     if (!b->dynod || !b->dyno || !b->tiny || optind != argc || b->seconds < 1 || b->warmup < 0
+    ||  self->rounds < 1 || self->rounds > ROUNDS_MAX
     ||  b->connections < 1 || b->workers < 1 || b->hs_parallel < 1) {
         s_usage (stderr);
         return 2;
@@ -200,36 +215,101 @@ s_hs (s_main_t *self, const char *label, int port, brt_hs_t *out)
 }
 
 static int
+s_cmp_double (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+static double
+s_median (double *v, int n)
+{
+    qsort (v, (size_t) n, sizeof *v, s_cmp_double);
+    return n % 2 ? v [n / 2] : (v [n / 2 - 1] + v [n / 2]) / 2;
+}
+
+//  The median of each figure over `n` rounds (each figure on its own);
+//  not measured when any round was not.
+static void
+s_load_median (const brt_load_t *runs, int n, brt_load_t *out)
+{
+    double rps [ROUNDS_MAX], p50 [ROUNDS_MAX], p99 [ROUNDS_MAX];
+    *out = runs [0];
+    for (int i = 0; i < n; i++) {
+        if (!runs [i].ran) {
+            *out = runs [i];
+            return;
+        }
+        rps [i] = runs [i].rps;
+        p50 [i] = runs [i].p50_ms;
+        p99 [i] = runs [i].p99_ms;
+        if (runs [i].note [0] && !out->note [0])
+            snprintf (out->note, sizeof out->note, "%s", runs [i].note);
+    }
+    out->rps = s_median (rps, n);
+    out->p50_ms = s_median (p50, n);
+    out->p99_ms = s_median (p99, n);
+}
+
+static void
+s_hs_median (const brt_hs_t *runs, int n, brt_hs_t *out)
+{
+    double per_s [ROUNDS_MAX];
+    *out = runs [0];
+    out->failed = 0;
+    for (int i = 0; i < n; i++) {
+        if (!runs [i].ran) {
+            *out = runs [i];
+            return;
+        }
+        per_s [i] = runs [i].per_s;
+        out->failed += runs [i].failed;
+    }
+    out->per_s = s_median (per_s, n);
+}
+
+static int
 s_measure (s_main_t *self)
 {
     brt_t *b = &self->bench;
-    char url [128];
-    printf ("HTTP (wrk -t %d -c %d, %d s warm-up, %d s measured):\n", b->threads, b->connections, b->warmup,
-            b->seconds);
-    snprintf (url, sizeof url, "http://127.0.0.1:%d/", b->dyno_port);
-    brt_wrk (b, "direct", url, NULL, &self->direct);
-    snprintf (url, sizeof url, "http://127.0.0.1:%d/", b->haproxy_http);
-    brt_wrk (b, "haproxy", url, b->host, &self->haproxy);
-    snprintf (url, sizeof url, "http://127.0.0.1:%d/", b->nginx_http);
-    brt_wrk (b, "nginx", url, b->host, &self->nginx);
-    snprintf (url, sizeof url, "http://127.0.0.1:%d/", b->http_port);
-    brt_wrk (b, "router", url, b->host, &self->router);
-
-    printf ("HTTPS (TLS 1.3, ECDSA P-256):\n");
-    snprintf (url, sizeof url, "https://127.0.0.1:%d/", b->haproxy_https);
-    brt_wrk (b, "https-haproxy", url, b->host, &self->tls_haproxy);
     bool ours = s_router_tls_ok (self);
-    if (ours) {
-        snprintf (url, sizeof url, "https://127.0.0.1:%d/", b->https_port);
-        brt_wrk (b, "https-router", url, b->host, &self->tls_router);
-    }
-    else
+    struct { const char *label; int port; bool tls; } targets [T_COUNT] = {
+        [T_DIRECT] = { "direct", b->dyno_port, false },
+        [T_HAPROXY] = { "haproxy", b->haproxy_http, false },
+        [T_NGINX] = { "nginx", b->nginx_http, false },
+        [T_ROUTER] = { "router", b->http_port, false },
+        [T_TLS_HAPROXY] = { "https-haproxy", b->haproxy_https, true },
+        [T_TLS_ROUTER] = { "https-router", b->https_port, true },
+    };
+    printf ("wrk -t %d -c %d, %d s warm-up, %d s measured; %d rounds, interleaved; HTTPS: TLS 1.3, "
+            "ECDSA P-256\n", b->threads, b->connections, b->warmup, b->seconds, self->rounds);
+    if (!ours)
         printf ("  %-22s n/a: %s\n", "https-router", self->tls_note);
-
-    printf ("New TLS handshakes (%d threads x %d in flight, no resumption):\n", b->threads, b->hs_parallel);
-    s_hs (self, "handshakes-haproxy", b->haproxy_https, &self->hs_haproxy);
+    for (int r = 0; r < self->rounds; r++) {
+        printf ("round %d:\n", r + 1);
+        for (int t = 0; t < T_COUNT; t++) {
+            if (t == T_TLS_ROUTER && !ours)
+                continue;
+            char url [128];
+            snprintf (url, sizeof url, "%s://127.0.0.1:%d/", targets [t].tls ? "https" : "http",
+                      targets [t].port);
+            brt_wrk (b, targets [t].label, url, t == T_DIRECT ? NULL : b->host, &self->runs [t][r]);
+            const brt_load_t *run = &self->runs [t][r];
+            if (run->ran)
+                printf ("  %-22s   %.0f requests/s, p99 %.3f ms\n", "", run->rps, run->p99_ms);
+        }
+        s_hs (self, "handshakes-haproxy", b->haproxy_https, &self->hs_runs [0][r]);
+        if (ours)
+            s_hs (self, "handshakes-router", b->https_port, &self->hs_runs [1][r]);
+    }
+    brt_load_t *out [T_COUNT] = { &self->direct, &self->haproxy, &self->nginx, &self->router,
+                                  &self->tls_haproxy, &self->tls_router };
+    for (int t = 0; t < T_COUNT; t++)
+        if (t != T_TLS_ROUTER || ours)
+            s_load_median (self->runs [t], self->rounds, out [t]);
+    s_hs_median (self->hs_runs [0], self->rounds, &self->hs_haproxy);
     if (ours)
-        s_hs (self, "handshakes-router", b->https_port, &self->hs_router);
+        s_hs_median (self->hs_runs [1], self->rounds, &self->hs_router);
     else
         printf ("  %-22s n/a: %s\n", "handshakes-router", self->tls_note);
     return self->direct.ran && self->router.ran ? 0 : -1;
@@ -270,7 +350,8 @@ s_report (s_main_t *self)
     const brt_t *b = &self->bench;
     double best = s_max (self->haproxy.ran ? self->haproxy.rps : 0, self->nginx.ran ? self->nginx.rps : 0);
     double tls_best = self->tls_haproxy.ran ? self->tls_haproxy.rps : 0;
-    printf ("\n%-24s %12s %10s %10s %10s\n", "target", "requests/s", "p50 ms", "p99 ms", "/ best peer");
+    printf ("\nMedians of %d rounds:\n%-24s %12s %10s %10s %10s\n", self->rounds, "target", "requests/s",
+            "p50 ms", "p99 ms", "/ best peer");
     s_row ("direct (ceiling)", &self->direct, best);
     s_row ("haproxy", &self->haproxy, best);
     s_row ("nginx", &self->nginx, best);
