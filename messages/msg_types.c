@@ -3,13 +3,10 @@
 //  One row per type. Field order here is the order documented; on the wire a
 //  body is a map, so order does not matter there. Unknown body fields are
 //  accepted and kept (newer senders), missing required ones are rejected.
+//  msg_types_doc.c renders the table as markdown.
 
 #include "msg_types.h"
-#include "../actors/common/act_base.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define FIELDS(name) name, sizeof (name) / sizeof (name [0])
@@ -800,48 +797,4 @@ msg_field_type_name (msg_field_type_t type)
 {
     static const char *names [] = { "str", "int", "bool", "bin", "map", "array", "any", "bin array" };
     return names [type];
-}
-
-//  Appends printf-style text to a growing buffer.
-static void __attribute__ ((format (printf, 4, 5)))
-s_append (char **out, size_t *len, size_t *cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start (ap, fmt);
-    int n = vsnprintf (*out + *len, *cap - *len, fmt, ap);
-    va_end (ap);
-    if ((size_t) n >= *cap - *len) {
-        while ((size_t) n >= *cap - *len)
-            *cap *= 2;
-        *out = act_realloc (*out, *cap);
-        va_start (ap, fmt);
-        vsnprintf (*out + *len, *cap - *len, fmt, ap);
-        va_end (ap);
-    }
-    *len += (size_t) n;
-}
-
-char *
-msg_types_markdown (void)
-{
-    size_t cap = 16384, len = 0;
-    char *out = act_malloc (cap);
-    out [0] = 0;
-    for (size_t i = 0; i < MSG_TYPE_COUNT; i++) {
-        const msg_type_t *t = &s_types [i];
-        s_append (&out, &len, &cap, "### `%s`\n\nKind: %s. Durable by default: %s.%s\n\n%s\n\n",
-                  t->name, msg_kind_name (t->kind), t->durable ? "yes" : "no",
-                  msg_type_secret (t) ? " Never journaled: the broker refuses it sent durable." : "", t->doc);
-        if (t->field_count == 0) {
-            s_append (&out, &len, &cap, "Body: empty map.\n\n");
-            continue;
-        }
-        s_append (&out, &len, &cap, "| field | type | required | meaning |\n|---|---|---|---|\n");
-        for (size_t f = 0; f < t->field_count; f++)
-            s_append (&out, &len, &cap, "| `%s` | %s | %s | %s |\n", t->fields [f].name,
-                      msg_field_type_name (t->fields [f].type),
-                      t->fields [f].required ? "yes" : "no", t->fields [f].doc);
-        s_append (&out, &len, &cap, "\n");
-    }
-    return out;
 }
