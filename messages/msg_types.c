@@ -3,13 +3,10 @@
 //  One row per type. Field order here is the order documented; on the wire a
 //  body is a map, so order does not matter there. Unknown body fields are
 //  accepted and kept (newer senders), missing required ones are rejected.
-//  msg_types_doc.c renders the table as markdown.
+//  msg_types_hosts.c holds the rows of the many-hosts types,
+//  msg_types_lookup.c the lookups, msg_types_doc.c the markdown.
 
-#include "msg_types.h"
-
-#include <string.h>
-
-#define FIELDS(name) name, sizeof (name) / sizeof (name [0])
+#include "msg_types_internal.h"
 
 static const msg_field_t s_hello [] = {
     { "name",      MSG_FIELD_STR,   true,  "actor name (`scheduler`) or `cli` for a client" },
@@ -21,6 +18,7 @@ static const msg_field_t s_hello [] = {
     { "singleton", MSG_FIELD_BOOL,  false, "at most one live instance of this name" },
     { "topics",    MSG_FIELD_ARRAY, false, "topics to subscribe to (strings)" },
     { "started",   MSG_FIELD_INT,   false, "when the process started (ms since epoch)" },
+    { "host_id",   MSG_FIELD_STR,   false, "the host's persistent id (`<data>/host-id`): tells a restart on the same host from another host with the same name" },
 };
 static const msg_field_t s_welcome [] = {
     { "broker",       MSG_FIELD_STR, true, "broker instance id" },
@@ -483,7 +481,7 @@ static const msg_field_t s_acme_challenge [] = {
     { "remove",     MSG_FIELD_BOOL, false, "the challenge is over: stop answering it" },
 };
 
-static const msg_type_t s_types [] = {
+const msg_type_t msg_types_base [] = {
     { MSG_TYPE_HELLO, "hello", MSG_KIND_CONTROL, false,
       "First message of every peer: registers it in the broker's directory. "
       "Answered by `welcome`, or by `error` (bad token, singleton already live).",
@@ -748,53 +746,5 @@ static const msg_type_t s_types [] = {
       FIELDS (s_acme_challenge) },
 };
 
-_Static_assert (sizeof (s_types) / sizeof (s_types [0]) == MSG_TYPE_COUNT,
-                "every msg_type_id_t needs a row in s_types");
-
-bool
-msg_type_secret (const msg_type_t *type)
-{
-    return type && type->id == MSG_TYPE_CERT_ADD;
-}
-
-const msg_type_t *
-msg_type_by_id (msg_type_id_t id)
-{
-    if ((unsigned) id >= MSG_TYPE_COUNT)
-        return NULL;
-    return &s_types [id];
-}
-
-const msg_type_t *
-msg_type_by_name (const char *name, size_t len)
-{
-    for (size_t i = 0; i < MSG_TYPE_COUNT; i++)
-        if (len > 0 && s_types [i].name [0] == name [0] && strlen (s_types [i].name) == len
-        &&  memcmp (s_types [i].name, name, len) == 0)
-            return &s_types [i];
-    return NULL;
-}
-
-const msg_field_t *
-msg_type_field (const msg_type_t *type, const char *name, size_t len)
-{
-    for (size_t i = 0; i < type->field_count; i++)
-        if (len > 0 && type->fields [i].name [0] == name [0] && strlen (type->fields [i].name) == len
-        &&  memcmp (type->fields [i].name, name, len) == 0)
-            return &type->fields [i];
-    return NULL;
-}
-
-const char *
-msg_kind_name (msg_kind_t kind)
-{
-    static const char *names [] = { "control", "command", "reply", "event", "stream" };
-    return names [kind];
-}
-
-const char *
-msg_field_type_name (msg_field_type_t type)
-{
-    static const char *names [] = { "str", "int", "bool", "bin", "map", "array", "any", "bin array" };
-    return names [type];
-}
+_Static_assert (sizeof (msg_types_base) / sizeof (msg_types_base [0]) == MSG_TYPE_BASE_COUNT,
+                "every msg_type_id_t before MSG_TYPE_BASE_COUNT needs a row in msg_types_base");

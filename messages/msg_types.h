@@ -105,6 +105,16 @@ typedef enum {
     MSG_TYPE_ACM_SET,
     MSG_TYPE_ROUTE_APP,
     MSG_TYPE_ACME_CHALLENGE,
+    MSG_TYPE_BASE_COUNT,                // rows above: msg_types.c; below: msg_types_hosts.c
+    MSG_TYPE_SNAPSHOT_PUT = MSG_TYPE_BASE_COUNT,
+    MSG_TYPE_SNAPSHOT_SAVED,
+    MSG_TYPE_SNAPSHOT_GET,
+    MSG_TYPE_SNAPSHOT_PART,
+    MSG_TYPE_VAULT_PUT,
+    MSG_TYPE_VAULT_SAVED,
+    MSG_TYPE_VAULT_GET,
+    MSG_TYPE_HOSTS_LIST,
+    MSG_TYPE_HOSTS_LIST_REPLY,
     MSG_TYPE_COUNT
 } msg_type_id_t;
 

@@ -56,7 +56,7 @@ name=protocol-doc-heading-per-type
 if [ ! -f "$table" ] || [ ! -f "$doc" ]; then
     fail "$name" "need $table and $doc"
 else
-    sed -n 's/^ *{ *MSG_TYPE_[A-Z_]*, *"\([^"]*\)".*/\1/p' "$table" >"$tmp/types"
+    sed -n 's/^ *{ *MSG_TYPE_[A-Z_]*, *"\([^"]*\)".*/\1/p' "$table" "${table%.c}_hosts.c" >"$tmp/types"
     missing=
     while read -r type; do
         grep -qxF "### \`$type\`" "$doc" || missing="$missing $type"
