@@ -39,6 +39,10 @@ BENCH_DYNOS_SRC := $(wildcard bench/dynos/*.c)
 # bench/router/tiny.c is the benchmark's web dyno, a program of its own.
 BENCH_ROUTER_SRC := $(filter-out bench/router/tiny.c,$(wildcard bench/router/*.c))
 BENCH_COMMON_SRC := $(wildcard bench/common/*.c)
+# bench-hosts reuses the dynos bench's failover phase and the broker
+# bench's throughput runs.
+BENCH_HOSTS_SRC := $(wildcard bench/hosts/*.c) $(filter-out bench/dynos/bench_dynos.c,$(BENCH_DYNOS_SRC)) \
+                   bench/broker/bench_run.c bench/broker/bench_frames.c
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -55,7 +59,7 @@ else
 OUTBIN     := $(BUILD)/bin
 endif
 
-.PHONY: all up test check deps-test run-tests fuzz format clean bench-broker bench-releases bench-logs bench-dynos bench-router help deps
+.PHONY: all up test check deps-test run-tests fuzz format clean bench-broker bench-releases bench-logs bench-dynos bench-router bench-hosts help deps
 all: $(OUTBIN)/dynod $(OUTBIN)/dyno
 
 $(BUILD)/%.o: %.c
@@ -120,6 +124,9 @@ $(BUILD)/tests/fuzz-domains: $(call obj,$(FUZZ_ONLY_domains))
 FUZZ_ONLY_acme := actors/release-keeper/acme_client.c actors/release-keeper/acme_jws.c \
                   actors/release-keeper/acme_csr.c
 $(BUILD)/tests/fuzz-acme: $(call obj,$(FUZZ_ONLY_acme))
+# The broker's allow-list parser (CURVE keys).
+FUZZ_ONLY_allow := broker/allow.c
+$(BUILD)/tests/fuzz-allow: $(call obj,$(FUZZ_ONLY_allow))
 
 $(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay_main.c
 	@mkdir -p $(dir $@)
@@ -145,6 +152,10 @@ $(OUTBIN)/bench-dynos: $(call obj,$(BENCH_DYNOS_SRC) $(BENCH_COMMON_SRC)) $(LIB_
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTBIN)/bench-router: $(call obj,$(BENCH_ROUTER_SRC) $(BENCH_COMMON_SRC)) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTBIN)/bench-hosts: $(call obj,$(BENCH_HOSTS_SRC) $(BENCH_COMMON_SRC)) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -220,6 +231,11 @@ bench-router: all $(OUTBIN)/bench-router $(OUTBIN)/bench-router-tiny
 	@$(OUTBIN)/bench-router --dynod $(OUTBIN)/dynod --dyno $(OUTBIN)/dyno \
 	  --tiny $(OUTBIN)/bench-router-tiny $(if $(BENCH_SECONDS),--seconds $(BENCH_SECONDS)) $(BENCH_ROUTER_ARGS)
 
+# BENCH_HOSTS_ARGS: e.g. --trials 3 --apps 1000 (bench-hosts --help). Runs
+# as root (the dyno sandbox needs it).
+bench-hosts: all $(OUTBIN)/bench-hosts
+	@$(OUTBIN)/bench-hosts --dynod $(OUTBIN)/dynod --dyno $(OUTBIN)/dyno $(BENCH_HOSTS_ARGS)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -227,7 +243,7 @@ clean:
 	rm -rf build build-check build-fuzz bin
 
 help:
-	@echo "make | make up | make test | make check | make fuzz | make bench-broker | make bench-releases | make bench-logs | make bench-dynos | make bench-router | make format | make clean"
+	@echo "make | make up | make test | make check | make fuzz | make bench-broker | make bench-releases | make bench-logs | make bench-dynos | make bench-router | make bench-hosts | make format | make clean"
 
 # Keep intermediate objects (the fuzz replay objects) between runs.
 .SECONDARY:

@@ -1,7 +1,8 @@
 //  brk - the dynod broker: routing, group commit and heartbeats
 //
-//  Owns the ROUTER socket, the journal, the directory, the staged batch and
-//  each actor's redelivery state. Single-threaded loop:
+//  Owns the ROUTER socket (its loopback endpoint; zap.c adds the CURVE one),
+//  the journal, the directory, the staged batch and each actor's
+//  redelivery state. Single-threaded loop:
 //
 //      poll -> drain up to BRK_DRAIN_MAX frames:
 //                  bad frame        -> count, `error` to sender, drop
@@ -55,6 +56,11 @@ static const char *s_reject_names [] = {
     [BRK_REJ_DURABLE_STREAM] = "durable_stream",
     [BRK_REJ_DURABLE_SECRET] = "durable_secret",
     [BRK_REJ_REPEAT] = "repeat",
+    [BRK_REJ_KEY]            = "curve_key",
+    [BRK_REJ_HANDSHAKE]      = "curve_handshake",
+    [BRK_REJ_KEY_BINDING]    = "key_binding",
+    [BRK_REJ_CLOCK]          = "clock_skew",
+    [BRK_REJ_HOST_ID]        = "host_id",
 };
 
 _Static_assert (sizeof s_reject_names / sizeof s_reject_names [0] == BRK_REJ_COUNT,
@@ -444,6 +450,7 @@ s_on_frame (brk_t *self, const void *rid, size_t rid_len, zmq_msg_t *frame)
     const void *data = zmq_msg_data (frame);
     size_t len = zmq_msg_size (frame);
     brk_peer_t *peer = brk_directory_by_rid (self->dir, rid, rid_len);
+    brk_zap_frame_key (self, frame);
     msg_t *msg = msg_decode (data, len, MSG_DECODE_BROKER, &err);
     if (!msg) {
         brk_reject_t why = err.code == MSG_EBADTYPE ? BRK_REJ_UNKNOWN_TYPE
@@ -455,7 +462,7 @@ s_on_frame (brk_t *self, const void *rid, size_t rid_len, zmq_msg_t *frame)
         brk_reject (self, rid, rid_len, BRK_REJ_NOT_REGISTERED, msg->id, ACT_ENOTREG,
                     "say hello first", msg->type->name);
     }
-    else if (peer && strcmp (msg->from, peer->address) != 0) {
+    else if (peer && (strcmp (msg->from, peer->address) != 0 || strcmp (self->frame_key, peer->key) != 0)) {
         brk_reject (self, rid, rid_len, BRK_REJ_SPOOFED, msg->id, ACT_ESPOOF,
                     "sender address is not the one this connection registered", msg->type->name);
     }
@@ -548,6 +555,7 @@ s_tick (brk_t *self)
         }
         i++;
     }
+    brk_zap_tick (self);
     brk_resume_backlogs (self);
 }
 
@@ -634,9 +642,16 @@ s_open_router (brk_t *self)
     ||  zmq_setsockopt (self->router, ZMQ_LINGER, &linger, sizeof linger)
     ||  zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg))
         return s_zmq_failed (errno, "configure", "router socket");
+    //  NULL security: only where no other host can reach it.
+    if (!act_endpoint_is_loopback (self->cfg.endpoint)) {
+        act_log_error ("cannot bind '%s' without CURVE: it is not loopback; use --listen for "
+                       "other hosts", self->cfg.endpoint);
+        return -EINVAL;
+    }
     if (zmq_bind (self->router, self->cfg.endpoint))
         return s_zmq_failed (errno, "bind", self->cfg.endpoint);
-    return 0;
+    //  After the loopback bind: the CURVE options apply to later binds only.
+    return brk_zap_open (self);
 }
 
 static void
@@ -644,10 +659,12 @@ s_close (brk_t *self)
 {
     for (size_t i = 0; i < self->staged_count; i++)
         zmq_msg_close (&self->staged [i].frame);
+    brk_zap_close (self);
     if (self->router)
         zmq_close (self->router);
     if (self->zctx)
         zmq_ctx_term (self->zctx);
+    brk_vault_destroy (&self->vault);
     brk_journal_destroy (&self->journal);
     brk_directory_destroy (&self->dir);
     free (self->staged);
@@ -666,6 +683,8 @@ s_init (brk_t *self, const brk_config_t *cfg)
         self->cfg.heartbeat_ms = ACT_HEARTBEAT_MS;
     if (!self->cfg.liveness)
         self->cfg.liveness = ACT_LIVENESS;
+    if (!self->cfg.max_clock_skew_ms)
+        self->cfg.max_clock_skew_ms = BRK_CLOCK_SKEW_MS;
     gethostname (self->host, sizeof self->host - 1);
     act_rng_init (&self->rng, act_seed_from_os ());
     self->started_mono = act_mono_ms ();
@@ -682,12 +701,13 @@ s_loop (brk_t *self, int sigfd)
 {
     int64_t next_tick = act_mono_ms ();
     while (!self->stopping) {
-        zmq_pollitem_t items [2] = {
+        zmq_pollitem_t items [2 + BRK_ZAP_POLL_ITEMS] = {
             { self->router, 0, ZMQ_POLLIN, 0 },
             { NULL, sigfd, ZMQ_POLLIN, 0 },
         };
+        size_t zap_items = brk_zap_poll_add (self, items + 2);
         long wait = (long) (next_tick - act_mono_ms ());
-        if (zmq_poll (items, 2, wait < 0 ? 0 : wait) < 0) {
+        if (zmq_poll (items, (int) (2 + zap_items), wait < 0 ? 0 : wait) < 0) {
             int err = errno;
             if (err != EINTR)
                 return err > 0 ? -err : -EIO;
@@ -699,6 +719,8 @@ s_loop (brk_t *self, int sigfd)
             act_log_info ("signal %d, stopping", b);
             self->stopping = true;
         }
+        //  Handshakes wait on the ZAP handler: answer it first.
+        brk_zap_on_poll (self, items + 2, zap_items);
         if (items [0].revents & ZMQ_POLLIN)
             s_drain (self);
         if (act_mono_ms () >= next_tick) {

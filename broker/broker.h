@@ -1,4 +1,4 @@
-//  brk - the dynod broker: one ROUTER endpoint for actors and clients
+//  brk - the dynod broker: one ROUTER socket for actors and clients
 //
 //  Keeps the directory of live peers, routes messages by actor name, by
 //  instance (`name@instance`) and by topic (`topic:NAME`), heartbeats both
@@ -6,7 +6,9 @@
 //  message in LevelDB with group commit before acknowledging or delivering
 //  it. Durable messages are held until their actor says `delivered`, and
 //  redelivered in order when it registers again. Bad input is answered with
-//  an `error` where the sender can be told, counted, and dropped.
+//  an `error` where the sender can be told, counted, and dropped. The
+//  loopback endpoint uses NULL security and the API token; `listen` adds a
+//  CURVE endpoint for other hosts (docs/security.md).
 
 #ifndef BRK_BROKER_H
 #define BRK_BROKER_H
@@ -29,7 +31,14 @@ typedef struct {
     int heartbeat_ms;           // default ACT_HEARTBEAT_MS
     int liveness;               // default ACT_LIVENESS
     bool no_sync;               // skip fsync (tests of routing only)
+    //  CURVE (broker/zap.h): an endpoint for other hosts, always CURVE,
+    //  admitting only the keys of <data_dir>/keys/allowed; its server key
+    //  is <data_dir>/keys/host.key (created if missing). NULL: none.
+    const char *listen;
+    int max_clock_skew_ms;      // hello ts vs ours; default BRK_CLOCK_SKEW_MS
 } brk_config_t;
+
+#define BRK_CLOCK_SKEW_MS   30000
 
 //  Runs the broker until SIGTERM/SIGINT. Prints `broker ready <endpoint>`
 //  on stdout once bound. Returns 0, or a negative code when it cannot bind

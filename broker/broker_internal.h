@@ -8,6 +8,9 @@
 #include "broker.h"
 #include "directory.h"
 #include "journal.h"
+#include "zap.h"
+#include "allow.h"
+#include "vault.h"
 #include "../actors/common/act_seen.h"
 #include "../actors/common/act_base.h"
 #include "../messages/msg.h"
@@ -32,6 +35,11 @@ typedef enum {
     BRK_REJ_DURABLE_STREAM,             // `dur` on a stream type
     BRK_REJ_DURABLE_SECRET,             // `dur` on a type that carries a secret
     BRK_REJ_REPEAT,                     // a durable message journaled already
+    BRK_REJ_KEY,                        // CURVE key not on the allow-list (ZAP)
+    BRK_REJ_HANDSHAKE,                  // NULL/PLAIN or a broken handshake on CURVE
+    BRK_REJ_KEY_BINDING,                // a key claiming a name or host not its own
+    BRK_REJ_CLOCK,                      // hello clock too far from the broker's
+    BRK_REJ_HOST_ID,                    // a host name live with another host id
     BRK_REJ_COUNT
 } brk_reject_t;
 
@@ -74,7 +82,12 @@ typedef struct {
     size_t flow_count;
     size_t backlog_count;               // flows with backlog set
     bool held_full_warned;              // logged; re-armed below half full
+    brk_vault_t *vault;                 // owned; vault.c, opened on first use
     bool stopping;
+    brk_zap_t *zap;                     // owned; CURVE gatekeeping (zap.c), NULL without `listen`
+    //  The CURVE key (User-Id) of the frame being handled, "" on the
+    //  loopback endpoint: what control.c's hello admission checks.
+    char frame_key [ACT_KEY_LEN + 1];
 } brk_t;
 
 //  broker.c
@@ -107,8 +120,37 @@ void brk_peer_drop (brk_t *self, brk_peer_t *peer, const char *reason);
 //  The counter name of a reason. Borrowed, static storage.
 const char *brk_reject_name (brk_reject_t why);
 
+//  zap.c: the CURVE endpoint (zap.h, docs/security.md). brk_zap_open binds
+//  cfg.listen with CURVE, after the loopback endpoint; returns 0 or a
+//  negative code (logged). No-op without cfg.listen.
+int brk_zap_open (brk_t *self);
+void brk_zap_close (brk_t *self);
+//  Adds the ZAP and monitor sockets to `items` (room for BRK_ZAP_POLL_ITEMS)
+//  and returns how many; brk_zap_on_poll handles their events.
+size_t brk_zap_poll_add (brk_t *self, zmq_pollitem_t *items);
+void brk_zap_on_poll (brk_t *self, const zmq_pollitem_t *items, size_t count);
+//  Re-reads the allow-list when its file changed and drops the live peers
+//  it no longer admits.
+void brk_zap_tick (brk_t *self);
+//  Sets self->frame_key from `frame`'s User-Id ("" on the loopback side).
+void brk_zap_frame_key (brk_t *self, zmq_msg_t *frame);
+//  The allow-list entry of `key`, or NULL. Borrowed, valid until the next
+//  brk_zap_tick.
+const brk_allow_entry_t *brk_zap_allowed (brk_t *self, const char *key);
+
 //  control.c: messages addressed to the broker itself. `msg` is fully
 //  decoded; `peer` is NULL only for hello.
 void brk_control (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg);
+
+//  snapshots.c: snapshot.put and snapshot.get (actors' snapshots, kept so
+//  an actor can move to another host).
+void brk_on_snapshot_put (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len,
+                          msg_t *msg);
+void brk_on_snapshot_get (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len,
+                          msg_t *msg);
+
+//  vault.c: vault.put and vault.get (release-keeper's blobs, vault.h).
+void brk_on_vault_put (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg);
+void brk_on_vault_get (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_t *msg);
 
 #endif

@@ -47,8 +47,77 @@ s_topic_ok (const brk_peer_t *peer, const char *topic)
     return msg_addr_split (addr, name, instance) == 0;
 }
 
+//  Whether the hello's clock (its envelope ts) is within the allowed skew
+//  of ours; refuses it otherwise. A host whose clock is far off would stamp
+//  journaled messages with times the others cannot trust.
+static bool
+s_hello_clock_ok (brk_t *self, const void *rid, size_t rid_len, msg_t *msg)
+{
+    int64_t skew = msg->ts - act_wall_ms ();
+    if (skew <= self->cfg.max_clock_skew_ms && -skew <= self->cfg.max_clock_skew_ms)
+        return true;
+    char reason [200];
+    snprintf (reason, sizeof reason, "the sender's clock is %lld ms %s the broker's (at most %d allowed)",
+              (long long) (skew < 0 ? -skew : skew), skew < 0 ? "behind" : "ahead of",
+              self->cfg.max_clock_skew_ms);
+    act_log_warn ("refused hello from %s on '%s': %s", msg->from, msg_str (msg, "host", ""), reason);
+    brk_reject (self, rid, rid_len, BRK_REJ_CLOCK, msg->id, ACT_EREFUSED, reason, "hello");
+    return false;
+}
+
+//  On a CURVE connection: the key must still be allowed and, for an actor,
+//  allow its name and host (the binding `dynod keys allow` made).
+static bool
+s_hello_key_ok (brk_t *self, const void *rid, size_t rid_len, msg_t *msg, bool actor)
+{
+    if (!self->frame_key [0])
+        return true;                    // the loopback endpoint
+    const char *name = msg_str (msg, "name", ""), *host = msg_str (msg, "host", "");
+    const brk_allow_entry_t *entry = brk_zap_allowed (self, self->frame_key);
+    char reason [400] = "";
+    brk_reject_t why = BRK_REJ_KEY_BINDING;
+    if (!entry) {
+        why = BRK_REJ_KEY;
+        snprintf (reason, sizeof reason, "this key is no longer on the allow-list");
+    }
+    else if (actor && !brk_allow_permits (entry, name))
+        snprintf (reason, sizeof reason, "this key may not register actor '%.64s' (it may: %.200s)",
+                  name, entry->actors [0] ? entry->actors : "none, clients only");
+    else if (actor && strcmp (entry->host, host) != 0)
+        snprintf (reason, sizeof reason, "this key is bound to host '%.64s', not '%.64s'", entry->host, host);
+    if (!reason [0])
+        return true;
+    act_log_warn ("refused hello as %s (key %.*s...): %s", msg->from, ACT_KEY_PREFIX, self->frame_key, reason);
+    brk_reject (self, rid, rid_len, why, msg->id, ACT_EAUTH, reason, "hello");
+    return false;
+}
+
+//  An actor's host name may be live with one host id only (the id in
+//  <data>/host-id), when either side came over CURVE: another machine that
+//  joins under a live host's name is refused. Loopback peers all run on
+//  the broker's own machine, so their names cannot collide that way.
+static bool
+s_hello_host_ok (brk_t *self, const void *rid, size_t rid_len, msg_t *msg)
+{
+    const char *host = msg_str (msg, "host", ""), *host_id = msg_str (msg, "host_id", "");
+    for (size_t i = 0; i < brk_directory_count (self->dir); i++) {
+        const brk_peer_t *p = brk_directory_at (self->dir, i);
+        if (!p->actor || strcmp (p->host, host) != 0 || strcmp (p->host_id, host_id) == 0
+        ||  (!p->key [0] && !self->frame_key [0]))
+            continue;
+        char reason [400];
+        snprintf (reason, sizeof reason, "host '%.64s' is live with another host id (as %.100s)", host,
+                  p->address);
+        act_log_warn ("refused hello from %s: %s", msg->from, reason);
+        brk_reject (self, rid, rid_len, BRK_REJ_HOST_ID, msg->id, ACT_EREFUSED, reason, "hello");
+        return false;
+    }
+    return true;
+}
+
 //  Whether this hello may register `address`: token, well-formed names,
-//  singletons, and no takeover of a live address by another role or host.
+//  clock, key binding, singletons, host identity, and no takeover of a live
+//  address by another role or host.
 //  Answers the refusal itself and returns false; otherwise sets *old_p to
 //  the record this hello replaces (NULL if none).
 static bool
@@ -70,6 +139,9 @@ s_hello_admit (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, m
         return false;
     }
     bool actor = strcmp (role, "actor") == 0;
+    if (!s_hello_clock_ok (self, rid, rid_len, msg) || !s_hello_key_ok (self, rid, rid_len, msg, actor)
+    ||  (actor && !s_hello_host_ok (self, rid, rid_len, msg)))
+        return false;
     //  Either side being a singleton excludes the other: a live singleton
     //  admits no second instance, whatever the newcomer claims.
     brk_peer_t *other = actor ? brk_directory_other (self->dir, name, NULL) : NULL;
@@ -106,6 +178,7 @@ s_peer_fill (brk_peer_t *peer, const void *rid, size_t rid_len, const char *addr
     snprintf (peer->name, sizeof peer->name, "%s", msg_str (msg, "name", ""));
     snprintf (peer->instance, sizeof peer->instance, "%s", msg_str (msg, "instance", ""));
     snprintf (peer->host, sizeof peer->host, "%s", msg_str (msg, "host", ""));
+    snprintf (peer->host_id, sizeof peer->host_id, "%s", msg_str (msg, "host_id", ""));
     peer->pid = msg_int (msg, "pid", 0);
     peer->actor = strcmp (msg_str (msg, "role", ""), "actor") == 0;
     peer->singleton = msg_bool (msg, "singleton", false);
@@ -140,6 +213,7 @@ s_on_hello (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_
         return;
     }
     s_peer_fill (peer, rid, rid_len, address, msg);
+    snprintf (peer->key, sizeof peer->key, "%s", self->frame_key);
     msg_t *welcome = brk_msg_new (self, MSG_TYPE_WELCOME, address);
     msg_set_corr (welcome, msg->id);
     msg_set_str (welcome, "broker", brk_journal_instance (self->journal));
@@ -149,7 +223,11 @@ s_on_hello (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, msg_
     brk_send_msg (self, rid, rid_len, &welcome);
     if (!peer->actor)
         return;
-    act_log_info ("actor %s up (pid %lld on %s)", address, (long long) peer->pid, peer->host);
+    if (peer->key [0])
+        act_log_info ("actor %s up (pid %lld on %s, CURVE key %.*s...)", address, (long long) peer->pid,
+                      peer->host, ACT_KEY_PREFIX, peer->key);
+    else
+        act_log_info ("actor %s up (pid %lld on %s)", address, (long long) peer->pid, peer->host);
     msg_t *up = brk_msg_new (self, MSG_TYPE_ACTOR_UP, "topic:actor.up");
     msg_set_str (up, "name", peer->name);
     msg_set_str (up, "instance", peer->instance);
@@ -337,6 +415,10 @@ static const struct {
     { MSG_TYPE_BROKER_STATUS, s_on_broker_status },
     { MSG_TYPE_JOURNAL_READ,  s_on_journal_read },
     { MSG_TYPE_PING,          s_on_ping },
+    { MSG_TYPE_SNAPSHOT_PUT,  brk_on_snapshot_put },
+    { MSG_TYPE_SNAPSHOT_GET,  brk_on_snapshot_get },
+    { MSG_TYPE_VAULT_PUT,     brk_on_vault_put },
+    { MSG_TYPE_VAULT_GET,     brk_on_vault_get },
 };
 
 void

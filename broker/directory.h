@@ -22,6 +22,8 @@ typedef struct {
     char name [MSG_ADDR_MAX];
     char instance [MSG_ADDR_MAX];
     char host [256];
+    char host_id [64];                  // hello's `host_id`, "" if none
+    char key [41];                      // CURVE public key (Z85), "" on loopback
     int64_t pid;
     bool actor;                         // role actor (else client)
     bool singleton;

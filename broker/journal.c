@@ -251,3 +251,200 @@ brk_journal_scan_held (brk_journal_t *self, brk_journal_fn *fn, void *arg)
 {
     s_scan (self, 'p', 0, fn, arg);
 }
+
+// ---------------------------------------------------------------------------
+//  Snapshots kept for actors: 's' name NUL, then 'c' (current meta), 's'
+//  (staging meta) or 'p' gen part (one part).
+
+#define SNAP_META_FIXED 40              // seq, parts, size, gen, next, bytes
+#define SNAP_NAME_MAX   256
+
+static void
+s_put_be (unsigned char *out, uint64_t value, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        out [i] = (unsigned char) (value >> (8 * (bytes - 1 - i)));
+}
+
+static uint64_t
+s_get_be (const unsigned char *in, int bytes)
+{
+    uint64_t value = 0;
+    for (int i = 0; i < bytes; i++)
+        value = (value << 8) | in [i];
+    return value;
+}
+
+//  The key `'s' name NUL tag` plus `gen part` for a part; returns its
+//  length, 0 when the name does not fit.
+static size_t
+s_snap_key (char *key, const char *name, char tag, uint64_t gen, uint32_t part)
+{
+    size_t n = strlen (name);
+    if (n == 0 || n >= SNAP_NAME_MAX)
+        return 0;
+    key [0] = 's';
+    memcpy (key + 1, name, n);
+    key [1 + n] = 0;
+    key [2 + n] = tag;
+    if (tag != 'p')
+        return 3 + n;
+    s_put_be ((unsigned char *) key + 3 + n, gen, 8);
+    s_put_be ((unsigned char *) key + 11 + n, part, 4);
+    return 15 + n;
+}
+
+static size_t
+s_meta_encode (const brk_snapshot_meta_t *meta, unsigned char *out)
+{
+    s_put_be (out, meta->seq, 8);
+    s_put_be (out + 8, meta->parts, 4);
+    s_put_be (out + 12, meta->size, 8);
+    s_put_be (out + 20, meta->gen, 8);
+    s_put_be (out + 28, meta->next, 4);
+    s_put_be (out + 32, meta->bytes, 8);
+    size_t n = strnlen (meta->broker, BRK_SNAPSHOT_BROKER_LEN);
+    memcpy (out + SNAP_META_FIXED, meta->broker, n);
+    return SNAP_META_FIXED + n;
+}
+
+int
+brk_journal_snapshot_meta (brk_journal_t *self, const char *name, bool staging,
+                           brk_snapshot_meta_t *meta)
+{
+    assert (self->tag == JOURNAL_TAG);
+    char key [SNAP_NAME_MAX + 16];
+    size_t klen = s_snap_key (key, name, staging ? 's' : 'c', 0, 0);
+    if (!klen)
+        return ACT_ENOTFOUND;
+    char *err = NULL;
+    size_t len = 0;
+    char *value = leveldb_get (self->db, self->read, key, klen, &len, &err);
+    if (err) {
+        leveldb_free (err);
+        return ACT_ESTORE;
+    }
+    if (!value)
+        return ACT_ENOTFOUND;
+    int rc = ACT_ESTORE;            // a record that does not decode
+    if (len >= SNAP_META_FIXED && len <= SNAP_META_FIXED + BRK_SNAPSHOT_BROKER_LEN) {
+        const unsigned char *v = (const unsigned char *) value;
+        memset (meta, 0, sizeof *meta);
+        meta->seq = s_get_be (v, 8);
+        meta->parts = (uint32_t) s_get_be (v + 8, 4);
+        meta->size = s_get_be (v + 12, 8);
+        meta->gen = s_get_be (v + 20, 8);
+        meta->next = (uint32_t) s_get_be (v + 28, 4);
+        meta->bytes = s_get_be (v + 32, 8);
+        memcpy (meta->broker, v + SNAP_META_FIXED, len - SNAP_META_FIXED);
+        rc = 0;
+    }
+    leveldb_free (value);
+    return rc;
+}
+
+//  Writes `batch` (synced when `sync`) and clears it. Returns 0 or
+//  ACT_ESTORE.
+static int
+s_write_batch (brk_journal_t *self, leveldb_writebatch_t *batch, bool sync)
+{
+    char *err = NULL;
+    leveldb_write (self->db, sync ? self->sync_write : self->lazy_write, batch, &err);
+    leveldb_writebatch_destroy (batch);
+    if (err) {
+        leveldb_free (err);
+        return ACT_ESTORE;
+    }
+    return 0;
+}
+
+int
+brk_journal_snapshot_put (brk_journal_t *self, const char *name,
+                          const brk_snapshot_meta_t *staging, uint32_t part,
+                          const void *data, size_t len)
+{
+    assert (self->tag == JOURNAL_TAG);
+    char key [SNAP_NAME_MAX + 16];
+    unsigned char meta [SNAP_META_FIXED + BRK_SNAPSHOT_BROKER_LEN];
+    size_t klen = s_snap_key (key, name, 'p', staging->gen, part);
+    if (!klen)
+        return ACT_ESTORE;
+    leveldb_writebatch_t *batch = leveldb_writebatch_create ();
+    leveldb_writebatch_put (batch, key, klen, data, len);
+    klen = s_snap_key (key, name, 's', 0, 0);
+    leveldb_writebatch_put (batch, key, klen, (char *) meta, s_meta_encode (staging, meta));
+    return s_write_batch (self, batch, false);
+}
+
+//  Adds the deletion of every part of generation `gen` to `batch`.
+static void
+s_drop_gen (brk_journal_t *self, leveldb_writebatch_t *batch, const char *name, uint64_t gen)
+{
+    char prefix [SNAP_NAME_MAX + 16];
+    size_t klen_part = s_snap_key (prefix, name, 'p', gen, 0);
+    if (!klen_part)
+        return;
+    size_t plen = klen_part - 4;            // every part of `gen`
+    leveldb_iterator_t *it = leveldb_create_iterator (self->db, self->read);
+    for (leveldb_iter_seek (it, prefix, plen); leveldb_iter_valid (it); leveldb_iter_next (it)) {
+        size_t klen;
+        const char *k = leveldb_iter_key (it, &klen);
+        if (klen != plen + 4 || memcmp (k, prefix, plen) != 0)
+            break;
+        leveldb_writebatch_delete (batch, k, klen);
+    }
+    leveldb_iter_destroy (it);
+}
+
+int
+brk_journal_snapshot_commit (brk_journal_t *self, const char *name,
+                             const brk_snapshot_meta_t *staging, uint64_t old_gen)
+{
+    assert (self->tag == JOURNAL_TAG);
+    char key [SNAP_NAME_MAX + 16];
+    unsigned char meta [SNAP_META_FIXED + BRK_SNAPSHOT_BROKER_LEN];
+    size_t klen = s_snap_key (key, name, 'c', 0, 0);
+    if (!klen)
+        return ACT_ESTORE;
+    leveldb_writebatch_t *batch = leveldb_writebatch_create ();
+    if (old_gen && old_gen != staging->gen)
+        s_drop_gen (self, batch, name, old_gen);
+    leveldb_writebatch_put (batch, key, klen, (char *) meta, s_meta_encode (staging, meta));
+    klen = s_snap_key (key, name, 's', 0, 0);
+    leveldb_writebatch_delete (batch, key, klen);
+    return s_write_batch (self, batch, true);
+}
+
+int
+brk_journal_snapshot_drop_gen (brk_journal_t *self, const char *name, uint64_t gen)
+{
+    assert (self->tag == JOURNAL_TAG);
+    leveldb_writebatch_t *batch = leveldb_writebatch_create ();
+    s_drop_gen (self, batch, name, gen);
+    return s_write_batch (self, batch, false);
+}
+
+int
+brk_journal_snapshot_part (brk_journal_t *self, const char *name, uint64_t gen, uint32_t part,
+                           char **data_p, size_t *len_p)
+{
+    assert (self->tag == JOURNAL_TAG);
+    char key [SNAP_NAME_MAX + 16];
+    size_t klen = s_snap_key (key, name, 'p', gen, part);
+    if (!klen)
+        return ACT_ENOTFOUND;
+    char *err = NULL;
+    size_t len = 0;
+    char *value = leveldb_get (self->db, self->read, key, klen, &len, &err);
+    if (err) {
+        leveldb_free (err);
+        return ACT_ESTORE;
+    }
+    if (!value)
+        return ACT_ENOTFOUND;
+    *data_p = act_malloc (len ? len : 1);
+    memcpy (*data_p, value, len);
+    *len_p = len;
+    leveldb_free (value);
+    return 0;
+}

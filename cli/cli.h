@@ -29,6 +29,12 @@ typedef struct {
 //  Connects (once) to the broker. Returns the client (borrowed, owned by
 //  `cli`) or NULL after printing one line on stderr.
 act_client_t *cli_client (cli_t *cli);
+//  common.c: a new connection to cli->broker with cli->token, over CURVE
+//  when a broker key is known (DYNOD_BROKER_KEY, else the credentials
+//  file's `broker_key`) or the broker is not loopback; this user's key is
+//  DYNOD_KEY_FILE, else ${XDG_CONFIG_HOME:-~/.config}/dynod/key. Returns
+//  the client (caller owns result) or NULL after printing one line.
+act_client_t *cli_client_open (cli_t *cli);
 //  Prints `dyno COMMAND: <message>` on stderr. Returns `code`.
 int cli_fail (cli_t *cli, int code, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
 //  Prints `value` as indented JSON on stdout.
@@ -123,6 +129,8 @@ void cli_records_forget (const char *app);
 
 int cli_cmd_status (cli_t *cli, int argc, char **argv);
 int cli_cmd_ping (cli_t *cli, int argc, char **argv);
+//  hosts.c: the hosts (broker directory, scheduler placement).
+int cli_cmd_hosts (cli_t *cli, int argc, char **argv);
 //  apps.c: the apps release-keeper owns.
 int cli_cmd_apps (cli_t *cli, int argc, char **argv);
 int cli_cmd_apps_create (cli_t *cli, int argc, char **argv);

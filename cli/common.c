@@ -2,12 +2,14 @@
 //
 //  The parse of a command's arguments (its own options, the global ones
 //  every command takes: --json, --broker, --token, --help, and its
-//  operands), which app a command works on, one request and its answer,
-//  and the formats of times and users.
+//  operands), which app a command works on, the connection to the broker
+//  (CURVE when it is remote), one request and its answer, and the formats
+//  of times and users.
 
 #include "cli.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -156,6 +158,95 @@ cli_resolve_app (cli_t *cli, const char *given, char **app_p)
         return 0;
     return cli_fail (cli, CLI_EXIT_USAGE,
                      "no app: pass -a APP, set DYNOD_APP, or run this in the directory of an app");
+}
+
+//  The broker's public key: DYNOD_BROKER_KEY, else the credentials file's
+//  `broker_key` (written by `dynod up --join`). Caller owns result; NULL
+//  when neither is there.
+static char *
+s_broker_key (void)
+{
+    const char *env = getenv ("DYNOD_BROKER_KEY");
+    if (env && *env)
+        return act_strdup (env);
+    const char *base = getenv ("XDG_CONFIG_HOME");
+    char *path = base && *base ? act_sprintf ("%s/dynod/credentials", base)
+                               : act_sprintf ("%s/.config/dynod/credentials",
+                                              getenv ("HOME") ? getenv ("HOME") : "/root");
+    json_t *creds = json_load_file (path, 0, NULL);
+    free (path);
+    json_t *key = json_object_get (creds, "broker_key");
+    char *result = json_is_string (key) ? act_strdup (json_string_value (key)) : NULL;
+    json_decref (creds);
+    return result;
+}
+
+//  This user's key file: DYNOD_KEY_FILE, else ~/.config/dynod/key. Caller
+//  owns result.
+static char *
+s_key_file (void)
+{
+    const char *env = getenv ("DYNOD_KEY_FILE");
+    if (env && *env)
+        return act_strdup (env);
+    const char *base = getenv ("XDG_CONFIG_HOME");
+    return base && *base ? act_sprintf ("%s/dynod/key", base)
+                         : act_sprintf ("%s/.config/dynod/key", getenv ("HOME") ? getenv ("HOME") : "/root");
+}
+
+//  Fills `curve` for a CURVE connection (a broker key known, or a broker
+//  that is not loopback). Returns -1 with *use false (NULL security) or
+//  true, or an exit code after saying why.
+static int
+s_curve (cli_t *cli, act_curve_t *curve, char **server_key_p, bool *use)
+{
+    *server_key_p = s_broker_key ();
+    *use = *server_key_p || !act_endpoint_is_loopback (cli->broker);
+    if (!*use)
+        return -1;
+    if (!*server_key_p)
+        return cli_fail (cli, CLI_EXIT_NOBROKER, "the broker at %s is not loopback, so it takes CURVE: "
+                         "set DYNOD_BROKER_KEY to its public key (`dynod keys` on its host)", cli->broker);
+    if (!act_key_valid (*server_key_p))
+        return cli_fail (cli, CLI_EXIT_USAGE, "the broker key is not a CURVE public key (40 Z85 characters)");
+    curve->server_key = *server_key_p;
+    char *path = s_key_file ();
+    int rc = act_keypair_load (path, &curve->pair);
+    int code = -1;
+    if (rc == -ENOENT)
+        code = cli_fail (cli, CLI_EXIT_NOBROKER, "no key '%s': create it with `dynod keys --out %s`, "
+                         "then have the broker allow it (dynod keys allow KEY --host NAME)", path, path);
+    else if (rc)
+        code = cli_fail (cli, CLI_EXIT_NOBROKER, "cannot use the key '%s': %s", path,
+                         rc == ACT_EPROTO ? "not a key file (public=, secret= lines)" : act_strerror (rc));
+    free (path);
+    return code;
+}
+
+act_client_t *
+cli_client_open (cli_t *cli)
+{
+    act_curve_t curve;
+    memset (&curve, 0, sizeof curve);
+    char *server_key = NULL;
+    bool use = false;
+    int rc = 0;
+    act_client_t *client = NULL;
+    if (s_curve (cli, &curve, &server_key, &use) < 0)
+        client = act_client_new_curve (cli->broker, cli->token, "cli", CLI_TIMEOUT_MS,
+                                       use ? &curve : NULL, &rc);
+    act_keypair_wipe (&curve.pair);
+    free (server_key);
+    if (client || rc == 0)
+        return client;
+    if (rc == ACT_EAUTH)
+        cli_fail (cli, CLI_EXIT_NOBROKER, "the broker at %s refused the API token or this key", cli->broker);
+    else if (use && rc == ACT_ETIMEDOUT)
+        cli_fail (cli, CLI_EXIT_NOBROKER, "no CURVE handshake with the broker at %s: is it up, is "
+                  "DYNOD_BROKER_KEY its key, and is this key on its allow-list?", cli->broker);
+    else
+        cli_fail (cli, CLI_EXIT_NOBROKER, "cannot reach the broker at %s: %s", cli->broker, act_strerror (rc));
+    return NULL;
 }
 
 msg_t *

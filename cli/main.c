@@ -22,6 +22,7 @@ typedef struct {
 static const cli_command_t s_commands [] = {
     { "status", cli_cmd_status, "show the broker and every actor: state, uptime, traffic, journal head" },
     { "ping",   cli_cmd_ping,   "check that an actor or the broker answers (optionally through the journal)" },
+    { "hosts",  cli_cmd_hosts,  "list the hosts: actors, dynos, memory used/free, last heartbeat" },
     { "apps",         cli_cmd_apps,         "list the apps" },
     { "apps:create",  cli_cmd_apps_create,  "create an app (NAME, or a random one) for this directory" },
     { "apps:info",    cli_cmd_apps_info,    "show an app: created, by, releases" },
@@ -153,15 +154,7 @@ cli_client (cli_t *cli)
         cli_fail (cli, CLI_EXIT_NOBROKER, "no API token: run `dynod up`, or set DYNOD_API_TOKEN or --token");
         return NULL;
     }
-    int rc;
-    cli->client = act_client_new (cli->broker, cli->token, "cli", CLI_TIMEOUT_MS, &rc);
-    if (!cli->client) {
-        if (rc == ACT_EAUTH)
-            cli_fail (cli, CLI_EXIT_NOBROKER, "the broker at %s refused the API token", cli->broker);
-        else
-            cli_fail (cli, CLI_EXIT_NOBROKER, "cannot reach the broker at %s: %s", cli->broker,
-                      act_strerror (rc));
-    }
+    cli->client = cli_client_open (cli);
     return cli->client;
 }
 

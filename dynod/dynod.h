@@ -61,4 +61,21 @@ int dnd_token_load (const char *data_dir, bool create, char **token_p);
 //  Caller owns result; NULL when neither exists.
 char *dnd_token_for (const char *data_dir);
 
+//  keys_cmd.c: `dynod keys`, and what up, broker and actor share.
+int dnd_cmd_keys (int argc, char **argv);
+#define DND_HOST_ID_LEN  32             // hex characters of <data>/host-id
+//  Reads <data>/host-id, creating it (0600, 32 random hex characters) if
+//  missing. Returns 0 with `out` filled, or a negative code.
+int dnd_host_id (const char *data, char out [DND_HOST_ID_LEN + 1]);
+//  <data>/keys/host.key. Caller owns result.
+char *dnd_host_key_path (const char *data);
+//  What a process with data directory `data` needs to reach `endpoint`:
+//  CURVE when a broker key is given (`broker_key`, else DYNOD_BROKER_KEY)
+//  or the endpoint is not loopback (then the key is required), with
+//  <data>/keys/host.key (*use true, `curve` filled; its server_key borrowed
+//  from the argument or the environment); else nothing (*use false).
+//  Returns 0, or prints `dynod WHO: <why>` and returns DND_EXIT_USAGE.
+int dnd_curve_for (const char *who, const char *endpoint, const char *data, const char *broker_key,
+                   act_curve_t *curve, bool *use);
+
 #endif

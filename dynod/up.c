@@ -56,6 +56,12 @@ typedef struct {
     char *token;
     char exe [4096];
     bool join;
+    const char *listen;             // --listen, borrowed from argv
+    const char *broker_key;         // --broker-key (or DYNOD_BROKER_KEY), borrowed
+    const char *host;               // --host, borrowed from argv
+    act_curve_t curve;              // to a joined broker over CURVE
+    char server_key [ACT_KEY_LEN + 1];  // curve.server_key points here
+    bool use_curve;
     int max_restarts;
     int window_s;
     up_child_t children [UP_CHILDREN_MAX];
@@ -226,10 +232,16 @@ s_gave_up (up_t *self, bool broker_only)
     return NULL;
 }
 
-//  How many actor children appear in a broker.status reply's peers.
+//  How many actor children appear in a broker.status reply's peers, as
+//  actors of this host (with --join, other hosts run the same names).
 static size_t
 s_registered (up_t *self, const msg_t *reply)
 {
+    char host [256] = "";
+    if (self->host)
+        snprintf (host, sizeof host, "%s", self->host);
+    else
+        gethostname (host, sizeof host - 1);
     size_t up = 0;
     for (size_t i = 0; i < self->child_count; i++) {
         if (s_is_broker (&self->children [i]))
@@ -238,7 +250,9 @@ s_registered (up_t *self, const msg_t *reply)
         json_t *peer;
         json_array_foreach (json_object_get (reply->body, "peers"), k, peer)
             if (strcmp (json_string_value (json_object_get (peer, "name")),
-                        self->children [i].name) == 0) {
+                        self->children [i].name) == 0
+            &&  strcmp (json_string_value (json_object_get (peer, "host")), host) == 0
+            &&  strcmp (json_string_value (json_object_get (peer, "role")), "actor") == 0) {
                 up++;
                 break;
             }
@@ -273,7 +287,8 @@ s_wait_ready (up_t *self, size_t *actors_up)
         }
         int rc;
         if (!client)
-            client = act_client_new (self->endpoint, self->token, "dynod", 500, &rc);
+            client = act_client_new_curve (self->endpoint, self->token, "dynod", 500,
+                                           self->use_curve ? &self->curve : NULL, &rc);
         if (!client)
             continue;
         msg_t *req = act_client_msg_new (client, MSG_TYPE_BROKER_STATUS, "broker");
@@ -303,6 +318,9 @@ s_write_credentials (up_t *self, char **path_p)
     json_t *creds = json_pack ("{s:s, s:s, s:s, s:i}", "broker", self->endpoint, "token", self->token,
                                "data", self->data, "logs",
                                logs && atoi (logs) > 0 ? atoi (logs) : DND_DEFAULT_LOGS_PORT);
+    //  `broker_key`: `dyno` talks CURVE to a joined broker too.
+    if (self->use_curve)
+        json_object_set_new (creds, "broker_key", json_string (self->server_key));
     char *text = json_dumps (creds, JSON_INDENT (2));
     if (rc == 0)
         rc = act_write_file (path, text, strlen (text), 0600);
@@ -365,12 +383,22 @@ s_parse (up_t *self, int argc, char **argv, char **actors)
         { "join", required_argument, NULL, 'j' },
         { "max-restarts", required_argument, NULL, 'm' },
         { "restart-window", required_argument, NULL, 'w' },
+        { "listen", required_argument, NULL, 'l' },
+        { "broker-key", required_argument, NULL, 'k' },
+        { "advertise", required_argument, NULL, 'A' },
+        { "router-addr", required_argument, NULL, 'R' },
+        { "host", required_argument, NULL, 'n' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c, port = DND_DEFAULT_BROKER_PORT;
-    while ((c = getopt_long (argc, argv, "d:b:H:S:L:a:j:m:w:h", opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "d:b:H:S:L:a:j:m:w:l:k:A:R:n:h", opts, NULL)) != -1) {
         switch (c) {
+            case 'l': self->listen = optarg; break;
+            case 'k': self->broker_key = optarg; break;
+            case 'A': setenv ("DYNOD_ADVERTISE_HOST", optarg, 1); break;
+            case 'R': setenv ("DYNOD_ROUTER_ADDR", optarg, 1); break;
+            case 'n': self->host = optarg; break;
             case 'd': free (self->data); self->data = act_strdup (optarg); break;
             case 'b': port = atoi (optarg); break;
             case 'H': setenv ("DYNOD_HTTP_PORT", optarg, 1); break;
@@ -382,20 +410,34 @@ s_parse (up_t *self, int argc, char **argv, char **actors)
             case 'w': self->window_s = atoi (optarg); break;
             case 'h':
                 printf ("usage: dynod up [--data DIR] [--broker-port N] [--http-port N] [--https-port N]\n"
-                        "                [--logs-port N] [--actors LIST] [--join ENDPOINT]\n"
+                        "                [--logs-port N] [--actors LIST] [--listen tcp://ADDR:PORT]\n"
+                        "                [--join ENDPOINT [--broker-key KEY]] [--host NAME]\n"
+                        "                [--advertise ADDR] [--router-addr ADDR]\n"
                         "                [--max-restarts N] [--restart-window SECONDS]\n"
                         "Starts the broker (unless --join) and the actors (default: all six) as\n"
                         "separate processes, restarts any that die (giving up on one that dies more\n"
                         "than N times in SECONDS; defaults 5 and 60), prints one ready line, and\n"
                         "stops everything on SIGTERM or Ctrl-C. Giving up on the broker stops\n"
-                        "everything too, with exit status 1.\n");
+                        "everything too, with exit status 1.\n"
+                        "--listen: the broker also listens there for other hosts, always with CURVE\n"
+                        "(docs/security.md). --join: run the actors against that broker instead,\n"
+                        "over CURVE with DIR/keys/host.key when it is not loopback or a broker key\n"
+                        "is given (--broker-key or DYNOD_BROKER_KEY). --host: the host name the\n"
+                        "actors give (default: the machine's). --advertise: the address the\n"
+                        "supervisor publishes for its dynos; --router-addr: where the router's\n"
+                        "listeners bind (default 127.0.0.1).\n");
                 return -1;
             default:
                 return DND_EXIT_USAGE;
         }
     }
-    if (optind != argc || port <= 0 || port > 65535 || self->max_restarts < 1 || self->window_s < 1) {
+    if (optind != argc || port <= 0 || port > 65535 || self->max_restarts < 1 || self->window_s < 1
+    ||  (self->listen && self->join) || (self->broker_key && !self->join)) {
         fprintf (stderr, "dynod up: bad arguments (see dynod up --help)\n");
+        return DND_EXIT_USAGE;
+    }
+    if (self->listen && strncmp (self->listen, "tcp://", 6) != 0) {
+        fprintf (stderr, "dynod up: --listen takes tcp://ADDR:PORT\n");
         return DND_EXIT_USAGE;
     }
     if (!self->endpoint)
@@ -409,7 +451,8 @@ s_build_children (up_t *self, const char *actors)
     if (!self->join) {
         char *argv [] = { act_strdup (self->exe), act_strdup ("broker"), act_strdup ("--data"),
                           act_strdup (self->data), act_strdup ("--endpoint"),
-                          act_strdup (self->endpoint), NULL };
+                          act_strdup (self->endpoint), self->listen ? act_strdup ("--listen") : NULL,
+                          self->listen ? act_strdup (self->listen) : NULL, NULL };
         s_child_add (self, "broker", argv);
     }
     char *list = act_strdup (actors ? actors : "");
@@ -424,7 +467,8 @@ s_build_children (up_t *self, const char *actors)
             continue;
         char *argv [] = { act_strdup (self->exe), act_strdup ("actor"), act_strdup (name),
                           act_strdup ("--broker"), act_strdup (self->endpoint), act_strdup ("--data"),
-                          act_strdup (self->data), NULL };
+                          act_strdup (self->data), self->host ? act_strdup ("--host") : NULL,
+                          self->host ? act_strdup (self->host) : NULL, NULL };
         s_child_add (self, name, argv);
     }
     //  Every name in --actors must be an actor.
@@ -437,6 +481,31 @@ s_build_children (up_t *self, const char *actors)
         }
     free (list);
     return rc;
+}
+
+//  The host id (created), and CURVE to a joined broker: its key reaches the
+//  actors through DYNOD_BROKER_KEY. Returns 0 or an exit code.
+static int
+s_setup_identity (up_t *self)
+{
+    char host_id [DND_HOST_ID_LEN + 1];
+    int rc = dnd_host_id (self->data, host_id);
+    if (rc) {
+        fprintf (stderr, "dynod up: cannot read or create '%s/host-id': %s\n", self->data, act_strerror (rc));
+        return DND_EXIT_FAIL;
+    }
+    if (!self->join) {
+        //  Our own broker's loopback endpoint uses NULL security.
+        unsetenv ("DYNOD_BROKER_KEY");
+        return 0;
+    }
+    rc = dnd_curve_for ("up", self->endpoint, self->data, self->broker_key, &self->curve, &self->use_curve);
+    if (rc || !self->use_curve)
+        return rc;
+    snprintf (self->server_key, sizeof self->server_key, "%s", self->curve.server_key);
+    self->curve.server_key = self->server_key;
+    setenv ("DYNOD_BROKER_KEY", self->server_key, 1);
+    return 0;
 }
 
 //  Parses the arguments and prepares the child table and the token.
@@ -462,6 +531,8 @@ s_setup (up_t *self, int argc, char **argv)
     if (!rc)
         rc = s_build_children (self, actors);
     free (actors);
+    if (!rc)
+        rc = s_setup_identity (self);
     if (!rc && !(self->token = dnd_token_for (self->data))
     &&  (self->join || dnd_token_load (self->data, true, &self->token))) {
         fprintf (stderr, "dynod up: no API token: set DYNOD_API_TOKEN or create %s/api-token\n", self->data);
@@ -544,6 +615,7 @@ s_release (up_t *self)
     free (self->data);
     free (self->endpoint);
     free (self->token);
+    act_keypair_wipe (&self->curve.pair);
 }
 
 int

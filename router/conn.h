@@ -102,6 +102,7 @@ typedef struct {
     rtr_tls_t *tls;             // borrowed, may be NULL
     rtr_challenges_t *challenges; // borrowed, may be NULL
     rtr_timeouts_t to;
+    const char *listen_addr;    // borrowed, may be NULL (127.0.0.1)
     int http_port, https_port;
 } rtr_shared_t;
 

@@ -66,6 +66,7 @@ rtr_http_new (const rtr_http_config_t *config, int *err)
     self->sh = (rtr_shared_t) {
         .table = config->table, .logq = config->logq, .hosts = config->hosts,
         .tls = config->tls, .challenges = config->challenges,
+        .listen_addr = config->listen_addr,
         .http_port = config->http_port, .https_port = config->https_port,
     };
     rtr_timeouts_from_env (&self->sh.to);

@@ -51,6 +51,7 @@ typedef struct {
     rtr_hosts_t *hosts;         // NULL: only `APP.localhost` names an app
     rtr_tls_t *tls;             // NULL: no HTTPS listener
     rtr_challenges_t *challenges; // NULL: every ACME challenge is 404
+    const char *listen_addr;    // IPv4 address the listeners bind; NULL: 127.0.0.1
     int http_port;
     int https_port;             // used when `tls` is set
     int workers;                // 0: DYNOD_ROUTER_WORKERS, else one per core

@@ -1,6 +1,8 @@
 //  router - the HTTP(S) front door (one instance per host)
 //
-//  Accepts: dyno.state (topic `dyno.state`), route.app (topic `route.app`,
+//  Accepts: dyno.state (topic `dyno.state`), actor.down (topic `actor.down`:
+//           a lost dyno-supervisor's dynos are forgotten at once, so no
+//           request goes to a host the broker gave up on), route.app (topic `route.app`,
 //           from release-keeper: an app's domains and flags, applied to
 //           hosts.c, and its certificates, to tls.c), acme.challenge (topic `acme.challenge`, from
 //           release-keeper: HTTP-01 answers, challenges.c); status, ping,
@@ -9,9 +11,10 @@
 //  Emits:   log.batch to log-plex (one `dynod[router]` line per request,
 //           batched by logq.c); status.reply, pong.
 //  State:   the routing table (table.c), shared with the HTTP thread
-//           (http.c, proxy.c) that serves 127.0.0.1:DYNOD_HTTP_PORT
-//           (default 8080). Nothing is durable: the table is learned again
-//           from dyno.state events.
+//           (http.c, proxy.c) that serves DYNOD_ROUTER_ADDR (default
+//           127.0.0.1; an IPv4 address, 0.0.0.0 for every interface) on
+//           DYNOD_HTTP_PORT (default 8080). Nothing is durable: the table
+//           is learned again from dyno.state events.
 
 #include "router.h"
 #include "challenges.h"
@@ -21,10 +24,14 @@
 #include "table.h"
 #include "tls.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define RTR_HTTP_PORT   8080
 #define RTR_HTTPS_PORT  8443
+#define RTR_ADDR        "127.0.0.1"
+#define RTR_SUPERVISOR  "dyno-supervisor"
 
 typedef struct {
     rtr_table_t *table;         // owned
@@ -36,7 +43,9 @@ typedef struct {
     int https_port;
     rtr_http_t *http;           // owned; NULL when the port could not be bound
     int port;
+    char addr [INET_ADDRSTRLEN];    // what the listeners bind
     uint64_t states;            // dyno.state events applied
+    uint64_t sups_lost;         // dyno-supervisors whose dynos were forgotten
 } rtr_state_t;
 
 static void
@@ -70,15 +79,27 @@ s_create (act_t *act)
         act_log_error ("no HTTPS: %s", tls_err);
     port = getenv ("DYNOD_HTTP_PORT");
     self->port = port && atoi (port) > 0 && atoi (port) < 65536 ? atoi (port) : RTR_HTTP_PORT;
-    int err = 0;
-    rtr_http_config_t http = {
-        .table = self->table, .logq = self->logq, .hosts = self->hosts,
-        .challenges = self->challenges, .http_port = self->port,
-        .tls = self->tls, .https_port = self->https_port,
-    };
-    self->http = rtr_http_new (&http, &err);
-    if (!self->http)
-        act_log_error ("cannot listen on '127.0.0.1:%d': %s", self->port, act_strerror (err));
+    const char *addr = getenv ("DYNOD_ROUTER_ADDR");
+    struct in_addr parsed;
+    if (!addr || !*addr)
+        addr = RTR_ADDR;
+    if (inet_pton (AF_INET, addr, &parsed) != 1)
+        //  Bad input changes nothing: no listener on a guessed address.
+        act_log_error ("not listening: DYNOD_ROUTER_ADDR '%.64s' is not an IPv4 address "
+                       "(such as 127.0.0.1, 10.0.0.2 or 0.0.0.0)", addr);
+    else {
+        inet_ntop (AF_INET, &parsed, self->addr, sizeof self->addr);
+        int err = 0;
+        rtr_http_config_t http = {
+            .table = self->table, .logq = self->logq, .hosts = self->hosts,
+            .challenges = self->challenges, .listen_addr = self->addr, .http_port = self->port,
+            .tls = self->tls, .https_port = self->https_port,
+        };
+        self->http = rtr_http_new (&http, &err);
+        if (!self->http)
+            act_log_error ("cannot listen on '%s:%d': %s", self->addr, self->port,
+                           act_strerror (err));
+    }
     act_watch_fd (act, rtr_logq_fd (self->logq), s_on_logq, NULL);
     return self;
 }
@@ -107,10 +128,32 @@ s_on_dyno_state (void *state, act_t *act, msg_t *msg)
     const char *app = msg_str (msg, "app", NULL), *id = msg_str (msg, "id", NULL);
     const char *name = msg_str (msg, "name", NULL), *type = msg_str (msg, "type", NULL);
     const char *st = msg_str (msg, "state", NULL), *host = msg_str (msg, "host", NULL);
-    if (!app || !id || !name || !type || !st || !host)
+    const char *sup = msg_str (msg, "supervisor", NULL);
+    if (!app || !id || !name || !type || !st || !host || !sup)
         return 0;               // the message table checked the schema already
-    rtr_table_apply (self->table, app, id, name, type, st, host, (int) msg_int (msg, "port", 0));
+    rtr_table_apply (self->table, app, id, sup, name, type, st, host,
+                     (int) msg_int (msg, "port", 0));
     self->states++;
+    return 0;
+}
+
+//  An actor left or missed its heartbeats: when it is a dyno-supervisor,
+//  its dynos may be cut off with it (or replaced on another host by now),
+//  so none of them is routed to any more. If it comes back, it publishes
+//  the state of each dyno it still runs.
+static int
+s_on_actor_down (void *state, act_t *act, msg_t *msg)
+{
+    (void) act;
+    rtr_state_t *self = state;
+    if (!act_msg_from_actor (msg, "broker")
+    ||  strcmp (msg_str (msg, "name", ""), RTR_SUPERVISOR) != 0)
+        return 0;
+    char sup [MSG_ADDR_MAX];
+    snprintf (sup, sizeof sup, "%s@%s", RTR_SUPERVISOR, msg_str (msg, "instance", ""));
+    size_t dropped = rtr_table_drop_sup (self->table, sup);
+    self->sups_lost++;
+    act_log_info ("forgot %zu web dynos of %s (%s)", dropped, sup, msg_str (msg, "reason", "down"));
     return 0;
 }
 
@@ -150,6 +193,8 @@ s_status (void *state, json_t *detail)
     json_object_set_new (detail, "web_dynos_up",
                          json_integer ((json_int_t) rtr_table_up_count (self->table)));
     json_object_set_new (detail, "dyno_states", json_integer ((json_int_t) self->states));
+    json_object_set_new (detail, "listen_addr", json_string (self->addr));
+    json_object_set_new (detail, "supervisors_lost", json_integer ((json_int_t) self->sups_lost));
     json_object_set_new (detail, "requests",
                          json_integer ((json_int_t) (self->http ? rtr_http_requests (self->http) : 0)));
     if (self->http) {
@@ -178,10 +223,12 @@ s_status (void *state, json_t *detail)
 
 static const act_route_t s_routes [] = {
     { MSG_TYPE_DYNO_STATE, s_on_dyno_state },
+    { MSG_TYPE_ACTOR_DOWN, s_on_actor_down },
     { MSG_TYPE_ROUTE_APP,  s_on_route_app },
     { MSG_TYPE_ACME_CHALLENGE, s_on_acme_challenge },
 };
-static const char *const s_topics [] = { "dyno.state", "route.app", "acme.challenge", NULL };
+static const char *const s_topics [] = { "dyno.state", "actor.down", "route.app", "acme.challenge",
+                                         NULL };
 
 static const act_def_t s_def = {
     .name = "router",

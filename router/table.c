@@ -18,6 +18,7 @@ typedef enum { S_STARTING, S_UP, S_CRASHED, S_OTHER } rtr_state_t;
 
 typedef struct {
     rtr_backend_t be;
+    char sup [RTR_SUP_MAX];     // the supervisor that reported it
     rtr_state_t state;
     int64_t sidelined_until;    // monotonic ms
 } rtr_dyno_t;
@@ -84,8 +85,8 @@ s_copy (char *dst, size_t cap, const char *src)
 }
 
 void
-rtr_table_apply (rtr_table_t *self, const char *app_name, const char *id, const char *name,
-                 const char *type, const char *state, const char *host, int port)
+rtr_table_apply (rtr_table_t *self, const char *app_name, const char *id, const char *sup,
+                 const char *name, const char *type, const char *state, const char *host, int port)
 {
     pthread_mutex_lock (&self->lock);
     rtr_app_t *app = s_app (self, app_name, true);
@@ -95,7 +96,7 @@ rtr_table_apply (rtr_table_t *self, const char *app_name, const char *id, const 
     }
     size_t at = app->count;
     for (size_t i = 0; i < app->count; i++)
-        if (strcmp (app->dynos [i].be.id, id) == 0)
+        if (strcmp (app->dynos [i].be.id, id) == 0 && strcmp (app->dynos [i].sup, sup) == 0)
             at = i;
     if (strcmp (state, "down") == 0) {
         if (at < app->count)
@@ -113,6 +114,7 @@ rtr_table_apply (rtr_table_t *self, const char *app_name, const char *id, const 
     }
     rtr_dyno_t *dyno = &app->dynos [at];
     s_copy (dyno->be.id, sizeof dyno->be.id, id);
+    s_copy (dyno->sup, sizeof dyno->sup, sup);
     s_copy (dyno->be.name, sizeof dyno->be.name, name);
     s_copy (dyno->be.host, sizeof dyno->be.host, host);
     dyno->be.port = port;
@@ -122,6 +124,25 @@ rtr_table_apply (rtr_table_t *self, const char *app_name, const char *id, const 
     if (dyno->state == S_UP && port <= 0)
         dyno->state = S_STARTING;       // nowhere to send requests
     pthread_mutex_unlock (&self->lock);
+}
+
+size_t
+rtr_table_drop_sup (rtr_table_t *self, const char *sup)
+{
+    size_t dropped = 0;
+    pthread_mutex_lock (&self->lock);
+    for (size_t i = 0; i < self->count; i++) {
+        rtr_app_t *app = &self->apps [i];
+        for (size_t j = 0; j < app->count; )
+            if (strcmp (app->dynos [j].sup, sup) == 0) {
+                app->dynos [j] = app->dynos [--app->count];
+                dropped++;
+            }
+            else
+                j++;
+    }
+    pthread_mutex_unlock (&self->lock);
+    return dropped;
 }
 
 static bool
@@ -196,14 +217,20 @@ rtr_table_pick (rtr_table_t *self, const char *app_name, uint64_t rnd,
     return rc;
 }
 
-//  Under the lock.
+//  Under the lock. The entry after `after` (NULL: the first) with dyno id
+//  `id`, or NULL: one per supervisor that reported it.
 static rtr_dyno_t *
-s_dyno (rtr_table_t *self, const char *id)
+s_dyno (rtr_table_t *self, const char *id, const rtr_dyno_t *after)
 {
+    bool passed = after == NULL;
     for (size_t i = 0; i < self->count; i++)
-        for (size_t j = 0; j < self->apps [i].count; j++)
-            if (strcmp (self->apps [i].dynos [j].be.id, id) == 0)
-                return &self->apps [i].dynos [j];
+        for (size_t j = 0; j < self->apps [i].count; j++) {
+            rtr_dyno_t *dyno = &self->apps [i].dynos [j];
+            if (!passed)
+                passed = dyno == after;
+            else if (strcmp (dyno->be.id, id) == 0)
+                return dyno;
+        }
     return NULL;
 }
 
@@ -212,8 +239,7 @@ rtr_table_sideline (rtr_table_t *self, const char *id, int ms)
 {
     int64_t until = s_now_ms () + ms;
     pthread_mutex_lock (&self->lock);
-    rtr_dyno_t *dyno = s_dyno (self, id);
-    if (dyno)
+    for (rtr_dyno_t *dyno = s_dyno (self, id, NULL); dyno; dyno = s_dyno (self, id, dyno))
         dyno->sidelined_until = until;
     pthread_mutex_unlock (&self->lock);
 }
@@ -222,8 +248,9 @@ bool
 rtr_table_is_up (rtr_table_t *self, const char *id)
 {
     pthread_mutex_lock (&self->lock);
-    rtr_dyno_t *dyno = s_dyno (self, id);
-    bool up = dyno && dyno->state == S_UP;
+    bool up = false;
+    for (rtr_dyno_t *dyno = s_dyno (self, id, NULL); dyno && !up; dyno = s_dyno (self, id, dyno))
+        up = dyno->state == S_UP;
     pthread_mutex_unlock (&self->lock);
     return up;
 }

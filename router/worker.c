@@ -527,12 +527,17 @@ s_run (void *arg)
     return NULL;
 }
 
-//  A listening socket on 127.0.0.1:`port` that other workers share.
+//  A listening socket on `host`:`port` (host an IPv4 address; NULL:
+//  127.0.0.1) that other workers share.
 static int
-s_listen (int port, int *err)
+s_listen (const char *host, int port, int *err)
 {
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
                                 .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    if (host && inet_pton (AF_INET, host, &addr.sin_addr) != 1) {
+        *err = -EINVAL;
+        return -1;
+    }
     int one = 1;
     int fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0
@@ -564,9 +569,9 @@ rtr_worker_new (const rtr_shared_t *sh, int *err)
     if (self->epfd < 0 || self->wakefd < 0)
         rc = -errno;
     if (!rc)
-        self->http_end.fd = s_listen (sh->http_port, &rc);
+        self->http_end.fd = s_listen (sh->listen_addr, sh->http_port, &rc);
     if (!rc && sh->tls)
-        self->https_end.fd = s_listen (sh->https_port, &rc);
+        self->https_end.fd = s_listen (sh->listen_addr, sh->https_port, &rc);
     if (!rc) {
         self->pool = rtr_pool_new (self->epfd);
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &self->http_end };

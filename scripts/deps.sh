@@ -5,7 +5,9 @@
 #   scripts/deps.sh --fuzz   also clang and its runtime, for `make fuzz`
 #   scripts/deps.sh --test   also what the tests drive: Chromium (headless,
 #                            for the log page's browser test; ~350 MB), socat,
-#                            pebble (the ACME test CA)
+#                            pebble (the ACME test CA), iproute2 (the
+#                            network namespaces of tests/hosts), faketime
+#                            (a host whose clock is off, test_curve.sh)
 #   scripts/deps.sh --bench  also the peers benchmarks measure against:
 #                            haproxy, nginx, wrk, rsyslog
 set -euo pipefail
@@ -21,7 +23,7 @@ packages=(
 )
 case "${1:-}" in
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
-    --test) packages+=(chromium socat pebble) ;;
+    --test) packages+=(chromium socat pebble iproute2 faketime) ;;
     --bench) packages+=(haproxy nginx wrk rsyslog) ;;
 esac
 

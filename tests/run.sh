@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the unit runner, each integration script, the browser
+# Runs every test: the unit runner, each integration script, the multi-host
+# test bed (tests/hosts, docs/testbed.md), the browser
 # tests (headless Chromium), and the fuzz corpus replay. Each part prints `ok NAME` or `FAIL NAME: why` per test;
 # this script counts them and ends with `N passed, N failed`.
 #
@@ -41,6 +42,10 @@ for t in "$here"/integration/*.sh; do
     [ -e "$t" ] || continue
     [ "$(basename "$t")" = lib.sh ] && continue
     run_part "integration/$(basename "$t" .sh)" 300 bash "$t"
+done
+for t in "$here"/hosts/test_*.sh; do     # the multi-host test bed (root: network namespaces)
+    [ -e "$t" ] || continue
+    run_part "hosts/$(basename "$t" .sh)" 240 bash "$t"
 done
 for t in "$here"/browser/*.sh; do
     [ -e "$t" ] || continue

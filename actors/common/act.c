@@ -346,6 +346,8 @@ s_connect (act_t *self)
     zmq_setsockopt (self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt (self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (self->cfg.curve && act_curve_client_apply (self->sock, self->cfg.curve) != 0)
+        act_log_error ("cannot set up CURVE: %s", zmq_strerror (errno));
     if (zmq_connect (self->sock, self->cfg.broker)) {
         act_log_error ("cannot connect to '%s': %s", self->cfg.broker, zmq_strerror (errno));
         s_schedule_reconnect (self, "connect failed");
@@ -355,6 +357,11 @@ s_connect (act_t *self)
     msg_set_str (hello, "name", self->def->name);
     msg_set_str (hello, "instance", self->cfg.instance);
     msg_set_str (hello, "host", self->cfg.host);
+    if (self->cfg.host_id)
+        msg_set_str (hello, "host_id", self->cfg.host_id);
+    //  The host's real clock, not an injected one: the broker compares it
+    //  with its own.
+    hello->ts = act_wall_ms ();
     msg_set_int (hello, "pid", getpid ());
     msg_set_str (hello, "role", "actor");
     msg_set_str (hello, "token", self->cfg.token ? self->cfg.token : "");
@@ -487,6 +494,7 @@ s_on_runtime (act_t *self, msg_t *msg)
                                   journal, self->broker_id);
                     self->restored_seq = 0;
                     self->last_seq = 0;
+                    self->snap.due = true;      // the broker's copy is of the old one
                 }
                 snprintf (self->broker_id, sizeof self->broker_id, "%s", journal);
                 act_restore_start (self);
@@ -505,7 +513,11 @@ s_on_runtime (act_t *self, msg_t *msg)
                 s_schedule_reconnect (self, "refused");
                 return true;
             }
-            return false;       // an error answering one of our requests
+            //  An error answering one of our requests (or a snapshot's).
+            return act_snapshot_on_reply (self, msg);
+        case MSG_TYPE_SNAPSHOT_SAVED:
+        case MSG_TYPE_SNAPSHOT_PART:
+            return act_snapshot_on_reply (self, msg);
         case MSG_TYPE_JOURNAL_BATCH:
             return act_restore_on_batch (self, msg);
         case MSG_TYPE_STATUS:
@@ -685,6 +697,7 @@ act_release (act_t *self)
     for (size_t i = 0; i < self->restore_held_len; i++)
         msg_destroy (&self->restore_held [i]);
     free (self->restore_held);
+    act_snapshot_release (self);
     free (self->outq);
     free (self->requests);
     act_seen_release (&self->seen);
@@ -753,9 +766,12 @@ act_run (const act_def_t *def, const act_config_t *cfg)
         }
         if (sock_ready)
             s_recv_all (self);
-        if (!self->stopping)
+        if (!self->stopping) {
             s_tick (self);
-        if (!self->stopping && self->def->tick)
+            act_snapshot_tick (self);
+        }
+        //  Not on the empty state a restore has yet to fill.
+        if (!self->stopping && self->def->tick && !act_snapshot_pending (self))
             self->def->tick (self->state, self);
     }
     act_snapshot_write (self);

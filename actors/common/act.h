@@ -1,8 +1,9 @@
 //  act - the runtime every actor runs on
 //
 //  An actor is a definition (act_def_t: name, handler table, hooks) run by
-//  act_run, which owns the loop: connect a DEALER socket to the broker, say
-//  hello, heartbeat both ways, reconnect with back-off when the broker goes
+//  act_run, which owns the loop: connect a DEALER socket to the broker (over
+//  CURVE when act_config_t.curve is set: docs/security.md), say hello (with
+//  the host id, and the host's real clock as its ts), heartbeat both ways, reconnect with back-off when the broker goes
 //  quiet, decode each message, drop duplicates, dispatch through the handler
 //  table by type, answer `status`, `ping` and `stop` itself, acknowledge
 //  durable messages with `delivered`, and stop cleanly on SIGTERM/SIGINT.
@@ -20,6 +21,7 @@
 #define ACT_H
 
 #include "act_base.h"
+#include "act_curve.h"
 #include "../../messages/msg.h"
 
 typedef struct act act_t;
@@ -67,6 +69,10 @@ typedef struct {
     uint64_t seed;                      // 0: from the OS
     int heartbeat_ms;                   // default ACT_HEARTBEAT_MS
     int liveness;                       // default ACT_LIVENESS
+    const char *host_id;                // <data>/host-id, sent in hello; may be NULL
+    //  CURVE for a broker that is not on loopback (borrowed, valid while
+    //  act_run runs); NULL: NULL security.
+    const act_curve_t *curve;
 } act_config_t;
 
 #define ACT_HEARTBEAT_MS     1000

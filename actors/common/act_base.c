@@ -274,30 +274,17 @@ act_write_file (const char *path, const void *data, size_t len, int mode)
     int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t) mode);
     if (fd < 0)
         return -errno;
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t n = write (fd, p, left);
-        if (n < 0) {
-            int rc = -errno;
-            close (fd);
-            unlink (tmp);
-            return rc;
-        }
-        p += n;
-        left -= (size_t) n;
-    }
-    if (fsync (fd) || close (fd)) {
-        int rc = -errno;
+    int rc = act_write_all (fd, data, len);
+    if (rc) {
+        close (fd);
         unlink (tmp);
         return rc;
     }
-    if (rename (tmp, path)) {
-        int rc = -errno;
+    if (fsync (fd) || close (fd) || rename (tmp, path)) {
+        rc = -errno;
         unlink (tmp);
-        return rc;
     }
-    return 0;
+    return rc;
 }
 
 int
@@ -336,4 +323,31 @@ act_read_file (const char *path, char **data_p, size_t *len_p)
     if (len_p)
         *len_p = len;
     return 0;
+}
+
+int
+act_write_all (int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write (fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        p += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+int
+act_sync_dir (const char *dir)
+{
+    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync (fd) ? -errno : 0;
+    close (fd);
+    return rc;
 }

@@ -90,5 +90,9 @@ int act_mkdir_p (const char *path, int mode);
 int act_write_file (const char *path, const void *data, size_t len, int mode);
 //  Reads a whole file; caller owns *data_p (NUL-terminated for convenience).
 int act_read_file (const char *path, char **data_p, size_t *len_p);
+//  Writes all `len` bytes to `fd` (retrying short writes and EINTR).
+int act_write_all (int fd, const void *data, size_t len);
+//  fsyncs the folder `dir`, so a rename into it is durable.
+int act_sync_dir (const char *dir);
 
 #endif

@@ -152,6 +152,13 @@ act_client_send_durable (act_client_t *self, msg_t **msg_p, int timeout_ms, uint
 act_client_t *
 act_client_new (const char *endpoint, const char *token, const char *name, int timeout_ms, int *rc)
 {
+    return act_client_new_curve (endpoint, token, name, timeout_ms, NULL, rc);
+}
+
+act_client_t *
+act_client_new_curve (const char *endpoint, const char *token, const char *name, int timeout_ms,
+                      const act_curve_t *curve, int *rc)
+{
     act_client_t *self = act_calloc (1, sizeof *self);
     self->tag = CLIENT_TAG;
     act_rng_init (&self->rng, act_seed_from_os ());
@@ -165,7 +172,8 @@ act_client_new (const char *endpoint, const char *token, const char *name, int t
     zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt (self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt (self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (zmq_connect (self->sock, endpoint)) {
+    if ((curve && (*rc = act_curve_client_apply (self->sock, curve)) != 0)
+    ||  zmq_connect (self->sock, endpoint)) {
         *rc = -errno;
         act_client_destroy (&self);
         return NULL;
@@ -179,8 +187,17 @@ act_client_new (const char *endpoint, const char *token, const char *name, int t
     msg_set_int (hello, "pid", getpid ());
     msg_set_str (hello, "role", "client");
     msg_set_str (hello, "token", token ? token : "");
+    //  A handshake the broker refuses (a CURVE key it does not allow, the
+    //  wrong security) ends the connection for good: ZeroMQ then has no pipe
+    //  to queue on and a blocking send would wait forever. Until the broker
+    //  has answered, sends give up with the hello's deadline.
+    int sndtimeo = timeout_ms, forever = -1;
+    zmq_setsockopt (self->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
     msg_t *reply = NULL;
     *rc = act_client_call (self, &hello, timeout_ms, &reply);
+    if (*rc == -EAGAIN)
+        *rc = ACT_ETIMEDOUT;
+    zmq_setsockopt (self->sock, ZMQ_SNDTIMEO, &forever, sizeof forever);
     if (*rc == 0 && reply->type->id != MSG_TYPE_WELCOME)
         *rc = ACT_EPROTO;
     //  The broker drops peers silent for `liveness` of its intervals: keep

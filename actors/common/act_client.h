@@ -9,6 +9,7 @@
 #define ACT_CLIENT_H
 
 #include "act_base.h"
+#include "act_curve.h"
 #include "../../messages/msg.h"
 
 typedef struct act_client act_client_t;
@@ -19,6 +20,11 @@ typedef struct act_client act_client_t;
 //  broker refused the hello.
 act_client_t *act_client_new (const char *endpoint, const char *token, const char *name,
                               int timeout_ms, int *rc);
+//  As act_client_new, over CURVE when `curve` is not NULL (borrowed: used
+//  only during the call). A broker that refuses the key never answers the
+//  handshake: *rc is then ACT_ETIMEDOUT.
+act_client_t *act_client_new_curve (const char *endpoint, const char *token, const char *name,
+                                    int timeout_ms, const act_curve_t *curve, int *rc);
 void act_client_destroy (act_client_t **self_p);
 
 //  A new message from this client (fresh id, from, ts). Caller owns result.

@@ -36,6 +36,21 @@ typedef struct {
     void *arg;
 } act_watch_t;
 
+//  The snapshot's journey between this host and the broker (act_snapshot.c).
+typedef struct {
+    json_t *local;                      // the local file, parsed, until applied
+    bool pending;                       // the restore hook has not run yet
+    bool fetching;                      // waiting for a snapshot.part
+    char req [MSG_ID_LEN + 1];          // id of the outstanding snapshot.get
+    char *data;                         // the broker's copy, parts so far
+    size_t len;
+    int64_t next;                       // the part asked for
+    int64_t parts, size, seq;           // as its part 0 said
+    uint64_t gen;                       // of the last snapshot restored or written
+    bool due;                           // one was skipped or not sent: write one soon
+    int64_t soon_at;                    // act_snapshot_soon: write then (monotonic ms); 0: no
+} act_snap_t;
+
 struct act {
     const act_def_t *def;               // borrowed, static
     act_config_t cfg;                   // strings borrowed from the caller
@@ -75,6 +90,7 @@ struct act {
     uint64_t restore_next;              // next seq to ask the broker for
     msg_t **restore_held;               // durable deliveries held meanwhile
     size_t restore_held_len;
+    act_snap_t snap;
     bool stopping;
     act_watch_t *watches;               // owned, watch_cap slots
     size_t watch_count, watch_cap;
@@ -118,12 +134,27 @@ int act_init (act_t *self, const act_def_t *def, const act_config_t *cfg);
 void act_release (act_t *self);
 
 //  Snapshot and restore (act_snapshot.c).
+//  Reads the local snapshot (applied later, see act_restore_start). Returns
+//  0, or a negative code when it is there but cannot be read.
 int act_restore_load (act_t *self);
+//  At each welcome: asks the broker for its copy of the snapshot (first
+//  time), or the journal after it (a restore under way), or sends a
+//  snapshot that is due.
 void act_restore_start (act_t *self);
 bool act_restore_on_batch (act_t *self, msg_t *msg);
-//  Takes *msg_p while a restore is running and returns true.
+//  Takes *msg_p while a restore is running and returns true: durable
+//  deliveries, and commands while the restore hook has not run.
 bool act_restore_hold (act_t *self, msg_t **msg_p);
+//  True until the restore hook has run (the actor's tick waits).
+bool act_snapshot_pending (act_t *self);
+//  Handles snapshot.saved, snapshot.part and an `error` answering
+//  snapshot.put or snapshot.get; returns true when `msg` was one of them.
+bool act_snapshot_on_reply (act_t *self, msg_t *msg);
 void act_snapshot_maybe (act_t *self);
+//  Writes the snapshot file and sends it to the broker.
 void act_snapshot_write (act_t *self);
+void act_snapshot_release (act_t *self);
+//  Writes the snapshot act_snapshot_soon asked for, once it is due.
+void act_snapshot_tick (act_t *self);
 
 #endif

@@ -5,11 +5,14 @@
 //           client), blob.chunk / config.vars / error (answers to its own
 //           blob.get and config.get), actor.up (topic: a scheduler that
 //           comes up is sent a dyno.report, a router the state of every
-//           dyno); plus status, ping, stop (answered by the runtime).
+//           dyno; its own, after the broker had lost it (a partition),
+//           both: a report at once and every dyno's state published);
+//           plus status, ping, stop (answered by the runtime).
 //  Emits:   dyno.state (topic dyno.state, every state change; to a router
 //           that comes up, one per dyno), dyno.report
 //           (to the scheduler: at start, when it comes up, every
-//           DYNOD_REPORT_MS), log.batch (to log-plex: the dynos' output as
+//           DYNOD_REPORT_MS; at once when it registers again),
+//           log.batch (to log-plex: the dynos' output as
 //           `app[NAME]`, the supervisor's lines as `dynod[NAME]`), blob.get
 //           (release-keeper), config.get (config-keeper), run.output and
 //           run.exit (attached clients), error (a malformed dyno.assign).
@@ -301,13 +304,32 @@ s_on_reply (void *state, act_t *act, msg_t *msg)
     return 0;
 }
 
+//  Publishes the state of every dyno on topic dyno.state.
+static void
+s_publish_all (sup_t *self)
+{
+    for (size_t i = 0; i < self->dyno_count; i++)
+        sup_publish_state (self, sup_dyno_state_body (self->dynos [i]));
+}
+
 static int
 s_on_actor_up (void *state, act_t *act, msg_t *msg)
 {
     sup_t *self = state;
     const char *name = msg_str (msg, "name", "");
+    char *address = act_sprintf ("%s@%s", name, msg_str (msg, "instance", ""));
+    bool me = strcmp (address, act_address (act)) == 0;
+    free (address);
     if (strcmp (name, "scheduler") == 0)
         self->report_at = 0;
+    //  Registered (again): after a partition the broker had given this
+    //  supervisor up, so the routers forgot its dynos and the scheduler
+    //  placed them elsewhere. The report lets the scheduler stop what was
+    //  replaced at once; the states let routers route to what it keeps.
+    else if (me) {
+        self->report_at = 0;
+        s_publish_all (self);
+    }
     //  A router that (re)starts knows no dyno: tell it the state of each
     //  one here, as it would have heard them on topic dyno.state.
     else if (strcmp (name, "router") == 0) {

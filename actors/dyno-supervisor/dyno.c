@@ -65,7 +65,8 @@ sup_dyno_state_body (const sup_dyno_t *self)
     json_t *body = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:O, s:s, s:O, s:b, s:i}",
                               "app", self->app, "id", self->id, "name", self->name, "type", self->type,
                               "state", self->state, "since_ms", (json_int_t) self->since_ms,
-                              "supervisor", act_address (self->sup->act), "host", "127.0.0.1",
+                              "supervisor", act_address (self->sup->act),
+                              "host", self->sup->settings.advertise,
                               "release", json_object_get (self->spec, "release"),
                               "command", self->command,
                               "size", json_object_get (self->spec, "size") ? json_object_get (self->spec, "size")

@@ -5,6 +5,7 @@
 #include "settings.h"
 #include "../common/act_base.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,21 @@ sup_settings_load (sup_settings_t *self)
     const char *table = getenv ("DYNOD_RESTART_BACKOFF_MS");
     if (table && *table && sup_backoff_parse (&self->backoff, table))
         act_log_warn ("ignoring DYNOD_RESTART_BACKOFF_MS='%s': not a comma list of ms", table);
+    snprintf (self->advertise, sizeof self->advertise, "%s", SUP_ADVERTISE_DEFAULT);
+    const char *advertise = getenv ("DYNOD_ADVERTISE_HOST");
+    if (advertise && *advertise && sup_advertise_parse (advertise, self->advertise))
+        act_log_error ("ignoring DYNOD_ADVERTISE_HOST='%.64s': not an IPv4 address routers can "
+                       "reach (such as 10.0.0.2); advertising %s", advertise, self->advertise);
+}
+
+int
+sup_advertise_parse (const char *text, char out [SUP_ADVERTISE_MAX])
+{
+    struct in_addr addr;
+    if (inet_pton (AF_INET, text, &addr) != 1 || addr.s_addr == htonl (INADDR_ANY))
+        return -EINVAL;
+    inet_ntop (AF_INET, &addr, out, SUP_ADVERTISE_MAX);
+    return 0;
 }
 
 int

@@ -15,6 +15,9 @@
 //      DYNOD_SUPERVISOR_MEM_MB    MemTotal  capacity offered to dynos
 //      DYNOD_BOOT_TIMEOUT_MS      60000     when an assignment has none
 //      DYNOD_ATTACH_TIMEOUT_MS    30000     attached one-off without run.input -> R16
+//      DYNOD_ADVERTISE_HOST       127.0.0.1 the IPv4 address routers reach
+//                                           this host's dynos on (`host` in
+//                                           dyno.state); `dynod up --advertise`
 
 #ifndef SUP_SETTINGS_H
 #define SUP_SETTINGS_H
@@ -22,6 +25,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#define SUP_ADVERTISE_DEFAULT   "127.0.0.1"
+#define SUP_ADVERTISE_MAX       16          // "255.255.255.255" and a NUL
 
 #define SUP_BACKOFF_MAX         32          // entries in the back-off table
 #define SUP_BACKOFF_DEFAULT     "0,1200000,2400000,3600000,10800000,19200000"
@@ -39,12 +45,17 @@ typedef struct {
     int64_t capacity_mb;
     int64_t boot_timeout_ms;
     int64_t attach_timeout_ms;
+    char advertise [SUP_ADVERTISE_MAX];     // dotted IPv4
     sup_backoff_t backoff;
 } sup_settings_t;
 
 //  Fills `self` from the environment; a malformed or out-of-range value
 //  is logged and replaced by its default.
 void sup_settings_load (sup_settings_t *self);
+
+//  Checks that `text` is an IPv4 address a router can connect to (not
+//  0.0.0.0) and writes it, normalised, to `out`. Returns 0 or -EINVAL.
+int sup_advertise_parse (const char *text, char out [SUP_ADVERTISE_MAX]);
 
 //  Parses a comma list of non-negative ms ("0,100,200"). Returns 0, or
 //  -EINVAL (empty, not a number, negative, over SUP_BACKOFF_MAX entries)

@@ -196,26 +196,11 @@ s_slug_ask_more (sup_slugs_t *self, act_t *act, s_slug_t *slug)
 
 static void s_slug_unpack (sup_slugs_t *self, act_t *act, s_slug_t *slug);
 
-static int
-s_write_all (int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write (fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        data += n;
-        len -= (size_t) n;
-    }
-    return 0;
-}
-
 //  Writes and hashes bytes at slug->written, then any early ones that follow.
 static int
 s_slug_append (s_slug_t *slug, const char *data, size_t len)
 {
-    int rc = s_write_all (slug->fd, data, len);
+    int rc = act_write_all (slug->fd, data, len);
     if (rc)
         return rc;
     EVP_DigestUpdate (slug->md, data, len);
@@ -225,7 +210,7 @@ s_slug_append (s_slug_t *slug, const char *data, size_t len)
     while (snprintf (key, sizeof key, "%lld", (long long) slug->written),
            (next = json_object_get (slug->early, key))) {
         size_t n = json_string_length (next);
-        if ((rc = s_write_all (slug->fd, json_string_value (next), n)))
+        if ((rc = act_write_all (slug->fd, json_string_value (next), n)))
             return rc;
         EVP_DigestUpdate (slug->md, json_string_value (next), n);
         slug->written += (int64_t) n;

@@ -592,6 +592,17 @@ lpx_drains_list (const lpx_drains_t *self, const char *app)
     return list;
 }
 
+json_t *
+lpx_drains_all (const lpx_drains_t *self)
+{
+    json_t *list = json_array ();
+    for (size_t i = 0; i < self->count; i++)
+        json_array_append_new (list, json_pack ("{s:s, s:s, s:s}", "app", self->live [i]->app,
+                                                "url", self->live [i]->url,
+                                                "token", self->live [i]->token));
+    return list;
+}
+
 void
 lpx_drains_push (lpx_drains_t *self, const char *app, lpx_entry_t **entries, size_t count)
 {

@@ -72,6 +72,9 @@ size_t lpx_drains_drop_app (lpx_drains_t *self, const char *app);
 size_t lpx_drains_count (const lpx_drains_t *self, const char *app);
 //  `app`'s drains as `[{url, token}]`, sorted by URL. Caller owns result.
 json_t *lpx_drains_list (const lpx_drains_t *self, const char *app);
+//  Every drain as `[{app, url, token}]` (for log-plex's snapshot). Caller
+//  owns result.
+json_t *lpx_drains_all (const lpx_drains_t *self);
 
 //  Queues `count` entries (borrowed: each drain takes its own reference)
 //  for each of `app`'s drains. Cheap when the app has none.

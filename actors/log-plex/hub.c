@@ -248,6 +248,18 @@ lpx_hub_token_set (lpx_hub_t *self, const char *app_name, const char *token)
     return app ? 0 : ACT_EFULL;
 }
 
+json_t *
+lpx_hub_tokens (lpx_hub_t *self)
+{
+    json_t *tokens = json_object ();
+    pthread_mutex_lock (&self->lock);
+    for (size_t i = 0; i < self->count; i++)
+        if (self->apps [i]->token [0])
+            json_object_set_new (tokens, self->apps [i]->name, json_string (self->apps [i]->token));
+    pthread_mutex_unlock (&self->lock);
+    return tokens;
+}
+
 bool
 lpx_hub_drop (lpx_hub_t *self, const char *app_name)
 {

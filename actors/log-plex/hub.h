@@ -21,6 +21,7 @@
 #include "entry.h"
 #include "filter.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +81,9 @@ int lpx_hub_load (lpx_hub_t *self, const char *app, uint64_t seq, lpx_entry_t *e
 bool lpx_hub_token (lpx_hub_t *self, const char *app, char *token);
 //  Sets `app`'s log token (making the app). Returns 0 or ACT_EFULL.
 int lpx_hub_token_set (lpx_hub_t *self, const char *app, const char *token);
+//  Every app's log token as `{app: token}` (apps without one left out).
+//  Caller owns result.
+json_t *lpx_hub_tokens (lpx_hub_t *self);
 //  Forgets `app` (lines and token) and queues the news. Returns true when
 //  it was known.
 bool lpx_hub_drop (lpx_hub_t *self, const char *app);

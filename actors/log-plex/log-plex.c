@@ -37,6 +37,16 @@
 //  in the same LevelDB (fsync before the answer) and started again at
 //  start. Not without a data directory: a replay must not send lines out.
 //
+//  Relocation: log tokens and drains change without a durable message, so
+//  no journal holds them. Snapshot/restore hooks carry them (`{tokens:
+//  {app: token}, drains: [{app, url, token}]}`) and every change asks the
+//  runtime for a snapshot: a drain's at once (act_snapshot_now), before it
+//  is answered; new tokens within 200 ms (act_snapshot_soon), so a burst
+//  of them costs one snapshot, not one each; the runtime keeps it locally and at the broker, so log-plex
+//  started on another host with an empty data directory gets them back.
+//  The restore makes the store, hub and drains equal to the snapshot. The
+//  lines stay behind: they are in this host's store only.
+//
 //  Threading: handlers and the tick run on the actor thread; ws.h says
 //  what the websocket thread owns; hub.h what they share; drain.h what a
 //  drain's thread owns.
@@ -48,6 +58,7 @@
 #include "store.h"
 #include "ws.h"
 #include "../../messages/msg_logbatch.h"
+#include "../common/act_snapshot.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -363,6 +374,7 @@ s_on_log_token (void *state, act_t *act, msg_t *msg)
         if (lpx_hub_token_set (self->hub, app, token))
             return act_reply_error (act, msg, ACT_EFULL, "log-plex holds %d apps already",
                                     LPX_APPS_MAX);
+        act_snapshot_soon (act);
     }
     msg_t *reply = act_msg_new (act, MSG_TYPE_LOG_TOKEN_REPLY, NULL);
     msg_set_str (reply, "app", app);
@@ -426,6 +438,7 @@ s_on_app_destroyed (void *state, act_t *act, msg_t *msg)
         act_log_error ("%s", lpx_store_reason (self->store));
     if (known)
         act_log_info ("app '%s' destroyed: its log lines are gone", app);
+    act_snapshot_now (act);
     return 0;
 }
 
@@ -475,6 +488,7 @@ s_on_drain_add (void *state, act_t *act, msg_t *msg)
         lpx_drains_remove (self->drains, app, url);
         return act_reply_error (act, msg, ACT_ESTORE, "%s", lpx_store_reason (self->store));
     }
+    act_snapshot_now (act);
     return s_drain_reply (self, act, msg, app);
 }
 
@@ -490,6 +504,7 @@ s_on_drain_remove (void *state, act_t *act, msg_t *msg)
         return act_reply_error (act, msg, -ENOENT, "'%s' has no drain %.600s", app, url);
     if (lpx_store_drop_drain (self->store, app, url))
         return act_reply_error (act, msg, ACT_ESTORE, "%s", lpx_store_reason (self->store));
+    act_snapshot_now (act);
     return s_drain_reply (self, act, msg, app);
 }
 
@@ -501,6 +516,123 @@ s_on_drain_list (void *state, act_t *act, msg_t *msg)
     if (!lpx_app_name_ok (app))
         return act_reply_error (act, msg, -EINVAL, "'%.64s' is not a valid app name", app);
     return s_drain_reply (self, act, msg, app);
+}
+
+// ---------------------------------------------------------------------------
+//  Relocation: tokens and drains in the snapshot
+
+static json_t *
+s_snapshot (void *state)
+{
+    lpx_state_t *self = state;
+    return json_pack ("{s:o, s:o}", "tokens", lpx_hub_tokens (self->hub),
+                      "drains", self->drains ? lpx_drains_all (self->drains) : json_array ());
+}
+
+//  Forgets `app`, lines and all, in the hub and the store.
+static void
+s_forget_app (lpx_state_t *self, const char *app)
+{
+    lpx_hub_drop (self->hub, app);
+    if (self->store && lpx_store_drop_app (self->store, app))
+        act_log_error ("%s", lpx_store_reason (self->store));
+}
+
+//  An app with a token here and none in the snapshot was destroyed since
+//  (the only way a token goes): so is its history.
+static void
+s_restore_tokens (lpx_state_t *self, json_t *tokens)
+{
+    json_t *mine = lpx_hub_tokens (self->hub);
+    const char *app;
+    json_t *token;
+    json_object_foreach (mine, app, token)
+        if (!json_object_get (tokens, app))
+            s_forget_app (self, app);
+    json_object_foreach (tokens, app, token) {
+        const char *value = json_string_value (token);
+        const char *have = json_string_value (json_object_get (mine, app));
+        if (!lpx_app_name_ok (app) || !value || strlen (value) != LPX_TOKEN_LEN
+        ||  (have && strcmp (have, value) == 0))
+            continue;
+        if (self->store)
+            lpx_store_stage_token (self->store, app, value);
+        if (lpx_hub_token_set (self->hub, app, value))
+            act_log_error ("token of '%s' not restored: log-plex holds %d apps already", app,
+                           LPX_APPS_MAX);
+    }
+    if (self->store && lpx_store_flush (self->store))
+        act_log_error ("%s", lpx_store_reason (self->store));
+    json_decref (mine);
+}
+
+static bool
+s_str_is (const json_t *value, const char *want)
+{
+    return json_is_string (value) && want && strcmp (json_string_value (value), want) == 0;
+}
+
+//  Whether `list` holds a drain of `app` for `url` with `token`.
+static bool
+s_has_drain (json_t *list, const char *app, const char *url, const char *token)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach (list, i, d)
+        if (s_str_is (json_object_get (d, "app"), app) && s_str_is (json_object_get (d, "url"), url)
+        &&  s_str_is (json_object_get (d, "token"), token))
+            return true;
+    return false;
+}
+
+static void
+s_restore_drains (lpx_state_t *self, json_t *drains)
+{
+    json_t *mine = lpx_drains_all (self->drains);
+    size_t i;
+    json_t *d;
+    json_array_foreach (mine, i, d) {
+        const char *app = json_string_value (json_object_get (d, "app"));
+        const char *url = json_string_value (json_object_get (d, "url"));
+        if (s_has_drain (drains, app, url, json_string_value (json_object_get (d, "token"))))
+            continue;
+        lpx_drains_remove (self->drains, app, url);
+        if (lpx_store_drop_drain (self->store, app, url))
+            act_log_error ("%s", lpx_store_reason (self->store));
+    }
+    json_array_foreach (drains, i, d) {
+        const char *app = json_string_value (json_object_get (d, "app"));
+        const char *url = json_string_value (json_object_get (d, "url"));
+        const char *token = json_string_value (json_object_get (d, "token"));
+        char why [256];
+        if (!app || !url || !token || s_has_drain (mine, app, url, token))
+            continue;
+        if (!lpx_app_name_ok (app) || lpx_drains_add (self->drains, app, url, token, why, sizeof why))
+            act_log_error ("drain of '%.64s' not restored: %s", app,
+                           lpx_app_name_ok (app) ? why : "bad app name");
+        else if (lpx_store_put_drain (self->store, app, url, token))
+            act_log_error ("%s", lpx_store_reason (self->store));
+    }
+    json_decref (mine);
+}
+
+//  Makes tokens and drains (hub, store, delivery threads) what the
+//  snapshot says.
+static int
+s_restore (void *state, const json_t *snapshot)
+{
+    lpx_state_t *self = state;
+    json_t *tokens = json_object_get (snapshot, "tokens");
+    json_t *drains = json_object_get (snapshot, "drains");
+    if (!json_is_object (tokens) || !json_is_array (drains))
+        return ACT_ESTORE;
+    s_restore_tokens (self, tokens);
+    if (self->drains && self->store)
+        s_restore_drains (self, drains);
+    else if (json_array_size (drains))
+        act_log_error ("%zu drains not restored: drains need log-plex's store",
+                       json_array_size (drains));
+    return 0;
 }
 
 static const act_route_t s_routes [] = {
@@ -521,6 +653,8 @@ static const act_def_t s_def = {
     .create = s_create,
     .destroy = s_destroy,
     .status = s_status,
+    .snapshot = s_snapshot,
+    .restore = s_restore,
     .tick = s_tick,
 };
 

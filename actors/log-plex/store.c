@@ -449,8 +449,8 @@ lpx_store_put_line (lpx_store_t *self, const char *app, uint64_t seq, const char
     lpx_entry_unref (&entry);
 }
 
-int
-lpx_store_put_token (lpx_store_t *self, const char *app, const char *token)
+void
+lpx_store_stage_token (lpx_store_t *self, const char *app, const char *token)
 {
     assert (self && self->tag == LPX_STORE_TAG);
     s_lines_to_batch (self);
@@ -458,6 +458,12 @@ lpx_store_put_token (lpx_store_t *self, const char *app, const char *token)
     leveldb_writebatch_put (self->batch, key, strlen (key), token, strlen (token));
     self->staged += strlen (key) + strlen (token);
     free (key);
+}
+
+int
+lpx_store_put_token (lpx_store_t *self, const char *app, const char *token)
+{
+    lpx_store_stage_token (self, app, token);
     return lpx_store_flush (self);
 }
 

@@ -59,6 +59,9 @@ void lpx_store_put_line (lpx_store_t *self, const char *app, uint64_t seq, const
 void lpx_store_put_entry (lpx_store_t *self, const char *app, uint64_t seq, lpx_entry_t *entry);
 //  Stores `app`'s token now (flushes). Returns 0 or ACT_ESTORE.
 int lpx_store_put_token (lpx_store_t *self, const char *app, const char *token);
+//  Stages `app`'s token for the next lpx_store_flush (a restore stores
+//  thousands in one write).
+void lpx_store_stage_token (lpx_store_t *self, const char *app, const char *token);
 //  Deletes `app`'s lines and token now (flushes). Returns 0 or ACT_ESTORE.
 int lpx_store_drop_app (lpx_store_t *self, const char *app);
 

@@ -5,7 +5,8 @@
 //  with at most REL_BLOB_CHUNK_MAX bytes, or error: a malformed sha
 //  (-EINVAL), an offset or length out of range (-EINVAL), a blob not in
 //  the store (ACT_ENOTFOUND). Reads the blob file (blobs.h) with one
-//  pread; no state.
+//  pread. A blob missing from the store is fetched from the broker's
+//  vault (vault.h) before the answer.
 
 #ifndef REL_BLOB_GET_H
 #define REL_BLOB_GET_H

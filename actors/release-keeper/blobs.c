@@ -81,18 +81,6 @@ rel_blob_tmp_open (const char *store, char **path_p)
     return fd;
 }
 
-//  fsyncs the folder `dir` so a rename into it is durable.
-static int
-s_sync_dir (const char *dir)
-{
-    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync (fd) ? -errno : 0;
-    close (fd);
-    return rc;
-}
-
 int
 rel_blob_commit (const char *store, const char *tmp_path, int fd, const char *sha)
 {
@@ -112,7 +100,7 @@ rel_blob_commit (const char *store, const char *tmp_path, int fd, const char *sh
     if (rc == 0 && rename (tmp_path, path))
         rc = -errno;
     if (rc == 0)
-        rc = s_sync_dir (dir);
+        rc = act_sync_dir (dir);
     free (path);
     free (dir);
     return rc;

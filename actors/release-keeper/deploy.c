@@ -2,7 +2,10 @@
 //
 //  Accepts: upload.start, upload.chunk, upload.finish (streamed archives
 //           into the blob store, blobs.h / upload.h), deploy.start (one
-//           build, build.h), buildpacks.set (durable; the app's buildpacks).
+//           build, build.h; a source or buildpack missing from the store
+//           is fetched from the broker's vault first, vault.h),
+//           buildpacks.set (durable; the app's buildpacks). Each blob
+//           uploaded and each slug built is queued for the vault.
 //  Emits:   upload.ready, upload.progress, upload.done; config.get to
 //           config-keeper (act_request: the app's config vars, which the
 //           build gets in ENV_DIR); deploy.output (one per build output
@@ -36,6 +39,7 @@
 #include "build.h"
 #include "builder.h"
 #include "upload.h"
+#include "vault.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -323,6 +327,7 @@ rel_on_upload_chunk (void *state, act_t *act, msg_t *msg)
 int
 rel_on_upload_finish (void *state, act_t *act, msg_t *msg)
 {
+    rel_vault_t *vault = ((rel_state_t *) state)->vault;
     rel_deploys_t *self = ((rel_state_t *) state)->deploys;
     const char *id = msg_str (msg, "upload", "");
     dep_upload_t **slot = *id ? s_upload_find (self, id) : NULL;
@@ -334,6 +339,7 @@ rel_on_upload_finish (void *state, act_t *act, msg_t *msg)
     s_upload_drop (slot);
     if (rc)
         return act_reply_error (act, msg, rc, "%s", why);
+    rel_vault_copy (vault, blob);
     msg_t *reply = act_msg_new (act, MSG_TYPE_UPLOAD_DONE, NULL);
     msg_set_str (reply, "upload", id);
     msg_set_str (reply, "blob", blob);
@@ -437,12 +443,31 @@ s_deploy_check (rel_state_t *rel, act_t *act, const msg_t *msg, json_t **app_p)
 static act_reply_fn s_on_config;
 static void s_on_output (void *state, act_t *act, int fd, void *arg);
 
+//  A source or buildpack this store lacks (release-keeper moved hosts) is
+//  fetched from the broker's vault first; deploy.start is handled again
+//  after. Returns true when it was parked.
+static bool
+s_fetch_first (rel_state_t *rel, const msg_t *msg)
+{
+    json_t *app = rel_app (rel, msg_str (msg, "app", ""));
+    json_t *shas = json_pack ("[s]", msg_str (msg, "blob", ""));
+    size_t i;
+    json_t *bp;
+    json_array_foreach (json_object_get (app, "buildpacks"), i, bp)
+        json_array_append (shas, json_object_get (bp, "blob"));
+    bool parked = rel_vault_need (rel->vault, shas, msg, rel_on_deploy_start);
+    json_decref (shas);
+    return parked;
+}
+
 int
 rel_on_deploy_start (void *state, act_t *act, msg_t *msg)
 {
     rel_state_t *rel = state;
     rel_deploys_t *self = rel->deploys;
     if (act_replaying (act))
+        return 0;
+    if (s_fetch_first (rel, msg))
         return 0;
     json_t *app;
     if (s_deploy_check (rel, act, msg, &app) != 1)
@@ -609,7 +634,7 @@ s_release (act_t *act, const dep_build_t *build, json_t *result)
 //  release, or the error to the CLI. The reason of a failed build is not
 //  in its output: the error carries it, once.
 static void
-s_build_done (rel_deploys_t *self, act_t *act, dep_build_t *build, bool gone)
+s_build_done (rel_deploys_t *self, rel_vault_t *vault, act_t *act, dep_build_t *build, bool gone)
 {
     int status = build->status;
     char *path = act_sprintf ("%s/%s", build->work, REL_BUILD_RESULT);
@@ -640,8 +665,11 @@ s_build_done (rel_deploys_t *self, act_t *act, dep_build_t *build, bool gone)
     else if (!good)
         act_reply_error (act, req, -EIO, "build failed: the build process exited with status %d "
                          "and no result", WEXITSTATUS (status));
-    else
+    else {
+        rel_vault_copy (vault, json_string_value (json_object_get (json_object_get (result, "slug"),
+                                                                    "blob")));
         s_release (act, build, result);
+    }
     act_log_info ("build %s for app '%s' %s after %lld ms", build->id, msg_str (req, "app", ""),
                   good ? "succeeded" : build->killed ? "timed out" : "failed",
                   (long long) (act_mono_ms () - build->started_ms));
@@ -650,7 +678,7 @@ s_build_done (rel_deploys_t *self, act_t *act, dep_build_t *build, bool gone)
 
 //  One build's turn of the tick. Returns true when it is over.
 static bool
-s_build_tick (rel_deploys_t *self, act_t *act, dep_build_t *build, int64_t now)
+s_build_tick (rel_deploys_t *self, rel_vault_t *vault, act_t *act, dep_build_t *build, int64_t now)
 {
     if (build->state == DEP_ASKING)
         return false;               // s_on_config moves it on
@@ -672,7 +700,7 @@ s_build_tick (rel_deploys_t *self, act_t *act, dep_build_t *build, int64_t now)
     bool gone = rel_build_gone (build->proc);
     if (!gone && now - build->exited_ms < DEP_GONE_WAIT_MS)
         return false;
-    s_build_done (self, act, build, gone);
+    s_build_done (self, vault, act, build, gone);
     return true;
 }
 
@@ -687,7 +715,7 @@ rel_deploys_tick (rel_state_t *state, act_t *act)
             s_upload_drop (&self->uploads [i]);
         }
     for (size_t i = 0; i < DEP_BUILDS_MAX; i++)
-        if (self->builds [i] && s_build_tick (self, act, self->builds [i], now))
+        if (self->builds [i] && s_build_tick (self, state->vault, act, self->builds [i], now))
             s_build_free (&self->builds [i]);
     for (size_t i = 0; i < DEP_CLEANERS_MAX; i++)
         if (self->cleaners [i] && waitpid (self->cleaners [i], NULL, WNOHANG) != 0)

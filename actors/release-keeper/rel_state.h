@@ -32,12 +32,14 @@ typedef struct rel_deploys rel_deploys_t;
 typedef struct rel_acm rel_acm_t;
 typedef struct rel_certs rel_certs_t;
 typedef struct rel_seal rel_seal_t;     // seal.h
+typedef struct rel_vault rel_vault_t;   // vault.h
 
 typedef struct {
     json_t *apps;               // owned; see above
     rel_deploys_t *deploys;     // owned; deploy.c
     rel_acm_t *acm;             // owned; acm.c: ACME orders in flight
     rel_certs_t *certs;         // owned; certs.c: seal key, cert.add waiting
+    rel_vault_t *vault;         // owned; vault.c: blobs copied to the broker
     json_t *route_stale;        // owned; route.c: apps to publish again
                                 // ({name: true}), held back by a replay
     bool route_all;             // route.c: publish every app (after start)

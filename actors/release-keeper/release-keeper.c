@@ -4,7 +4,8 @@
 //           buildpacks.set (durable), release.create (durable), release.list,
 //           release.get, release.rollback (durable), upload.start,
 //           upload.chunk, upload.finish, deploy.start, blob.get
-//           (blob_get.c), domain.add, domain.remove, domain.list,
+//           (blob_get.c: a blob missing here is fetched from the broker's
+//           vault first, vault.c), domain.add, domain.remove, domain.list,
 //           maintenance.set (domains.c), acm.set (acm.c), cert.add,
 //           cert.stored (from itself), cert.remove, cert.list (certs.c), actor.up
 //           (topic: a router came up), plus status, ping, stop (answered
@@ -17,7 +18,9 @@
 //           API lines to log-plex; route.app (route.c: on topic `route.app`
 //           when an app's routing picture changes, to a router that came
 //           up for every app); acme.challenge and a durable cert.stored
-//           to itself (acm.c: ACME orders run on threads); error,
+//           to itself (acm.c: ACME orders run on threads); vault.put and
+//           vault.get to the broker (vault.c: every blob stored is copied
+//           to the broker, so release-keeper can move hosts); error,
 //           status.reply, pong.
 //  State:   rel_state_t (rel_state.h): the apps with their buildpacks and
 //           releases, in one JSON object that is also the snapshot
@@ -32,6 +35,7 @@
 #include "apps.h"
 #include "blob_get.h"
 #include "rel_state.h"
+#include "vault.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -48,6 +52,7 @@ s_create (act_t *act)
     self->deploys = rel_deploys_new (act);
     self->acm = rel_acm_new (act);
     self->certs = rel_certs_new (act);
+    self->vault = rel_vault_new (act);
     self->route_stale = json_object ();
     self->route_all = true;     // routers that came up before us were never told
     act_rng_init (&self->route_ids, act_seed_from_os ());
@@ -61,6 +66,7 @@ s_destroy (void **state_p)
     rel_acm_destroy (&self->acm);      // first: its threads end
     rel_deploys_destroy (&self->deploys);
     rel_certs_destroy (&self->certs);
+    rel_vault_destroy (&self->vault);
     json_decref (self->route_stale);
     json_decref (self->apps);
     free (self);
@@ -243,6 +249,7 @@ s_status (void *state, json_t *detail)
 {
     rel_state_t *self = state;
     json_object_set_new (detail, "apps", json_integer ((json_int_t) json_object_size (self->apps)));
+    rel_vault_status (self->vault, detail);
 }
 
 static json_t *
@@ -271,6 +278,7 @@ s_tick (void *state, act_t *act)
     rel_deploys_tick (state, act);
     rel_acm_tick (state, act);
     rel_route_tick (state, act);
+    rel_vault_tick (state, act);
 }
 
 static const act_route_t s_routes [] = {

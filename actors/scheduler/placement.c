@@ -2,10 +2,11 @@
 //
 //  Accepts: actor.up, actor.down (topics: live dyno-supervisors),
 //           dyno.report (from each supervisor: everything it runs),
-//           dyno.state (topic: one dyno's state change).
+//           dyno.state (topic: one dyno's state change), hosts.list (the
+//           CLI: `dyno hosts`).
 //  Emits:   dyno.assign (to one supervisor: every dyno of one app it should
 //           run, with a growing per-app epoch); `No capacity for web.3`
-//           log lines.
+//           log lines; hosts.list.reply.
 //  State:   soft only (sch_state.h): `sups`, `where`, `states`, `nocap`,
 //           `epochs`. Rebuilt from reports after a restart.
 //
@@ -18,8 +19,12 @@
 //  report that differs from what the scheduler wants there is answered
 //  with that app's assignment, an empty one for an app it should not run:
 //  no orphans; a dyno reported by a supervisor other than the one it is
-//  placed on moves there when its own supervisor has not reported it
-//  (after a scheduler restart), else the second copy is stopped.
+//  placed on moves there when its own supervisor has neither reported it
+//  nor been sent it (after a scheduler restart), else the second copy is
+//  stopped: a host back from a partition loses what was replaced
+//  elsewhere meanwhile. Only the supervisor a dyno is placed on speaks
+//  for its state (a second copy's `stopping` and `down` are not the
+//  dyno's).
 //
 //  Epochs: max(previous + 1, act_now()), so they keep growing across a
 //  scheduler restart without being stored.
@@ -430,13 +435,21 @@ sch_on_actor_down (void *state, act_t *act, msg_t *msg)
     return 0;
 }
 
-//  Was `id` of `app` (placed on `w`) reported by the supervisor it is
-//  placed on?
+//  Was `id` of `app` (placed on `w`) reported by, or assigned to, the
+//  supervisor it is placed on? Then that copy is the dyno and any other
+//  is a duplicate.
 static bool
 s_runs_there (sch_state_t *self, const json_t *w, const char *app, const char *id)
 {
     json_t *sup = json_object_get (self->sups, json_string_value (json_object_get (w, "sup")));
-    return json_object_get (json_object_get (json_object_get (sup, "reported"), app), id) != NULL;
+    if (json_object_get (json_object_get (json_object_get (sup, "reported"), app), id))
+        return true;
+    size_t i;
+    json_t *entry;
+    json_array_foreach (json_object_get (json_object_get (sup, "sent"), app), i, entry)
+        if (strcmp (json_string_value (json_object_get (entry, "id")), id) == 0)
+            return true;
+    return false;
 }
 
 static bool
@@ -502,7 +515,10 @@ s_adopt (sch_state_t *self, act_t *act, const char *addr, const char *app, json_
         if (!live || (strcmp (json_string_value (json_object_get (w, "sup")), addr) != 0
                       && !s_runs_there (self, w, app, id)))
             s_put (self, act, app, entry, addr);
-        json_object_set (self->states, id, body);
+        //  A duplicate's state is not the dyno's.
+        w = json_object_get (self->where, id);
+        if (strcmp (json_string_value (json_object_get (w, "sup")), addr) == 0)
+            json_object_set (self->states, id, body);
     }
     json_decref (by_id);
     json_decref (wanted);
@@ -566,6 +582,7 @@ sch_on_dyno_report (void *state, act_t *act, msg_t *msg)
     const char *addr = msg_str (msg, "supervisor", msg->from);
     json_t *sup = s_sup (self, addr, msg_str (msg, "host", ""));
     json_object_set_new (sup, "capacity_mb", json_integer (msg_int (msg, "capacity_mb", -1)));
+    json_object_set_new (sup, "report_ms", json_integer (act_now (act)));
     json_t *reported = json_object ();
     size_t i;
     json_t *body;
@@ -617,10 +634,12 @@ sch_on_dyno_state (void *state, act_t *act, msg_t *msg)
     sch_state_t *self = state;
     const char *app = msg_str (msg, "app", "");
     const char *id = msg_str (msg, "id", "");
-    //  Only what is placed: a late word about a dyno stopped since is
-    //  not kept.
+    //  Only what is placed, from where it is placed: a late word about a
+    //  dyno stopped since is not kept, nor one about a second copy (a
+    //  host back from a partition stopping what was replaced).
     json_t *w = json_object_get (self->where, id);
-    if (!w)
+    if (!w || strcmp (json_string_value (json_object_get (w, "sup")),
+                      msg_str (msg, "supervisor", "")) != 0)
         return 0;
     json_object_set_new (self->states, id, json_deep_copy (msg->body));
     json_t *sup = json_object_get (self->sups, msg_str (msg, "supervisor", ""));
@@ -637,4 +656,36 @@ sch_on_dyno_state (void *state, act_t *act, msg_t *msg)
     }
     sch_place (self, act, app);
     return 0;
+}
+
+// ---------------------------------------------------------------------------
+//  hosts.list
+
+int
+sch_on_hosts_list (void *state, act_t *act, msg_t *msg)
+{
+    sch_state_t *self = state;
+    json_t *hosts = json_array ();
+    const char **names = s_sup_names (self);
+    for (size_t i = 0; names [i]; i++) {
+        json_t *sup = json_object_get (self->sups, names [i]);
+        json_int_t capacity = json_integer_value (json_object_get (sup, "capacity_mb"));
+        json_int_t used = 0, dynos = 0;
+        const char *id;
+        json_t *w;
+        json_object_foreach (self->where, id, w)
+            if (strcmp (json_string_value (json_object_get (w, "sup")), names [i]) == 0) {
+                used += json_integer_value (json_object_get (w, "mem_mb"));
+                dynos++;
+            }
+        json_array_append_new (hosts, json_pack ("{s:O, s:s, s:I, s:I, s:I, s:I}", "host",
+                                                 json_object_get (sup, "host"), "supervisor",
+                                                 names [i], "capacity_mb", capacity, "used_mb",
+                                                 used, "dynos", dynos, "last_report_ms",
+                                                 json_integer_value (json_object_get (sup, "report_ms"))));
+    }
+    free (names);
+    msg_t *reply = act_msg_new (act, MSG_TYPE_HOSTS_LIST_REPLY, NULL);
+    msg_set_json (reply, "hosts", hosts);
+    return act_reply (act, msg, &reply);
 }

@@ -30,6 +30,7 @@
 //  Soft (not in the snapshot: supervisors report again every 10 s and
 //  when the scheduler comes up; one-offs are not journaled):
 //    sups      supervisor address -> {host, capacity_mb (-1 unknown),
+//              report_ms (wall ms of its last dyno.report; absent: none),
 //              reported: {app: {id: dyno.state body}}, sent: {app: [ids]}}
 //    where     id -> {sup, mem_mb}: where each wanted dyno is placed
 //    states    id -> the newest dyno.state body
@@ -136,6 +137,7 @@ act_handler_fn sch_on_actor_up;
 act_handler_fn sch_on_actor_down;
 act_handler_fn sch_on_dyno_report;
 act_handler_fn sch_on_dyno_state;
+act_handler_fn sch_on_hosts_list;
 
 //  ---- oneoff.c ------------------------------------------------------------
 

@@ -5,10 +5,11 @@
 //           from release-keeper); release.status (durable, from itself:
 //           rollout.c); ps.scale, ps.restart, ps.stop, feature.set,
 //           healthcheck.set (durable, from the CLI); ps.list, feature.list,
-//           run.start; plus status, ping, stop (runtime).
+//           run.start, hosts.list; plus status, ping, stop (runtime).
 //  Emits:   dyno.assign (to supervisors), release.status (durable, to
 //           itself and release-keeper), formation.info, ps.list.reply, ps.done,
-//           feature.list.reply, run.started, API log lines; status.reply
+//           feature.list.reply, run.started, hosts.list.reply, API log
+//           lines; status.reply
 //           (live supervisors, apps, versions, assignments sent), pong.
 //  State:   sch_state.h: durable `releases` and `apps` (formation, dynos,
 //           features, rollout), in the snapshot and rebuilt by a replay;
@@ -168,6 +169,7 @@ static const act_route_t s_routes [] = {
     { MSG_TYPE_FEATURE_LIST,    sch_on_feature_list },
     { MSG_TYPE_HEALTHCHECK_SET, sch_on_healthcheck_set },
     { MSG_TYPE_RUN_START,       sch_on_run_start },
+    { MSG_TYPE_HOSTS_LIST,      sch_on_hosts_list },
 };
 
 static const char *const s_topics [] = { "actor.up", "actor.down", "dyno.state", NULL };

@@ -80,7 +80,13 @@ void bch_settle (bch_t *self);
 //  bench_broker.c
 //  Reads a process's CPU times from /proc. Returns 0 or -errno.
 int bch_process_cpu (pid_t pid, bch_cpu_t *cpu);
+
+//  bench_frames.c
 //  Monotonic clock in nanoseconds.
 int64_t bch_now_ns (void);
+//  Encodes the ping tx sends rx in the throughput runs, plain and durable,
+//  and finds where its id sits so each copy can get its own. Returns 0 or
+//  -1.
+int bch_make_frames (bch_t *self);
 
 #endif

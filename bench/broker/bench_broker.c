@@ -78,14 +78,6 @@ typedef struct {
     double seconds;                 // how long the measurements took
 } s_main_t;
 
-int64_t
-bch_now_ns (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int
 bch_process_cpu (pid_t pid, bch_cpu_t *cpu)
 {
@@ -181,27 +173,6 @@ s_broker_stop (s_main_t *self)
     close (self->broker_out);
 }
 
-//  Encodes the ping the throughput runs copy, plain and durable, and finds
-//  where its id sits so each copy can get its own.
-static int
-s_make_frames (s_main_t *self)
-{
-    bch_t *b = &self->bench;
-    msg_t *msg = act_client_msg_new (b->tx, MSG_TYPE_PING, act_client_address (b->rx));
-    size_t plain_len, durable_len;
-    msg->durable = false;
-    int rc = msg_encode (msg, &b->plain, &plain_len, NULL);
-    msg->durable = true;
-    rc = rc ? rc : msg_encode (msg, &b->durable, &durable_len, NULL);
-    b->id_off = 0;
-    for (size_t i = 0; rc == 0 && i + MSG_ID_LEN <= plain_len && !b->id_off; i++)
-        if (memcmp (b->plain + i, msg->id, MSG_ID_LEN) == 0)
-            b->id_off = i;
-    msg_destroy (&msg);
-    b->frame_len = plain_len;
-    return rc || !b->id_off || plain_len != durable_len ? -1 : 0;
-}
-
 static int
 s_setup (s_main_t *self)
 {
@@ -225,7 +196,7 @@ s_setup (s_main_t *self)
         return -1;
     }
     char why [256] = "cannot encode the ping";
-    if (s_make_frames (self) || bch_raw_open (b, why, sizeof why)) {
+    if (bch_make_frames (&self->bench) || bch_raw_open (b, why, sizeof why)) {
         fprintf (stderr, "bench-broker: cannot set up: %s\n", why);
         return -1;
     }

@@ -134,6 +134,12 @@ typedef struct {
 } bdy_scale_t;
 
 int bdy_scale_run (bdy_t *self, bdy_scale_t *out, char *why, size_t why_len);
+//  Phase (d) `trials` times with `n` web dynos (bench-hosts): deploys the
+//  app, starts the second supervisor, and per trial scales 0 -> n, SIGKILLs
+//  it, waits until all n are `up` on the survivor (secs [t]; moved [t]:
+//  how many were on the killed one) and starts it again.
+int bdy_failover_trials (bdy_t *self, int trials, int n, double *secs, int *moved, char *why,
+                         size_t why_len);
 
 //  bench_dynos.c: starts `dynod up` with `actors` ("" for all) on free
 //  ports and data TMP/`data`; fills endpoint, up, up_out and up_log. Returns 0

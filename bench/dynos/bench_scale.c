@@ -298,11 +298,10 @@ s_host_b_stop (s_run_t *self)
 }
 
 static int
-s_failover (s_run_t *self, bdy_scale_t *out)
+s_failover (s_run_t *self, bdy_scale_t *out, int n)
 {
     s_name_t names [BDY_NAMES_MAX + 1];
     double all, cli, starting, first, half;
-    int n = BDY_FAILOVER_N;
     if (s_scale_zero (self) || s_scale_up (self, n, names, &all, &cli, &starting, &first, &half))
         return -1;
     out->failover_moved = 0;
@@ -372,7 +371,7 @@ bdy_scale_run (bdy_t *bench, bdy_scale_t *out, char *why, size_t why_len)
         rc = s_host_b_start (&self);
     }
     if (rc == 0)
-        rc = s_failover (&self, out);
+        rc = s_failover (&self, out, BDY_FAILOVER_N);
     if (rc)
         snprintf (why, why_len, "%s", self.why);
     s_host_b_stop (&self);
@@ -380,6 +379,40 @@ bdy_scale_run (bdy_t *bench, bdy_scale_t *out, char *why, size_t why_len)
     //  dirs its next start sweeps; the app's dynos go.
     if (rc == 0 && s_host_b_start (&self) == 0)
         s_host_b_stop (&self);
+    s_scale_zero (&self);
+    bdy_watch_destroy (&self.watch);
+    json_decref (self.ids);
+    return rc;
+}
+
+int
+bdy_failover_trials (bdy_t *bench, int trials, int n, double *secs, int *moved, char *why,
+                     size_t why_len)
+{
+    s_run_t self = { .bench = bench };
+    self.watch = bdy_watch_new (bench, "bench-watch", why, why_len);
+    if (!self.watch)
+        return -1;
+    self.ids = json_object ();
+    int rc = s_app (&self);
+    if (rc == 0)
+        rc = s_host_b_start (&self);
+    for (int t = 0; rc == 0 && t < trials; t++) {
+        bdy_scale_t out = { 0 };
+        rc = s_failover (&self, &out, n);
+        if (rc == 0) {
+            secs [t] = out.failover_s;
+            moved [t] = out.failover_moved;
+            printf ("            trial %2d: %d of %d web dynos on the killed supervisor, all up "
+                    "elsewhere after %.2f s (actor.down at %.2f s)\n", t + 1, out.failover_moved, n,
+                    out.failover_s, out.failover_down_s);
+            fflush (stdout);
+            rc = s_host_b_start (&self);
+        }
+    }
+    if (rc)
+        snprintf (why, why_len, "%s", self.why);
+    s_host_b_stop (&self);
     s_scale_zero (&self);
     bdy_watch_destroy (&self.watch);
     json_decref (self.ids);

@@ -345,13 +345,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         }
 
     rtr_table_t *table = rtr_table_new ();
-    rtr_table_apply (table, "app", "d1", "web.1", "web", "up", "127.0.0.1", 5001);
-    rtr_table_apply (table, "app", "d2", "web.2", "web", "up", "127.0.0.1", 5002);
-    rtr_table_apply (table, "app", "w1", "worker.1", "worker", "up", "127.0.0.1", 5003);
-    rtr_table_apply (table, "boot", "b1", "web.1", "web", "starting", NULL, 0);
-    rtr_table_apply (table, "crash", "c1", "web.1", "web", "crashed", NULL, 0);
-    rtr_table_apply (table, "maint", "m1", "web.1", "web", "up", "127.0.0.1", 5004);
-    rtr_table_apply (table, "norel", "n1", "web.1", "web", "up", "127.0.0.1", 5005);
+    rtr_table_apply (table, "app", "d1", "dyno-supervisor@fuzz", "web.1", "web", "up", "127.0.0.1", 5001);
+    rtr_table_apply (table, "app", "d2", "dyno-supervisor@fuzz", "web.2", "web", "up", "127.0.0.1", 5002);
+    rtr_table_apply (table, "app", "w1", "dyno-supervisor@fuzz", "worker.1", "worker", "up", "127.0.0.1", 5003);
+    rtr_table_apply (table, "boot", "b1", "dyno-supervisor@fuzz", "web.1", "web", "starting", NULL, 0);
+    rtr_table_apply (table, "crash", "c1", "dyno-supervisor@fuzz", "web.1", "web", "crashed", NULL, 0);
+    rtr_table_apply (table, "maint", "m1", "dyno-supervisor@fuzz", "web.1", "web", "up", "127.0.0.1", 5004);
+    rtr_table_apply (table, "norel", "n1", "dyno-supervisor@fuzz", "web.1", "web", "up", "127.0.0.1", 5005);
     rtr_hosts_t *hosts = NULL;
     if (!(mode & 2)) {
         hosts = rtr_hosts_new ("example.net");

@@ -400,7 +400,10 @@ buildpack_blob_gone() {
     dyno buildpacks -a gone-bp-app --json >"$T/gone.json" || return 1
     local sha
     sha=$(jget "$T/gone.json" 'd[0]["blob"]')
-    rm -f "$(blob_path "$sha")" || return 1
+    # Gone from the store and from the broker's vault, which would give it back.
+    local vault="$DATA/vault/sha256/${sha:0:2}/$sha"
+    wait_for 10 test -f "$vault" || { echo "buildpack $sha never reached the broker's vault"; return 1; }
+    rm -f "$(blob_path "$sha")" "$vault" || return 1
     refused gone-bp-app "$EXAMPLES/shell-app" \
         "buildpack 'bp-gone' (${sha:0:7}) is not in the store; run dyno buildpacks:set again"
 }

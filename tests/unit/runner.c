@@ -26,6 +26,9 @@ extern const unit_suite_t unit_suite_directory;
 extern const unit_suite_t unit_suite_broker;
 extern const unit_suite_t unit_suite_broker_durable;
 extern const unit_suite_t unit_suite_broker_limits;
+extern const unit_suite_t unit_suite_brk_snapshots;
+extern const unit_suite_t unit_suite_brk_vault;
+extern const unit_suite_t unit_suite_brk_allow;
 extern const unit_suite_t unit_suite_act;
 extern const unit_suite_t unit_suite_act_fake;
 extern const unit_suite_t unit_suite_rel_apps;
@@ -64,6 +67,9 @@ static const unit_suite_t *const s_suites [] = {
     &unit_suite_msg,     &unit_suite_msg_reject,     &unit_suite_msg_body,
     &unit_suite_journal, &unit_suite_directory,
     &unit_suite_broker,  &unit_suite_broker_durable, &unit_suite_broker_limits,
+    &unit_suite_brk_snapshots,
+    &unit_suite_brk_vault,
+    &unit_suite_brk_allow,
     &unit_suite_act,     &unit_suite_act_fake,
     &unit_suite_rel_apps, &unit_suite_replay,
     &unit_suite_procfile, &unit_suite_rel_deploy,

@@ -1,7 +1,8 @@
 //  test_rtr_parts - unit tests for the router's pure parts
 //
 //  Covers router/table.h (up web dynos only, down removes, random choice
-//  over all, skip list, sidelining, H10/H14/H20 (starting)/no-app answers), router/headers.h (Host →
+//  over all, skip list, sidelining, H10/H14/H20 (starting)/no-app answers,
+//  a lost supervisor's dynos dropped, one id on two supervisors), router/headers.h (Host →
 //  app, hop-by-hop names including those Connection lists, X-Request-Id
 //  rule, UUID shape) and router/logline.h (Heroku's info and error lines).
 
@@ -18,13 +19,13 @@ test_rtr_table (void)
     rtr_table_t *table = rtr_table_new ();
     rtr_backend_t be;
     CHECK_EQ (rtr_table_pick (table, "a", 1, NULL, 0, &be), RTR_PICK_NO_APP);
-    rtr_table_apply (table, "a", "id1", "web.1", "web", "starting", "127.0.0.1", 0);
-    rtr_table_apply (table, "a", "w1", "worker.1", "worker", "up", "127.0.0.1", 0);
+    rtr_table_apply (table, "a", "id1", "dyno-supervisor@h1", "web.1", "web", "starting", "127.0.0.1", 0);
+    rtr_table_apply (table, "a", "w1", "dyno-supervisor@h1", "worker.1", "worker", "up", "127.0.0.1", 0);
     CHECK_EQ (rtr_table_pick (table, "a", 1, NULL, 0, &be), RTR_PICK_STARTING);
-    rtr_table_apply (table, "a", "id1", "web.1", "web", "stopping", "127.0.0.1", 0);
+    rtr_table_apply (table, "a", "id1", "dyno-supervisor@h1", "web.1", "web", "stopping", "127.0.0.1", 0);
     CHECK_EQ (rtr_table_pick (table, "a", 1, NULL, 0, &be), RTR_PICK_NO_WEB);
-    rtr_table_apply (table, "a", "id1", "web.1", "web", "up", "127.0.0.1", 5001);
-    rtr_table_apply (table, "a", "id2", "web.2", "web", "up", "127.0.0.1", 5002);
+    rtr_table_apply (table, "a", "id1", "dyno-supervisor@h1", "web.1", "web", "up", "127.0.0.1", 5001);
+    rtr_table_apply (table, "a", "id2", "dyno-supervisor@h1", "web.2", "web", "up", "127.0.0.1", 5002);
     CHECK_EQ (rtr_table_up_count (table), 2);
     int seen [2] = { 0, 0 };
     for (uint64_t r = 0; r < 10; r++) {
@@ -49,10 +50,10 @@ test_rtr_table (void)
     CHECK_STR_EQ (be.name, "web.1");
     rtr_table_sideline (table, "id1", -1);
     CHECK_EQ (rtr_table_sidelined (table), 0);
-    rtr_table_apply (table, "a", "id2", "web.2", "web", "down", "127.0.0.1", 5002);
-    rtr_table_apply (table, "a", "id1", "web.1", "web", "crashed", "127.0.0.1", 5001);
+    rtr_table_apply (table, "a", "id2", "dyno-supervisor@h1", "web.2", "web", "down", "127.0.0.1", 5002);
+    rtr_table_apply (table, "a", "id1", "dyno-supervisor@h1", "web.1", "web", "crashed", "127.0.0.1", 5001);
     CHECK_EQ (rtr_table_pick (table, "a", 0, NULL, 0, &be), RTR_PICK_CRASHED);
-    rtr_table_apply (table, "a", "id1", "web.1", "web", "down", "127.0.0.1", 5001);
+    rtr_table_apply (table, "a", "id1", "dyno-supervisor@h1", "web.1", "web", "down", "127.0.0.1", 5001);
     CHECK_EQ (rtr_table_pick (table, "a", 0, NULL, 0, &be), RTR_PICK_NO_WEB);
     rtr_table_destroy (&table);
     CHECK_NULL (table);
@@ -136,8 +137,54 @@ test_rtr_logline (void)
     CHECK_EQ (strlen (out), 19);
 }
 
+//  A lost supervisor's dynos go, the others stay; the same dyno id on two
+//  supervisors (a partitioned host's copy and its replacement) is two
+//  entries, and one's `down` leaves the other.
+static void
+test_rtr_table_sups (void)
+{
+    rtr_table_t *table = rtr_table_new ();
+    rtr_backend_t be;
+    const char *a = "dyno-supervisor@a", *b = "dyno-supervisor@b";
+    rtr_table_apply (table, "x", "id1", a, "web.1", "web", "up", "10.0.0.1", 5001);
+    rtr_table_apply (table, "x", "id2", b, "web.2", "web", "up", "10.0.0.2", 5002);
+    rtr_table_apply (table, "y", "id3", b, "web.1", "web", "up", "10.0.0.2", 5003);
+    rtr_table_apply (table, "y", "w1", b, "worker.1", "worker", "up", "10.0.0.2", 0);
+    CHECK_EQ (rtr_table_up_count (table), 3);
+    CHECK_EQ (rtr_table_drop_sup (table, "dyno-supervisor@nobody"), 0);
+    CHECK_EQ (rtr_table_drop_sup (table, b), 2);
+    CHECK_EQ (rtr_table_up_count (table), 1);
+    for (uint64_t r = 0; r < 10; r++) {
+        CHECK_EQ (rtr_table_pick (table, "x", r, NULL, 0, &be), RTR_PICK_OK);
+        CHECK_STR_EQ (be.id, "id1");
+    }
+    //  The app stays known: H14, not 404.
+    CHECK_EQ (rtr_table_pick (table, "y", 0, NULL, 0, &be), RTR_PICK_NO_WEB);
+    CHECK (!rtr_table_is_up (table, "id3"));
+    //  id1 on b too (b came back still running it): two entries.
+    rtr_table_apply (table, "x", "id1", b, "web.1", "web", "up", "10.0.0.2", 5009);
+    CHECK_EQ (rtr_table_up_count (table), 2);
+    rtr_table_apply (table, "x", "id1", b, "web.1", "web", "stopping", "10.0.0.2", 5009);
+    rtr_table_apply (table, "x", "id1", b, "web.1", "web", "down", "10.0.0.2", 5009);
+    CHECK_EQ (rtr_table_up_count (table), 1);
+    CHECK (rtr_table_is_up (table, "id1"));
+    CHECK_EQ (rtr_table_pick (table, "x", 3, NULL, 0, &be), RTR_PICK_OK);
+    CHECK_STR_EQ (be.host, "10.0.0.1");
+    CHECK_EQ (be.port, 5001);
+    //  Sidelining an id reaches every copy of it.
+    rtr_table_apply (table, "x", "id1", b, "web.1", "web", "up", "10.0.0.2", 5009);
+    rtr_table_sideline (table, "id1", 60000);
+    CHECK_EQ (rtr_table_sidelined (table), 2);
+    CHECK_EQ (rtr_table_drop_sup (table, a), 1);
+    CHECK_EQ (rtr_table_drop_sup (table, b), 1);
+    CHECK_EQ (rtr_table_up_count (table), 0);
+    CHECK (!rtr_table_is_up (table, "id1"));
+    rtr_table_destroy (&table);
+}
+
 static const unit_test_t s_tests [] = {
     UNIT_TEST (test_rtr_table),
+    UNIT_TEST (test_rtr_table_sups),
     UNIT_TEST (test_rtr_headers),
     UNIT_TEST (test_rtr_logline),
 };

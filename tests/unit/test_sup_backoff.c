@@ -4,7 +4,8 @@
 //  (the default Heroku ladder, refusals that leave the table unchanged),
 //  the cool-off before each restart (the last entry repeats), the reset
 //  period (the first non-zero cool-off), and the cycling jitter (within
-//  range, the same for the same id).
+//  range, the same for the same id), and the advertised address
+//  (DYNOD_ADVERTISE_HOST: an IPv4 address a router can connect to).
 
 #include "unit.h"
 #include "../../actors/dyno-supervisor/settings.h"
@@ -54,10 +55,27 @@ test_sup_cycle_jitter (void)
     CHECK_EQ (sup_cycle_jitter ("00000000000000a1", 0), 0);
 }
 
+static void
+test_sup_advertise (void)
+{
+    char out [SUP_ADVERTISE_MAX] = "unchanged";
+    CHECK_OK (sup_advertise_parse ("10.213.4.2", out));
+    CHECK_STR_EQ (out, "10.213.4.2");
+    CHECK_OK (sup_advertise_parse ("127.0.0.1", out));
+    CHECK_STR_EQ (out, "127.0.0.1");
+    const char *bad [] = { "", "0.0.0.0", "localhost", "10.0.0", "10.0.0.256", "::1",
+                           " 10.0.0.1", "10.0.0.1 ", "10.0.0.1:80" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        CHECK_EQ (sup_advertise_parse (bad [i], out), -EINVAL);
+        CHECK_STR_EQ (out, "127.0.0.1");
+    }
+}
+
 static const unit_test_t s_tests [] = {
     UNIT_TEST (test_sup_backoff_schedule),
     UNIT_TEST (test_sup_backoff_refusals),
     UNIT_TEST (test_sup_cycle_jitter),
+    UNIT_TEST (test_sup_advertise),
 };
 
 UNIT_SUITE (unit_suite_sup_backoff, s_tests);
