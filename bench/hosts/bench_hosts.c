@@ -173,11 +173,17 @@ main (int argc, char **argv)
     }
     if (bcm_tmp_make (b->tmp, sizeof b->tmp, "bench-hosts", "dynod-bench-hosts"))
         return 1;
+    //  The dynos bench's watcher also watches its marker binary's execs.
+    char why [600] = "";
+    if (bdy_marker_make (b, why, sizeof why)) {
+        fprintf (stderr, "bench-hosts: %s\n", why);
+        bcm_tmp_done (b->tmp, false, "bench-hosts");
+        return 1;
+    }
     bcm_env_setup (b->tmp, b->token);
     setenv ("DYNOD_SUPERVISOR_MEM_MB", BHO_CAPACITY_MB, 1);
     self.relocate.bench = b;
     self.curve.bench = b;
-    char why [600] = "";
     printf ("dynod hosts benchmark\n  machine   %ld CPUs\n", sysconf (_SC_NPROCESSORS_ONLN));
     const char *phase = "failover";
     if (s_wanted (&self, phase)) {
@@ -200,9 +206,11 @@ main (int argc, char **argv)
     }
     if (rc) {
         fprintf (stderr, "bench-hosts: %s phase failed: %s (logs: %s)\n", phase, why, b->tmp);
+        bdy_marker_remove (b);
         bcm_tmp_done (b->tmp, true, "bench-hosts");
         return 1;
     }
+    bdy_marker_remove (b);
     if (self.only) {
         bcm_tmp_done (b->tmp, self.keep, "bench-hosts");
         return 0;
