@@ -65,8 +65,24 @@ s_hello_clock_ok (brk_t *self, const void *rid, size_t rid_len, msg_t *msg)
     return false;
 }
 
+//  The actors' names: receivers trust a sender's name (the part of `from`
+//  before '@'), so over CURVE a client may not register under one.
+static const char *const s_actor_names [] = {
+    "release-keeper", "config-keeper", "scheduler", "dyno-supervisor", "log-plex", "router",
+};
+
+static bool
+s_actor_name (const char *name)
+{
+    for (size_t i = 0; i < sizeof s_actor_names / sizeof s_actor_names [0]; i++)
+        if (strcmp (name, s_actor_names [i]) == 0)
+            return true;
+    return false;
+}
+
 //  On a CURVE connection: the key must still be allowed and, for an actor,
-//  allow its name and host (the binding `dynod keys allow` made).
+//  allow its name and host (the binding `dynod keys allow` made); a client
+//  may not take an actor's name.
 static bool
 s_hello_key_ok (brk_t *self, const void *rid, size_t rid_len, msg_t *msg, bool actor)
 {
@@ -85,6 +101,8 @@ s_hello_key_ok (brk_t *self, const void *rid, size_t rid_len, msg_t *msg, bool a
                   name, entry->actors [0] ? entry->actors : "none, clients only");
     else if (actor && strcmp (entry->host, host) != 0)
         snprintf (reason, sizeof reason, "this key is bound to host '%.64s', not '%.64s'", entry->host, host);
+    else if (!actor && s_actor_name (name))
+        snprintf (reason, sizeof reason, "a client may not register as actor name '%.64s'", name);
     if (!reason [0])
         return true;
     act_log_warn ("refused hello as %s (key %.*s...): %s", msg->from, ACT_KEY_PREFIX, self->frame_key, reason);
@@ -154,14 +172,15 @@ s_hello_admit (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_len, m
         return false;
     }
     //  The same address again is the same actor restarted (or reconnected):
-    //  the new connection replaces the old one. A different role or host
-    //  cannot be the same actor, so it may not take the address over.
+    //  the new connection replaces the old one. A different role, host or
+    //  key cannot be the same peer, so it may not take the address over.
     brk_peer_t *old = peer ? peer : brk_directory_by_address (self->dir, address);
-    if (old && (old->actor != actor || strcmp (old->host, msg_str (msg, "host", "")) != 0)) {
+    if (old && (old->actor != actor || strcmp (old->host, msg_str (msg, "host", "")) != 0
+            ||  strcmp (old->key, self->frame_key) != 0)) {
         act_log_warn ("refused hello as %s from another %s", address,
-                      old->actor != actor ? "role" : "host");
+                      old->actor != actor ? "role" : strcmp (old->key, self->frame_key) != 0 ? "key" : "host");
         brk_reject (self, rid, rid_len, BRK_REJ_SPOOFED, msg->id, ACT_ESPOOF,
-                    "that address is live with another role or host", "hello");
+                    "that address is live with another role, host or key", "hello");
         return false;
     }
     *old_p = old;
@@ -377,6 +396,19 @@ s_on_journal_read (brk_t *self, brk_peer_t *peer, const void *rid, size_t rid_le
         json_decref (r.entries);
         brk_reject (self, rid, rid_len, BRK_REJ_BAD_CONTROL, msg->id, MSG_EADDR,
                     "journal.read 'to' is not an address", "journal.read");
+        return;
+    }
+    //  The journal holds every app's config: from another host (CURVE),
+    //  an actor reads only what was sent to it (its restore), nobody the
+    //  rest. On loopback the API token is the key to everything anyway.
+    if (peer->key [0] && (!peer->actor || !to || strcmp (r.to_name, peer->name) != 0
+                          || (r.to_instance [0] && strcmp (r.to_instance, peer->instance) != 0))) {
+        json_decref (r.entries);
+        act_log_warn ("refused journal.read from %s: over CURVE an actor reads only its own entries",
+                      peer->address);
+        brk_reject (self, rid, rid_len, BRK_REJ_SPOOFED, msg->id, ACT_EREFUSED,
+                    "over CURVE, journal.read is only for an actor's own entries (to = its address)",
+                    "journal.read");
         return;
     }
     r.to_filter = to != NULL;

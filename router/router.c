@@ -128,9 +128,11 @@ s_on_dyno_state (void *state, act_t *act, msg_t *msg)
     const char *app = msg_str (msg, "app", NULL), *id = msg_str (msg, "id", NULL);
     const char *name = msg_str (msg, "name", NULL), *type = msg_str (msg, "type", NULL);
     const char *st = msg_str (msg, "state", NULL), *host = msg_str (msg, "host", NULL);
-    const char *sup = msg_str (msg, "supervisor", NULL);
-    if (!app || !id || !name || !type || !st || !host || !sup)
-        return 0;               // the message table checked the schema already
+    //  Only a supervisor speaks for its dynos (the broker vouches for
+    //  `from`): anyone else could point an app's traffic elsewhere.
+    const char *sup = msg->from;
+    if (!app || !id || !name || !type || !st || !host || !act_msg_from_actor (msg, "dyno-supervisor"))
+        return 0;
     rtr_table_apply (self->table, app, id, sup, name, type, st, host,
                      (int) msg_int (msg, "port", 0));
     self->states++;

@@ -346,8 +346,12 @@ s_connect (act_t *self)
     zmq_setsockopt (self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt (self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger);
-    if (self->cfg.curve && act_curve_client_apply (self->sock, self->cfg.curve) != 0)
+    //  Never without it: the hello carries the API token.
+    if (self->cfg.curve && act_curve_client_apply (self->sock, self->cfg.curve) != 0) {
         act_log_error ("cannot set up CURVE: %s", zmq_strerror (errno));
+        s_schedule_reconnect (self, "no CURVE");
+        return;
+    }
     if (zmq_connect (self->sock, self->cfg.broker)) {
         act_log_error ("cannot connect to '%s': %s", self->cfg.broker, zmq_strerror (errno));
         s_schedule_reconnect (self, "connect failed");
@@ -766,10 +770,8 @@ act_run (const act_def_t *def, const act_config_t *cfg)
         }
         if (sock_ready)
             s_recv_all (self);
-        if (!self->stopping) {
+        if (!self->stopping)
             s_tick (self);
-            act_snapshot_tick (self);
-        }
         //  Not on the empty state a restore has yet to fill.
         if (!self->stopping && self->def->tick && !act_snapshot_pending (self))
             self->def->tick (self->state, self);

@@ -271,7 +271,10 @@ act_write_file (const char *path, const void *data, size_t len, int mode)
 {
     char tmp [4200];
     snprintf (tmp, sizeof tmp, "%s.tmp.%d", path, (int) getpid ());
-    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t) mode);
+    //  A fresh file of our own (not one planted there, nor a symlink), so
+    //  the mode asked for is the mode it gets (key files are 0600).
+    unlink (tmp);
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t) mode);
     if (fd < 0)
         return -errno;
     int rc = act_write_all (fd, data, len);

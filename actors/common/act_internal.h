@@ -48,7 +48,6 @@ typedef struct {
     int64_t parts, size, seq;           // as its part 0 said
     uint64_t gen;                       // of the last snapshot restored or written
     bool due;                           // one was skipped or not sent: write one soon
-    int64_t soon_at;                    // act_snapshot_soon: write then (monotonic ms); 0: no
 } act_snap_t;
 
 struct act {
@@ -154,7 +153,5 @@ void act_snapshot_maybe (act_t *self);
 //  Writes the snapshot file and sends it to the broker.
 void act_snapshot_write (act_t *self);
 void act_snapshot_release (act_t *self);
-//  Writes the snapshot act_snapshot_soon asked for, once it is due.
-void act_snapshot_tick (act_t *self);
 
 #endif

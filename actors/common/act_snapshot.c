@@ -397,10 +397,10 @@ bool
 act_restore_hold (act_t *self, msg_t **msg_p)
 {
     const msg_t *msg = *msg_p;
-    //  Before the restore hook runs the state is empty: a command answered
-    //  now would be answered from nothing, so it waits too.
-    bool early = self->snap.pending && msg->type->kind == MSG_KIND_COMMAND
-              && !s_runtime_command (msg);
+    //  Until the restore (snapshot, then the journal after it) is done, a
+    //  command would be answered from a state that is empty or behind, so
+    //  it waits too.
+    bool early = msg->type->kind == MSG_KIND_COMMAND && !s_runtime_command (msg);
     if (!self->restoring || (msg->seq == 0 && !early))
         return false;
     if (self->restore_held_len >= RESTORE_HELD_MAX) {
@@ -461,7 +461,6 @@ act_snapshot_write (act_t *self)
         return;
     }
     self->snap.due = false;
-    self->snap.soon_at = 0;
     char rng [24];
     snprintf (rng, sizeof rng, "%llx", (unsigned long long) self->rng.state);
     json_t *snap = json_pack ("{s:I, s:s, s:s, s:I, s:o}", "seq", (json_int_t) self->last_seq,
@@ -485,20 +484,6 @@ void
 act_snapshot_now (act_t *self)
 {
     act_snapshot_write (self);
-}
-
-void
-act_snapshot_soon (act_t *self)
-{
-    if (!self->snap.soon_at)
-        self->snap.soon_at = act_mono_ms () + ACT_SNAPSHOT_SOON_MS;
-}
-
-void
-act_snapshot_tick (act_t *self)
-{
-    if (self->snap.soon_at && act_mono_ms () >= self->snap.soon_at)
-        act_snapshot_write (self);
 }
 
 void

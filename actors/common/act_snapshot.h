@@ -16,10 +16,5 @@
 //  actor without snapshot hooks or data directory; while a restore runs,
 //  the snapshot is written when it ends.
 void act_snapshot_now (act_t *self);
-//  As act_snapshot_now, within ACT_SNAPSHOT_SOON_MS: changes that come in
-//  bursts (a log token per app) share one snapshot instead of writing the
-//  whole state each. A crash in between loses the change from the copies.
-#define ACT_SNAPSHOT_SOON_MS 200
-void act_snapshot_soon (act_t *self);
 
 #endif

@@ -40,9 +40,10 @@
 //  Relocation: log tokens and drains change without a durable message, so
 //  no journal holds them. Snapshot/restore hooks carry them (`{tokens:
 //  {app: token}, drains: [{app, url, token}]}`) and every change asks the
-//  runtime for a snapshot: a drain's at once (act_snapshot_now), before it
-//  is answered; new tokens within 200 ms (act_snapshot_soon), so a burst
-//  of them costs one snapshot, not one each; the runtime keeps it locally and at the broker, so log-plex
+//  runtime for a snapshot at once (act_snapshot_now), before it is
+//  answered (a restore takes an app whose token the snapshot lacks for
+//  destroyed, so a token must never be handed out before a snapshot holds
+//  it); the runtime keeps it locally and at the broker, so log-plex
 //  started on another host with an empty data directory gets them back.
 //  The restore makes the store, hub and drains equal to the snapshot. The
 //  lines stay behind: they are in this host's store only.
@@ -374,7 +375,7 @@ s_on_log_token (void *state, act_t *act, msg_t *msg)
         if (lpx_hub_token_set (self->hub, app, token))
             return act_reply_error (act, msg, ACT_EFULL, "log-plex holds %d apps already",
                                     LPX_APPS_MAX);
-        act_snapshot_soon (act);
+        act_snapshot_now (act);
     }
     msg_t *reply = act_msg_new (act, MSG_TYPE_LOG_TOKEN_REPLY, NULL);
     msg_set_str (reply, "app", app);

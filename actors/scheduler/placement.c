@@ -579,7 +579,10 @@ int
 sch_on_dyno_report (void *state, act_t *act, msg_t *msg)
 {
     sch_state_t *self = state;
-    const char *addr = msg_str (msg, "supervisor", msg->from);
+    //  Only a supervisor speaks for itself (the broker vouches for `from`).
+    if (!act_msg_from_actor (msg, "dyno-supervisor"))
+        return 0;
+    const char *addr = msg->from;
     json_t *sup = s_sup (self, addr, msg_str (msg, "host", ""));
     json_object_set_new (sup, "capacity_mb", json_integer (msg_int (msg, "capacity_mb", -1)));
     json_object_set_new (sup, "report_ms", json_integer (act_now (act)));
@@ -638,8 +641,9 @@ sch_on_dyno_state (void *state, act_t *act, msg_t *msg)
     //  dyno stopped since is not kept, nor one about a second copy (a
     //  host back from a partition stopping what was replaced).
     json_t *w = json_object_get (self->where, id);
-    if (!w || strcmp (json_string_value (json_object_get (w, "sup")),
-                      msg_str (msg, "supervisor", "")) != 0)
+    if (!w || !act_msg_from_actor (msg, "dyno-supervisor")
+    ||  strcmp (json_string_value (json_object_get (w, "sup")), msg->from) != 0
+    ||  strcmp (msg_str (msg, "supervisor", ""), msg->from) != 0)
         return 0;
     json_object_set_new (self->states, id, json_deep_copy (msg->body));
     json_t *sup = json_object_get (self->sups, msg_str (msg, "supervisor", ""));

@@ -107,6 +107,30 @@ check curve_cli_config_set expect_rc 0
 check curve_cli_config_get eval "[ \"\$(curve_dyno '$T/cli.key' config:get OVERCURVE -a curveapp)\" = yes ]"
 check credentials_cli eval "XDG_CONFIG_HOME='$T/config-h2' DYNOD_KEY_FILE='$T/cli.key' timeout 30 '$DYNO' ping broker"
 
+# ---- an allowed client key may neither pose as an actor nor read the journal ---
+# Receivers trust the name in `from`: a client over CURVE named like an actor
+# is refused at hello; and the journal (every app's config) is only for an
+# actor's own entries over CURVE.
+MSG_TOOL=
+for _t in "$DYNOD_BIN/../tests/msg-tool" "$DYNOD_BIN/../build/tests/msg-tool"; do
+    [ -z "$MSG_TOOL" ] && [ -x "$_t" ] && MSG_TOOL=$_t
+done
+curve_tool() {  # NAME TO TYPE BODY: msg-tool over CURVE with the CLI's key (output in $T/tool.out)
+    timeout 30 "$MSG_TOOL" --broker "$LISTEN_EP" --token-file "$DATA/api-token" --broker-key "$BK" \
+        --key-file "$T/cli.key" --name "$1" --to "$2" --type "$3" --body "$4" --listen 3000 \
+        --until error >"$T/tool.out" 2>&1
+}
+if [ -x "$MSG_TOOL" ]; then
+    run curve_tool config-keeper release-keeper ping '{}'
+    check client_as_actor_refused expect_rc 3
+    check client_as_actor_logged logged "a client may not register as actor name 'config-keeper'"
+    run curve_tool msg-tool broker journal.read '{"from": 1}'
+    check journal_read_refused eval "grep -qF 'journal.read is only for an actor' '$T/tool.out' && ! grep -q journal.batch '$T/tool.out'"
+    check journal_read_logged logged "refused journal.read from msg-tool@"
+else
+    fail client_as_actor_refused "no msg-tool (make build/tests/msg-tool)"
+fi
+
 # ---- NULL and PLAIN security against the CURVE endpoint --------------------
 hs0=$(rejected curve_handshake)
 run env DYNOD_BROKER="$LISTEN_EP" "$DYNO" ping broker

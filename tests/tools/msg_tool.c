@@ -3,6 +3,7 @@
 //  Usage: msg-tool --broker EP --token-file FILE [--name NAME] --to ADDR
 //                  --type TYPE [--body JSON] [--listen MS] [--until TYPE]
 //                  [--input-every MS --input-to ADDR --input-id ID]
+//                  [--broker-key KEY --key-file FILE]
 //
 //  A test tool (tests/integration/test_supervisor.sh): registers as a
 //  client `NAME@<random>` (default `msg-tool`; `scheduler` to speak for the
@@ -12,12 +13,15 @@
 //  receives, one JSON line each ({"type", "from", "corr", "body"}, binary
 //  fields as text), for MS ms (default 0: none) or until one of TYPE
 //  arrives. With --input-every it sends an empty run.input {id} to
-//  --input-to every MS ms while it listens (the CLI's keep-alive).
+//  --input-to every MS ms while it listens (the CLI's keep-alive). With
+//  --broker-key it connects over CURVE with the key pair in FILE
+//  (tests/integration/test_curve.sh).
 //
 //  Exit codes: 0 sent (and TYPE seen, with --until), 1 failure or TYPE
 //  not seen, 2 usage, 3 no broker.
 
 #include "../../actors/common/act_client.h"
+#include "../../actors/common/act_curve.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -30,6 +34,7 @@
 typedef struct {
     const char *broker, *token_file, *name, *to, *type, *body, *until;
     const char *input_to, *input_id;
+    const char *broker_key, *key_file;
     long listen_ms, input_every;
 } tool_opts_t;
 
@@ -38,7 +43,8 @@ s_usage (void)
 {
     fprintf (stderr, "usage: msg-tool --broker EP --token-file FILE [--name NAME] --to ADDR --type TYPE\n"
                      "                [--body JSON] [--listen MS] [--until TYPE]\n"
-                     "                [--input-every MS --input-to ADDR --input-id ID]\n");
+                     "                [--input-every MS --input-to ADDR --input-id ID]\n"
+                     "                [--broker-key KEY --key-file FILE]\n");
     return 2;
 }
 
@@ -96,7 +102,8 @@ s_parse (int argc, char **argv, tool_opts_t *o)
         { "type", required_argument, NULL, 'y' }, { "body", required_argument, NULL, 'd' },
         { "listen", required_argument, NULL, 'l' }, { "until", required_argument, NULL, 'u' },
         { "input-every", required_argument, NULL, 'e' }, { "input-to", required_argument, NULL, 'i' },
-        { "input-id", required_argument, NULL, 'I' }, { NULL, 0, NULL, 0 },
+        { "input-id", required_argument, NULL, 'I' }, { "broker-key", required_argument, NULL, 'K' },
+        { "key-file", required_argument, NULL, 'F' }, { NULL, 0, NULL, 0 },
     };
     memset (o, 0, sizeof *o);
     o->name = "msg-tool";
@@ -115,6 +122,8 @@ s_parse (int argc, char **argv, tool_opts_t *o)
             case 'e': o->input_every = atol (optarg); break;
             case 'i': o->input_to = optarg; break;
             case 'I': o->input_id = optarg; break;
+            case 'K': o->broker_key = optarg; break;
+            case 'F': o->key_file = optarg; break;
             default: return -1;
         }
     }
@@ -165,7 +174,14 @@ main (int argc, char **argv)
         return 1;
     }
     int rc = 0;
-    act_client_t *client = act_client_new (o.broker, token, o.name, TOOL_TIMEOUT_MS, &rc);
+    act_curve_t curve = { .server_key = o.broker_key };
+    if (o.broker_key && (!o.key_file || act_keypair_load (o.key_file, &curve.pair))) {
+        fprintf (stderr, "msg-tool: --broker-key needs --key-file with a key pair\n");
+        return 2;
+    }
+    act_client_t *client = act_client_new_curve (o.broker, token, o.name, TOOL_TIMEOUT_MS,
+                                                 o.broker_key ? &curve : NULL, &rc);
+    act_keypair_wipe (&curve.pair);
     if (!client) {
         fprintf (stderr, "msg-tool: cannot reach the broker: %s\n", act_strerror (rc));
         return 3;
