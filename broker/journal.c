@@ -201,20 +201,30 @@ brk_journal_commit (brk_journal_t *self, bool sync, char *reason, size_t reason_
     return 0;
 }
 
+//  Reads `key`: 0 with *value_p (LevelDB's: leveldb_free it) and *len_p,
+//  ACT_ENOTFOUND or ACT_ESTORE.
+static int
+s_get (brk_journal_t *self, const char *key, size_t klen, char **value_p, size_t *len_p)
+{
+    char *err = NULL;
+    *value_p = leveldb_get (self->db, self->read, key, klen, len_p, &err);
+    if (err) {
+        leveldb_free (err);
+        return ACT_ESTORE;
+    }
+    return *value_p ? 0 : ACT_ENOTFOUND;
+}
+
 int
 brk_journal_get (brk_journal_t *self, uint64_t seq, char **data_p, size_t *len_p)
 {
     char key [9];
     s_key (key, 'j', seq);
-    char *err = NULL;
     size_t len = 0;
-    char *value = leveldb_get (self->db, self->read, key, 9, &len, &err);
-    if (err) {
-        leveldb_free (err);
-        return ACT_ESTORE;
-    }
-    if (!value)
-        return ACT_ENOTFOUND;
+    char *value = NULL;
+    int got = s_get (self, key, 9, &value, &len);
+    if (got)
+        return got;
     *data_p = act_malloc (len);
     memcpy (*data_p, value, len);
     *len_p = len;
@@ -317,15 +327,11 @@ brk_journal_snapshot_meta (brk_journal_t *self, const char *name, bool staging,
     size_t klen = s_snap_key (key, name, staging ? 's' : 'c', 0, 0);
     if (!klen)
         return ACT_ENOTFOUND;
-    char *err = NULL;
     size_t len = 0;
-    char *value = leveldb_get (self->db, self->read, key, klen, &len, &err);
-    if (err) {
-        leveldb_free (err);
-        return ACT_ESTORE;
-    }
-    if (!value)
-        return ACT_ENOTFOUND;
+    char *value = NULL;
+    int got = s_get (self, key, klen, &value, &len);
+    if (got)
+        return got;
     int rc = ACT_ESTORE;            // a record that does not decode
     if (len >= SNAP_META_FIXED && len <= SNAP_META_FIXED + BRK_SNAPSHOT_BROKER_LEN) {
         const unsigned char *v = (const unsigned char *) value;
@@ -433,15 +439,11 @@ brk_journal_snapshot_part (brk_journal_t *self, const char *name, uint64_t gen, 
     size_t klen = s_snap_key (key, name, 'p', gen, part);
     if (!klen)
         return ACT_ENOTFOUND;
-    char *err = NULL;
     size_t len = 0;
-    char *value = leveldb_get (self->db, self->read, key, klen, &len, &err);
-    if (err) {
-        leveldb_free (err);
-        return ACT_ESTORE;
-    }
-    if (!value)
-        return ACT_ENOTFOUND;
+    char *value = NULL;
+    int got = s_get (self, key, klen, &value, &len);
+    if (got)
+        return got;
     *data_p = act_malloc (len ? len : 1);
     memcpy (*data_p, value, len);
     *len_p = len;

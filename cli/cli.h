@@ -112,6 +112,10 @@ msg_t *cli_app_request (cli_t *cli, msg_type_id_t type, const char *actor, const
 //  answer. Returns 0 with *reply_p set (caller owns it), or an exit code
 //  after printing one line: the reason of an `error`, or why none came.
 int cli_call (cli_t *cli, const char *actor, msg_t **req_p, int timeout_ms, msg_t **reply_p);
+//  The broker's `broker.status` body (*broker_p, caller owns it) over the
+//  CLI's connection (*client_p, borrowed). Returns 0, or an exit code
+//  after saying why.
+int cli_broker_status (cli_t *cli, act_client_t **client_p, json_t **broker_p);
 //  ms since the epoch as 2026-01-31T12:00:00Z.
 void cli_format_time (int64_t ms, char *out, size_t len);
 //  Who the user is, for `by` fields: DYNOD_USER, else the login name.

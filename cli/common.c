@@ -307,3 +307,23 @@ cli_user (void)
         return pw->pw_name;
     return getenv ("USER") ? getenv ("USER") : "";
 }
+
+int
+cli_broker_status (cli_t *cli, act_client_t **client_p, json_t **broker_p)
+{
+    act_client_t *client = cli_client (cli);
+    if (!client)
+        return CLI_EXIT_NOBROKER;
+    msg_t *req = act_client_msg_new (client, MSG_TYPE_BROKER_STATUS, "broker");
+    msg_t *reply = NULL;
+    int rc = act_client_call (client, &req, CLI_TIMEOUT_MS, &reply);
+    if (rc) {
+        msg_destroy (&reply);
+        return cli_fail (cli, rc == ACT_ETIMEDOUT ? CLI_EXIT_NOBROKER : CLI_EXIT_FAIL,
+                         "broker status failed: %s", act_strerror (rc));
+    }
+    *broker_p = json_incref (reply->body);
+    *client_p = client;
+    msg_destroy (&reply);
+    return 0;
+}

@@ -242,19 +242,12 @@ cli_cmd_hosts (cli_t *cli, int argc, char **argv)
     int code = cli_parse (cli, argc, argv, &spec, NULL, NULL);
     if (code >= 0)
         return code;
-    act_client_t *client = cli_client (cli);
-    if (!client)
-        return CLI_EXIT_NOBROKER;
-    msg_t *req = act_client_msg_new (client, MSG_TYPE_BROKER_STATUS, "broker");
-    msg_t *reply = NULL;
-    int rc = act_client_call (client, &req, CLI_TIMEOUT_MS, &reply);
-    if (rc) {
-        msg_destroy (&reply);
-        return cli_fail (cli, rc == ACT_ETIMEDOUT ? CLI_EXIT_NOBROKER : CLI_EXIT_FAIL,
-                         "broker status failed: %s", act_strerror (rc));
-    }
-    json_t *broker = json_incref (reply->body);
-    msg_destroy (&reply);
+    act_client_t *client = NULL;
+    json_t *broker = NULL;
+    msg_t *req, *reply = NULL;
+    code = cli_broker_status (cli, &client, &broker);
+    if (code)
+        return code;
     req = act_client_msg_new (client, MSG_TYPE_HOSTS_LIST, HOSTS_SCHEDULER);
     code = cli_call (cli, HOSTS_SCHEDULER, &req, CLI_TIMEOUT_MS, &reply);
     json_t *rows = s_rows_from_broker (broker);

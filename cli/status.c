@@ -136,19 +136,11 @@ cli_cmd_status (cli_t *cli, int argc, char **argv)
     int code = cli_parse (cli, argc, argv, &spec, NULL, NULL);
     if (code >= 0)
         return code;
-    act_client_t *client = cli_client (cli);
-    if (!client)
-        return CLI_EXIT_NOBROKER;
-    msg_t *req = act_client_msg_new (client, MSG_TYPE_BROKER_STATUS, "broker");
-    msg_t *reply = NULL;
-    int rc = act_client_call (client, &req, CLI_TIMEOUT_MS, &reply);
-    if (rc) {
-        msg_destroy (&reply);
-        return cli_fail (cli, rc == ACT_ETIMEDOUT ? CLI_EXIT_NOBROKER : CLI_EXIT_FAIL,
-                         "broker status failed: %s", act_strerror (rc));
-    }
-    json_t *broker = json_incref (reply->body);
-    msg_destroy (&reply);
+    act_client_t *client = NULL;
+    json_t *broker = NULL;
+    code = cli_broker_status (cli, &client, &broker);
+    if (code)
+        return code;
     json_t *actors = s_actor_status (client, json_object_get (broker, "peers"));
     s_sort_by_name (actors);
     if (cli->json) {
