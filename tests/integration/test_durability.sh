@@ -209,7 +209,11 @@ wait_for 10 sq up config-keeper release-keeper || bail "the keepers are not up a
 wait_for 10 same_state "$T/restarted" >/dev/null 2>&1
 check same_state_after_full_restart same_state "$T/restarted"
 
-# ---- a fresh start on another data directory, from the journal alone ------------------------
+# ---- a fresh start on another data directory, without the local snapshots -------------------
+# The keepers restore from the snapshots the broker kept (in its journal's
+# LevelDB, copied too) plus the journal after them, as after a move to
+# another host (test_relocate); rebuilding from the journal alone, with no
+# snapshot anywhere, is what `dynod replay` checks (test_replay).
 
 stop_up || bail "dynod up did not stop the second time"
 snapshots_written() {
@@ -223,6 +227,6 @@ rm -f "$COPY/config-keeper.snapshot" "$COPY/release-keeper.snapshot"
 start_up --data "$COPY" || bail "dynod up did not start on the copy"
 wait_for 10 sq up config-keeper release-keeper || bail "the keepers are not up on the copy"
 wait_for 10 same_state "$T/journal-only" >/dev/null 2>&1
-check same_state_from_journal_without_snapshots same_state "$T/journal-only"
+check same_state_on_a_copy_without_local_snapshots same_state "$T/journal-only"
 
 finish
